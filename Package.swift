@@ -1,0 +1,51 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "ConsentRec",
+    products: [
+        // MARK: - Public API
+        .executable(name: "consentrec-bench", targets: ["consentrec-bench"]),
+        .library(name: "Factorization", targets: ["Factorization"]),
+        .library(name: "Evaluation", targets: ["Evaluation"]),
+        .library(name: "Linalg", targets: ["Linalg"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // MARK: - Public API
+        .target(
+            name: "Factorization",
+            dependencies: ["Linalg", .product(name: "Logging", package: "swift-log")],
+            exclude: ["README.md"]
+        ),
+        .target(name: "Evaluation", dependencies: ["Linalg"], exclude: ["README.md"]),
+        .target(name: "Linalg", dependencies: ["CBLAS"], exclude: ["README.md"]),
+
+        // MARK: - Implementation details
+        // The only target that sees C: cblas.h and lapacke.h from Debian's OpenBLAS and LAPACKE.
+        .systemLibrary(
+            name: "CBLAS",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+        ),
+        // Generated interaction data with known structure, for tests, benchmarks and the demo.
+        .target(name: "SyntheticData", dependencies: ["Linalg"], exclude: ["README.md"]),
+        .executableTarget(
+            name: "consentrec-bench",
+            dependencies: [
+                "Evaluation", "Factorization", "Linalg", "SyntheticData",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: - Tests
+        .target(name: "TestSupport", dependencies: ["Linalg"], path: "Tests/TestSupport"),
+        .testTarget(name: "LinalgTests", dependencies: ["Linalg", "TestSupport"]),
+        .testTarget(
+            name: "FactorizationTests",
+            dependencies: ["Evaluation", "Factorization", "Linalg", "SyntheticData", "TestSupport"]
+        ),
+    ]
+)

@@ -1,0 +1,73 @@
+import Foundation
+
+/// Hyper-parameters of implicit-feedback ALS (Hu, Koren & Volinsky 2008).
+///
+/// The objective, for an interaction matrix `R` of non-negative weights, is
+/// `Σᵤᵢ cᵤᵢ (pᵤᵢ − xᵤ·yᵢ)² + λ(Σᵤ‖xᵤ‖² + Σᵢ‖yᵢ‖²)` with confidence `cᵤᵢ = 1 + α·rᵤᵢ` and
+/// preference `pᵤᵢ = 1` where `rᵤᵢ > 0`, else 0. λ is not scaled by a row's interaction count
+/// (as in the paper and `implicit`; Spark's ALS-WR scales it).
+///
+/// Note for comparisons: `implicit` treats its input values as the confidence itself, so the
+/// same problem there is `fit(1 + α·R)` with its `alpha = 1`.
+public struct ALSConfiguration: Sendable, Hashable, Codable {
+    /// How each row's least-squares problem is solved.
+    public enum Solver: String, Sendable, Hashable, Codable, CaseIterable {
+        /// A fixed number of conjugate-gradient steps per row, warm-started from the previous
+        /// factors (Takács et al. 2011). Never forms the per-row matrix; the fast default.
+        case conjugateGradient = "cg"
+        /// The exact solution per row by Cholesky factorisation (LAPACK `sposv`).
+        case cholesky
+    }
+
+    /// Length of every user and item vector. Default 64.
+    public var factors: Int
+    /// λ, the L2 penalty on every factor vector. Default 0.01 (as `implicit`).
+    public var regularization: Float
+    /// α in the confidence `1 + α·r`. Default 1 (as `implicit` and Spark).
+    public var alpha: Float
+    /// Full sweeps; each solves all items, then all users. Default 15.
+    public var iterations: Int
+    /// The per-row solver. Default `.conjugateGradient`.
+    public var solver: Solver
+    /// Conjugate-gradient steps per row per sweep (`.conjugateGradient` only). Default 3.
+    public var cgSteps: Int
+    /// Worker threads. The output does not depend on it: any count gives the same bytes.
+    /// Default: the machine's active processor count.
+    public var threads: Int
+    /// Seed of the initial factors. Default 0.
+    public var seed: UInt64
+
+    public init(
+        factors: Int = 64, regularization: Float = 0.01, alpha: Float = 1,
+        iterations: Int = 15, solver: Solver = .conjugateGradient, cgSteps: Int = 3,
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount, seed: UInt64 = 0
+    ) {
+        self.factors = factors
+        self.regularization = regularization
+        self.alpha = alpha
+        self.iterations = iterations
+        self.solver = solver
+        self.cgSteps = cgSteps
+        self.threads = threads
+        self.seed = seed
+    }
+
+    /// Checks every field; called once when training starts.
+    /// - Throws: `TrainingError.invalidConfiguration` naming the field.
+    public func validate() throws(TrainingError) {
+        func fail(_ field: String, _ reason: String) -> TrainingError {
+            .invalidConfiguration(field: field, reason: reason)
+        }
+        guard (1...4096).contains(factors) else { throw fail("factors", "must be 1…4096") }
+        guard regularization.isFinite, regularization >= 0 else {
+            throw fail("regularization", "must be a finite number ≥ 0")
+        }
+        guard solver != .cholesky || regularization > 0 else {
+            throw fail("regularization", "must be > 0 with the Cholesky solver")
+        }
+        guard alpha.isFinite, alpha >= 0 else { throw fail("alpha", "must be a finite number ≥ 0") }
+        guard iterations >= 0 else { throw fail("iterations", "must be ≥ 0") }
+        guard cgSteps >= 1 else { throw fail("cgSteps", "must be ≥ 1") }
+        guard threads >= 1 else { throw fail("threads", "must be ≥ 1") }
+    }
+}

@@ -1,0 +1,93 @@
+import Linalg
+import Logging
+
+/// Implicit-feedback matrix factorisation by alternating least squares.
+///
+/// Each iteration solves every item against the fixed user factors, then every user against
+/// the new item factors (Spark's order). Ending on the user side means the trained user
+/// factors are exactly what fold-in computes from the published item factors (with the
+/// Cholesky solver), so evaluation with trained factors and serving with folded-in ones agree.
+public struct ImplicitALS: Sendable {
+    public let configuration: ALSConfiguration
+
+    public init(configuration: ALSConfiguration = ALSConfiguration()) {
+        self.configuration = configuration
+    }
+
+    /// Trains on a `users × items` matrix of non-negative interaction weights.
+    ///
+    /// The matrix is checked once at entry; entries of weight 0 carry no preference and are
+    /// dropped. Factors are checked for NaN and infinity after every half-sweep.
+    /// - Parameters:
+    ///   - interactions: user-major weights `r`; confidence is `1 + α·r`.
+    ///   - logger: receives the BLAS thread-pool warning and per-iteration debug lines.
+    ///   - reportLoss: compute the loss after every iteration (one extra pass over the data).
+    ///   - progress: called after every iteration.
+    /// - Throws: `TrainingError`.
+    public func fit(
+        _ interactions: SparseMatrix, logger: Logger = Logger(label: "consentrec.als"),
+        reportLoss: Bool = false, progress: ((IterationReport) -> Void)? = nil
+    ) throws(TrainingError) -> ALSModel {
+        let config = configuration
+        try config.validate()
+        let userWeights = try Self.weights(interactions, configuration: config)
+        let itemWeights = userWeights.transposed()
+
+        // Users first, then items, from one generator: the same seed gives the same start.
+        var generator = SeededGenerator(seed: config.seed)
+        var users = Matrix.random(rows: interactions.rows, columns: config.factors, scale: 0.01, using: &generator)
+        var items = Matrix.random(rows: interactions.columns, columns: config.factors, scale: 0.01, using: &generator)
+
+        let userSweep = HalfSweep(weights: userWeights, side: .users)
+        let itemSweep = HalfSweep(weights: itemWeights, side: .items)
+        let parallel = ParallelFor(threads: config.threads)
+        let solver: any RowSolver =
+            switch config.solver {
+            case .cholesky: CholeskySolver()
+            case .conjugateGradient: ConjugateGradientSolver(steps: config.cgSteps)
+            }
+
+        let pin = BLASThreadPin(logger: logger)
+        defer { pin.release() }
+        let clock = ContinuousClock()
+        for iteration in stride(from: 1, through: config.iterations, by: 1) {
+            let start = clock.now
+            let userGram = users.gram(ridge: config.regularization, parallel: parallel)
+            try itemSweep.run(
+                solver: solver, fixed: users, gram: userGram, target: &items, parallel: parallel,
+                iteration: iteration)
+            let itemGram = items.gram(ridge: config.regularization, parallel: parallel)
+            try userSweep.run(
+                solver: solver, fixed: items, gram: itemGram, target: &users, parallel: parallel,
+                iteration: iteration)
+            let elapsed = start.duration(to: clock.now)
+            let loss =
+                reportLoss
+                ? Self.loss(
+                    weights: userWeights, chunks: userSweep.chunks, users: users, items: items,
+                    gram: itemGram, regularization: config.regularization, parallel: parallel)
+                : nil
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            logger.debug(
+                "als iteration finished",
+                metadata: [
+                    "iteration": "\(iteration)", "seconds": "\(seconds)",
+                    "loss": loss.map { "\($0)" } ?? "-",
+                ])
+            progress?(IterationReport(iteration: iteration, iterations: config.iterations, seconds: seconds, loss: loss))
+        }
+        return ALSModel(configuration: config, userFactors: users, itemFactors: items)
+    }
+
+    /// The training weights `w = α·r` (so `c = 1 + w`), zero entries dropped.
+    /// - Throws: `TrainingError.invalidInput` for a negative value.
+    static func weights(_ interactions: SparseMatrix, configuration: ALSConfiguration) throws(TrainingError) -> SparseMatrix {
+        if let negative = interactions.values.firstIndex(where: { $0 < 0 }) {
+            let row = interactions.rowPointers.lastIndex(where: { $0 <= negative }) ?? 0
+            throw .invalidInput(reason: "row \(row) has a negative weight "
+                + "\(interactions.values[negative]); interaction weights must be ≥ 0")
+        }
+        let alpha = configuration.alpha
+        return interactions.compactMapValues { $0 > 0 ? alpha * $0 : nil }
+    }
+}

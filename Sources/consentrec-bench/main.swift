@@ -1,0 +1,1 @@
+print("consentrec-bench: not yet")

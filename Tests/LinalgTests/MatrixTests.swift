@@ -1,0 +1,60 @@
+import Linalg
+import TestSupport
+import XCTest
+
+final class MatrixTests: XCTestCase {
+    func testGram_matchesNaiveProduct_acrossSeveralBlocks() {
+        // 9000 rows span three Gram blocks, so the block sum is exercised.
+        let m = RandomInputs.matrix(rows: 9000, columns: 5, seed: 11)
+        let g = m.gram(ridge: 0.25, parallel: ParallelFor(threads: 2))
+        for i in 0..<5 {
+            for j in 0..<5 {
+                var expected = (0..<m.rows).reduce(0.0) { $0 + Double(m[$1, i]) * Double(m[$1, j]) }
+                if i == j { expected += 0.25 }
+                // Float32 sums of 9000 terms: allow rounding relative to the sum of magnitudes.
+                let magnitude = (0..<m.rows).reduce(0.0) { $0 + abs(Double(m[$1, i]) * Double(m[$1, j])) }
+                XCTAssertEqual(Double(g[i * 5 + j]), expected, accuracy: 1e-6 * magnitude)
+                XCTAssertEqual(g[i * 5 + j], g[j * 5 + i], "Gram must be stored symmetric")
+            }
+        }
+    }
+
+    func testGram_isBitIdentical_forAnyThreadCount() {
+        let m = RandomInputs.matrix(rows: 20_000, columns: 16, seed: 12)
+        let one = m.gram(parallel: ParallelFor(threads: 1))
+        XCTAssertEqual(one, m.gram(parallel: ParallelFor(threads: 2)))
+        XCTAssertEqual(one, m.gram(parallel: ParallelFor(threads: 5)))
+    }
+
+    func testIsFinite_detectsNaNAndInfinity_andNamesTheRow() {
+        var m = Matrix(rows: 4, columns: 3, repeating: 1)
+        XCTAssertTrue(m.isFinite)
+        XCTAssertNil(m.firstNonFiniteRow())
+        m[2, 1] = .nan
+        XCTAssertFalse(m.isFinite)
+        XCTAssertEqual(m.firstNonFiniteRow(), 2)
+        m[2, 1] = 0
+        m[3, 0] = -.infinity
+        XCTAssertFalse(m.isFinite)
+        XCTAssertEqual(m.firstNonFiniteRow(), 3)
+    }
+
+    func testRandom_isReproducibleFromSeed_andWithinScale() {
+        var a = SeededGenerator(seed: 3), b = SeededGenerator(seed: 3), c = SeededGenerator(seed: 4)
+        let x = Matrix.random(rows: 10, columns: 8, scale: 0.01, using: &a)
+        XCTAssertEqual(x, Matrix.random(rows: 10, columns: 8, scale: 0.01, using: &b))
+        XCTAssertNotEqual(x, Matrix.random(rows: 10, columns: 8, scale: 0.01, using: &c))
+        XCTAssertTrue(x.storage.allSatisfy { $0 >= 0 && $0 < 0.01 })
+    }
+
+    func testSeededGenerator_nextIndex_staysInBounds_andCoversThem() {
+        var rng = SeededGenerator(seed: 99)
+        var seen = Set<Int>()
+        for _ in 0..<2000 {
+            let i = rng.nextIndex(below: 7)
+            XCTAssertTrue((0..<7).contains(i))
+            seen.insert(i)
+        }
+        XCTAssertEqual(seen.count, 7)
+    }
+}
