@@ -12,9 +12,9 @@ public enum SyntheticInteractions {
     public struct Shape: Sendable, Hashable {
         public var users: Int
         public var items: Int
-        /// Interactions drawn; repeats of a pair add up, so the matrix has somewhat fewer
-        /// stored entries.
-        public var interactions: Int
+        /// Stored entries wanted: distinct user–item pairs. The result comes close (one user
+        /// takes at most a tenth of the items, and every user at least one).
+        public var nonZeros: Int
         /// How many planted clusters of users and items.
         public var communities: Int
         /// Probability that an interaction goes to an item of the user's own community rather
@@ -24,12 +24,12 @@ public enum SyntheticInteractions {
         public var exponent: Double
 
         public init(
-            users: Int, items: Int, interactions: Int, communities: Int = 40,
+            users: Int, items: Int, nonZeros: Int, communities: Int = 40,
             affinity: Double = 0.7, exponent: Double = 1.0
         ) {
             self.users = users
             self.items = items
-            self.interactions = interactions
+            self.nonZeros = nonZeros
             self.communities = communities
             self.affinity = affinity
             self.exponent = exponent
@@ -56,44 +56,56 @@ public enum SyntheticInteractions {
         }
         let communitySamplers = memberWeights.map { CumulativeSampler(weights: $0.isEmpty ? [1] : $0) }
 
-        // User activity: Zipf, scaled to the requested total, at least one each.
+        // User activity: Zipf (milder than popularity), at least one item and at most a tenth
+        // of the catalogue each, scaled to the requested total.
         let userOrder = permutation(shape.users, &rng)
-        let activity = (0..<shape.users).map { rank in pow(Double(rank + 1), -shape.exponent * 0.8) }
-        let scale = Double(shape.interactions) / activity.reduce(0, +)
+        let activity = (0..<shape.users).map { rank in pow(Double(rank + 1), -shape.exponent * 0.7) }
+        let cap = max(1, shape.items / 10)
+        var scale = Double(shape.nonZeros) / activity.reduce(0, +)
+        var counts = [Int](repeating: 0, count: shape.users)
+        for _ in 0..<4 {  // the cap removes mass from the top; rescale the rest a few times
+            var total = 0
+            for rank in 0..<shape.users {
+                let n = max(1, min(cap, Int((activity[rank] * scale).rounded())))
+                counts[userOrder[rank]] = n
+                total += n
+            }
+            if total >= shape.nonZeros || total == 0 { break }
+            scale *= Double(shape.nonZeros) / Double(total)
+        }
 
         var rowPointers = [Int](repeating: 0, count: shape.users + 1)
-        var counts = [Int](repeating: 0, count: shape.users)
-        for rank in 0..<shape.users {
-            counts[userOrder[rank]] = max(1, min(shape.items, Int((activity[rank] * scale).rounded())))
-        }
         var columns = [Int32]()
         var values = [Float]()
-        columns.reserveCapacity(shape.interactions)
-        values.reserveCapacity(shape.interactions)
+        columns.reserveCapacity(shape.nonZeros)
+        values.reserveCapacity(shape.nonZeros)
         var picks = [(Int32, Float)]()
+        var pickedBy = [Int](repeating: -1, count: shape.items)
         for user in 0..<shape.users {
             let home = rng.nextIndex(below: shape.communities)
             picks.removeAll(keepingCapacity: true)
-            for _ in 0..<counts[user] {
+            var attempts = 0
+            // Distinct items by rejection; a bounded number of tries keeps a heavy user with
+            // a small community from looping, at the price of a slightly shorter row.
+            while picks.count < counts[user] && attempts < 20 * counts[user] {
+                attempts += 1
                 let item: Int
                 if rng.nextUnit() < shape.affinity, !members[home].isEmpty {
                     item = members[home][communitySamplers[home].sample(&rng)]
                 } else {
                     item = itemOrder[globalSampler.sample(&rng)]
                 }
-                // Counts 1, 2, 3, … with probability halving each step.
+                if pickedBy[item] == user { continue }
+                pickedBy[item] = user
+                // Interaction counts 1, 2, 3, … with probability halving each step.
                 var count: Float = 1
                 while rng.next() & 1 == 1 && count < 16 { count += 1 }
                 picks.append((Int32(item), count))
             }
             picks.sort { $0.0 < $1.0 }
             for (item, count) in picks {
-                if columns.count > rowPointers[user], columns.last == item {
-                    values[values.count - 1] += count
-                } else {
-                    columns.append(item)
-                    values.append(count)
-                }
+                columns.append(item)
+                values.append(count)
             }
             rowPointers[user + 1] = columns.count
         }

@@ -9,7 +9,7 @@ import XCTest
 final class PlantedRecoveryTests: XCTestCase {
     func testEverySolver_recoversPlantedCommunities_farAbovePopularity() throws {
         let data = SyntheticInteractions.generate(
-            .init(users: 1500, items: 600, interactions: 30_000, communities: 20, affinity: 0.9), seed: 41)
+            .init(users: 1500, items: 600, nonZeros: 30_000, communities: 20, affinity: 0.9), seed: 41)
         let (train, test) = InteractionSplit.random(data, testFraction: 0.2, seed: 42)
         let popularity = PopularityBaseline(train: train)
         let baseline = RankingMetrics.evaluate(k: 10, train: train, test: test) { _, k, exclude in

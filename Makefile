@@ -1,0 +1,43 @@
+# ConsentRec: `make demo` runs the main job on the bundled sample, `make test` runs the tests.
+# Every target installs what it needs on a fresh Debian machine (OpenBLAS and LAPACKE).
+SWIFT ?= swift
+APT_PACKAGES := libopenblas-dev liblapacke-dev
+
+.PHONY: deps build demo test bench bench-quick bench-implicit clean
+
+# Installs OpenBLAS and LAPACKE with apt-get when they are missing.
+deps:
+	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
+		echo "installing $(APT_PACKAGES)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); \
+	fi
+
+build: deps
+	$(SWIFT) build -c release
+
+demo: deps
+	$(SWIFT) build -c release --product consentrec-bench
+	.build/release/consentrec-bench demo
+
+test: deps
+	$(SWIFT) test --parallel
+
+# Benchmarks print figures; nothing is asserted. Each run is its own process, so each peak RSS
+# belongs to one configuration.
+bench: deps
+	$(SWIFT) build -c release --product consentrec-bench
+	.build/release/consentrec-bench als --solver cg --solver cholesky
+	.build/release/consentrec-bench als --scale 10 --solver cg
+	.build/release/consentrec-bench als --scale 10 --solver cholesky
+	.build/release/consentrec-bench foldin
+
+bench-quick: deps
+	$(SWIFT) build -c release --product consentrec-bench
+	.build/release/consentrec-bench als --iterations 3
+	.build/release/consentrec-bench foldin --sample 1000
+
+bench-implicit: deps
+	scripts/bench_vs_implicit.sh
+
+clean:
+	rm -rf .build

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Factorization
+import Foundation
+import Linalg
+import SyntheticData
+
+/// Trains on a generated power-law data set and prints time per iteration and peak RSS.
+struct ALSBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "als", abstract: "Time ALS training per iteration on generated data.")
+
+    @OptionGroup var data: DataSetOptions
+    @OptionGroup var training: TrainingOptions
+    @Option(help: "Solvers to time: cg, cholesky.") var solver: [ALSConfiguration.Solver] = [.conjugateGradient, .cholesky]
+
+    func run() throws {
+        let shape = SyntheticInteractions.Shape(
+            users: data.users * data.scale, items: data.items * data.scale,
+            nonZeros: data.nonZeros * data.scale)
+        let (matrix, generateSeconds) = measure { SyntheticInteractions.generate(shape, seed: data.dataSeed) }
+        print(String(format: "data: %d users × %d items, %d non-zeros (generated in %.1f s)",
+                     matrix.rows, matrix.columns, matrix.nonZeros, generateSeconds))
+        print("blas: \(BLASThreads.configuration)")
+        for solver in self.solver {
+            let config = ALSConfiguration(
+                factors: training.factors, regularization: training.regularization, alpha: training.alpha,
+                iterations: training.iterations, solver: solver, cgSteps: training.cgSteps,
+                threads: training.threads, seed: training.seed)
+            var perIteration = [Double]()
+            let (_, total) = try measure {
+                try ImplicitALS(configuration: config).fit(matrix) { perIteration.append($0.seconds) }
+            }
+            let mean = perIteration.reduce(0, +) / Double(max(perIteration.count, 1))
+            let median = perIteration.sorted()[perIteration.count / 2]
+            print(String(
+                format: "als %@ f=%d threads=%d: %.3f s/iteration (median %.3f), %.1f ns per non-zero per iteration, total %.1f s, peak RSS %.0f MiB",
+                solver.rawValue, config.factors, config.threads, mean, median,
+                mean / Double(matrix.nonZeros) * 1e9, total, ResourceUsage.peakRSSMiB))
+        }
+    }
+}
+
+extension ALSConfiguration.Solver: ExpressibleByArgument {}

@@ -1,1 +1,0 @@
-print("consentrec-bench: not yet")
