@@ -5,23 +5,45 @@ let package = Package(
     name: "ConsentRec",
     products: [
         // MARK: - Public API
+        .executable(name: "consentrec", targets: ["consentrec"]),
         .executable(name: "consentrec-bench", targets: ["consentrec-bench"]),
         .library(name: "Factorization", targets: ["Factorization"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
+        .library(name: "Events", targets: ["Events"]),
         .library(name: "Linalg", targets: ["Linalg"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
     ],
     targets: [
         // MARK: - Public API
+        .executableTarget(
+            name: "consentrec",
+            dependencies: [
+                "Events", "Evaluation", "Factorization", "Linalg", "SyntheticData",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "Factorization",
             dependencies: ["Linalg", .product(name: "Logging", package: "swift-log")],
             exclude: ["README.md"]
         ),
         .target(name: "Evaluation", dependencies: ["Linalg"], exclude: ["README.md"]),
+        .target(
+            name: "Events",
+            dependencies: [
+                "Linalg",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["README.md"]
+        ),
         .target(name: "Linalg", dependencies: ["CBLAS"], exclude: ["README.md"]),
 
         // MARK: - Implementation details
@@ -31,7 +53,7 @@ let package = Package(
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
         // Generated interaction data with known structure, for tests, benchmarks and the demo.
-        .target(name: "SyntheticData", dependencies: ["Linalg"], exclude: ["README.md"]),
+        .target(name: "SyntheticData", dependencies: ["Events", "Linalg"], exclude: ["README.md"]),
         .executableTarget(
             name: "consentrec-bench",
             dependencies: [

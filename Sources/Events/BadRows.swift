@@ -1,0 +1,60 @@
+/// The kinds of row that are counted and skipped rather than read.
+public enum BadRowKind: String, Sendable, CaseIterable, Codable {
+    case fieldCount = "wrong_field_count"
+    case malformed = "malformed_row"
+    case timestamp = "bad_timestamp"
+    case unknownEvent = "unknown_event"
+    case emptyID = "empty_id"
+    case reactWithoutEmoji = "react_without_emoji"
+    case invalidUTF8 = "invalid_utf8"
+    case overlongField = "overlong_field"
+}
+
+/// How many bad rows a run tolerates before it fails.
+public struct BadRowLimit: Sendable, Hashable, Codable {
+    /// Fail when more rows than this are bad; nil for no absolute limit.
+    public var maxCount: Int?
+    /// Fail when more than this fraction of the rows read are bad; nil for none.
+    public var maxFraction: Double?
+
+    /// Default: at most 1% of rows bad, no absolute cap.
+    public init(maxCount: Int? = nil, maxFraction: Double? = 0.01) {
+        self.maxCount = maxCount
+        self.maxFraction = maxFraction
+    }
+
+    func isExceeded(bad: Int, read: Int) -> Bool {
+        if let maxCount, bad > maxCount { return true }
+        if let maxFraction, read > 0, Double(bad) / Double(read) > maxFraction { return true }
+        return false
+    }
+}
+
+/// Bad rows seen while reading: a count per kind and the first few examples.
+///
+/// Examples name file, line and field and say what was wrong, but never quote a raw id or
+/// any field's content: a bad row's value could be anything, including a customer id.
+public struct BadRowReport: Sendable, Equatable, Codable {
+    /// How many examples are kept in all.
+    public static let exampleLimit = 10
+
+    public private(set) var counts: [BadRowKind: Int] = [:]
+    public private(set) var examples: [String] = []
+
+    public init() {}
+
+    public var total: Int { counts.values.reduce(0, +) }
+
+    mutating func record(_ kind: BadRowKind, file: String, line: Int, field: String, reason: String) {
+        counts[kind, default: 0] += 1
+        if examples.count < Self.exampleLimit {
+            examples.append("\(file):\(line): \(field): \(reason)")
+        }
+    }
+
+    /// A one-line summary, e.g. `3 bad rows (2 bad_timestamp, 1 unknown_event)`.
+    public var summary: String {
+        let parts = BadRowKind.allCases.compactMap { kind in counts[kind].map { "\($0) \(kind.rawValue)" } }
+        return "\(total) bad row\(total == 1 ? "" : "s")" + (parts.isEmpty ? "" : " (" + parts.joined(separator: ", ") + ")")
+    }
+}

@@ -1,0 +1,137 @@
+import CompressNIO
+import Foundation
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A stream of bytes from one input file, decompressed if it is gzip.
+protocol ByteSource {
+    /// Fills up to `buffer.count` bytes; 0 means the end of the data.
+    /// - Throws: `IngestError` for a read failure or a corrupt or truncated gzip stream.
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(IngestError) -> Int
+}
+
+enum ByteSources {
+    /// Opens `path`, choosing plain or gzip by the first two bytes (`1f 8b`), not by the name.
+    static func open(_ path: String) throws(IngestError) -> (source: any ByteSource, gzip: Bool) {
+        let file = try PlainFile(path: path)
+        var magic = [UInt8](repeating: 0, count: 2)
+        let n = pread(file.descriptor, &magic, 2, 0)
+        if n == 2, magic == [0x1F, 0x8B] { return (try GzipStream(file: file, path: path), true) }
+        return (file, false)
+    }
+}
+
+/// A file read with `read(2)`.
+final class PlainFile: ByteSource {
+    let descriptor: Int32
+    let path: String
+
+    init(path: String) throws(IngestError) {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw .unreadableFile(path: path, reason: String(cString: strerror(errno)))
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw .unreadableFile(path: path, reason: "not a regular file")
+        }
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .unreadableFile(path: path, reason: String(cString: strerror(errno))) }
+        descriptor = fd
+        self.path = path
+    }
+
+    deinit { close(descriptor) }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(IngestError) -> Int {
+        while true {
+            let n = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
+            if n >= 0 { return n }
+            if errno == EINTR { continue }
+            throw .unreadableFile(path: path, reason: String(cString: strerror(errno)))
+        }
+    }
+}
+
+/// A gzip file inflated as it is read (zlib through compress-nio), including files made of
+/// several concatenated gzip members. The end of the compressed data must be the end of a
+/// gzip member: a stream that stops early is an error, never a short read.
+final class GzipStream: ByteSource {
+    private let file: PlainFile
+    private let path: String
+    private let decompressor: ZlibDecompressor
+    private var input: ByteBuffer
+    private var output: ByteBuffer
+    private var inputEnded = false
+    private var finished = false
+
+    static let chunk = 1 << 20
+
+    init(file: PlainFile, path: String) throws(IngestError) {
+        self.file = file
+        self.path = path
+        do {
+            decompressor = try ZlibDecompressor(algorithm: .gzip)
+        } catch {
+            throw .unreadableFile(path: path, reason: "cannot start gzip decompression: \(error)")
+        }
+        input = ByteBufferAllocator().buffer(capacity: Self.chunk)
+        output = ByteBufferAllocator().buffer(capacity: Self.chunk)
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(IngestError) -> Int {
+        while output.readableBytes == 0 {
+            if finished { return 0 }
+            try inflateSome()
+        }
+        let n = min(buffer.count, output.readableBytes)
+        output.withUnsafeReadableBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: n) }
+        output.moveReaderIndex(forwardBy: n)
+        return n
+    }
+
+    private func refillInput() throws(IngestError) {
+        input.discardReadBytes()
+        let free = input.writableBytes
+        let n = try input.withUnsafeMutableWritableBytes { (raw) throws(IngestError) -> Int in
+            try file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<free]))
+        }
+        if n == 0 { inputEnded = true } else { input.moveWriterIndex(forwardBy: n) }
+    }
+
+    /// Inflates the next piece into `output`. zlib's answers through compress-nio:
+    /// a normal return means the member ended or all input was used; `bufferOverflow` means
+    /// the output is full; `inputBufferOverflow` means no progress without more input.
+    private func inflateSome() throws(IngestError) {
+        if input.readableBytes == 0 && !inputEnded { try refillInput() }
+        output.clear()
+        do {
+            try decompressor.inflate(from: &input, to: &output)
+            if input.readableBytes > 0 {
+                // Input left over after a normal return: the member ended. Another member may
+                // follow (`cat a.gz b.gz`); anything else is corrupt.
+                try startNextMember()
+            } else if inputEnded && output.readableBytes == 0 {
+                // No input left, nothing produced, no complaint: the last member is complete.
+                finished = true
+            }
+        } catch let error as CompressNIOError where error == .bufferOverflow {
+            // Output full: the caller takes it and calls again.
+        } catch let error as CompressNIOError where error == .inputBufferOverflow {
+            // zlib needs more input; at the end of the file that means the stream was cut.
+            if inputEnded { throw .truncatedGzip(file: path) }
+        } catch let error as IngestError {
+            throw error
+        } catch {
+            throw .corruptGzip(file: path)
+        }
+    }
+
+    private func startNextMember() throws(IngestError) {
+        let magic = input.getBytes(at: input.readerIndex, length: min(2, input.readableBytes)) ?? []
+        guard magic == [0x1F, 0x8B] || (magic == [0x1F] && !inputEnded) else { throw .corruptGzip(file: path) }
+        do { try decompressor.reset() } catch { throw .corruptGzip(file: path) }
+    }
+}

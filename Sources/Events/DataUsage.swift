@@ -1,0 +1,49 @@
+/// What went into a run and what each filter took out: carried into the run manifest.
+/// Counts only — no raw id, and no pseudonym either except in `matrices`.
+public struct DataUsage: Sendable, Equatable, Codable {
+    public struct FileUsage: Sendable, Equatable, Codable {
+        public let path: String
+        public let format: EventFormat
+        public let gzip: Bool
+        /// Data rows (header excluded), good and bad.
+        public var rows: Int
+    }
+
+    /// One trained matrix: its shape and what its thresholds removed.
+    public struct MatrixUsage: Sendable, Equatable, Codable {
+        public let recommender: RecommenderDefinition.Target
+        public let scope: RecommenderDefinition.Scope
+        /// The workspace's pseudonym for a per-workspace matrix; nil for a global one.
+        public let workspace: String?
+        public let users: Int
+        public let items: Int
+        public let nonZeros: Int
+        public let usersRemovedByThresholds: Int
+        public let itemsRemovedByThresholds: Int
+        public let interactionsRemovedByThresholds: Int
+        /// Global emoji only: emoji left out for too few workspaces or users.
+        public let itemsRemovedBySupport: Int
+    }
+
+    public var files: [FileUsage] = []
+    public var rowsRead = 0
+    public var badRows = BadRowReport()
+    public var policy: ConsentPolicy
+    public var eventsRemovedByConsent: [ConsentExclusion: Int] = [:]
+    public var workspacesRemovedByConsent: [ConsentExclusion: Int] = [:]
+    /// Older than the retention window.
+    public var eventsRemovedByRetention = 0
+    /// Later than the as-of time.
+    public var eventsRemovedAsFuture = 0
+    public var eventsKept = 0
+    public var workspacesKept = 0
+    public var usersKept = 0
+    public var channelsKept = 0
+    public var emojiKept = 0
+    public var matrices: [MatrixUsage] = []
+
+    public init(policy: ConsentPolicy) { self.policy = policy }
+}
+
+extension ConsentExclusion: CodingKeyRepresentable {}
+extension BadRowKind: CodingKeyRepresentable {}

@@ -1,0 +1,76 @@
+/// Errors that stop reading an interaction log: the run is refused, never silently short.
+public enum IngestError: Error, Equatable, CustomStringConvertible {
+    case unreadableFile(path: String, reason: String)
+    case noInputFiles(pattern: String)
+    case unknownFormat(path: String)
+    case missingHeader(file: String)
+    /// A column outside the schema: it could carry message content, so the file is refused.
+    case unknownColumn(file: String, line: Int, column: String)
+    case missingColumn(file: String, column: String)
+    case duplicateColumn(file: String, column: String)
+    case truncatedGzip(file: String)
+    case corruptGzip(file: String)
+    case tooManyBadRows(summary: String, examples: [String])
+
+    public var description: String {
+        switch self {
+        case .unreadableFile(let path, let reason):
+            "\(path): cannot read the file: \(reason)"
+        case .noInputFiles(let pattern):
+            "\(pattern): no input file matches"
+        case .unknownFormat(let path):
+            "\(path): cannot tell the format from the name; name it .csv, .tsv or .jsonl (optionally .gz) or give the format"
+        case .missingHeader(let file):
+            "\(file):1: the file has no header line; the first line must name the columns"
+        case .unknownColumn(let file, let line, let column):
+            "\(file):\(line): column '\(column)' is not in the event schema and is refused (it could carry "
+                + "message content); list it in ignore_columns to skip it unread"
+        case .missingColumn(let file, let column):
+            "\(file):1: the required column '\(column)' is missing"
+        case .duplicateColumn(let file, let column):
+            "\(file):1: the column '\(column)' appears twice"
+        case .truncatedGzip(let file):
+            "\(file): the gzip stream ends early (truncated file?); nothing from a partial file is used"
+        case .corruptGzip(let file):
+            "\(file): the gzip data is corrupt"
+        case .tooManyBadRows(let summary, let examples):
+            "too many bad rows: \(summary); first examples:\n" + examples.map { "  " + $0 }.joined(separator: "\n")
+        }
+    }
+}
+
+/// Errors about the consent registry. Each one stops the run: consent fails closed.
+public enum ConsentError: Error, Equatable, CustomStringConvertible {
+    case registryMissing(path: String)
+    case registryUnreadable(path: String, reason: String)
+    case registryMalformed(file: String, line: Int, field: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .registryMissing(let path):
+            "\(path): the consent registry does not exist; without it no data may be used, so the run stops"
+        case .registryUnreadable(let path, let reason):
+            "\(path): the consent registry cannot be read (\(reason)); the run stops"
+        case .registryMalformed(let file, let line, let field, let reason):
+            "\(file):\(line): \(field): \(reason); a consent registry with a bad row is not used, so the run stops"
+        }
+    }
+}
+
+/// Errors about the pseudonymisation key. Without a key nothing may be written.
+public enum KeyError: Error, Equatable, CustomStringConvertible {
+    case missing(source: String)
+    case unreadable(path: String, reason: String)
+    case tooShort(source: String, bytes: Int)
+
+    public var description: String {
+        switch self {
+        case .missing(let source):
+            "no pseudonymisation key: \(source); the run stops because ids could not be pseudonymised"
+        case .unreadable(let path, let reason):
+            "\(path): the pseudonymisation key cannot be read (\(reason))"
+        case .tooShort(let source, let bytes):
+            "\(source): the pseudonymisation key has \(bytes) bytes; at least \(PseudonymKey.minimumBytes) are required"
+        }
+    }
+}

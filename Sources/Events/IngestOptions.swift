@@ -1,0 +1,37 @@
+/// How an interaction log is read and filtered.
+public struct IngestOptions: Sendable, Hashable {
+    /// The format of every file; nil to tell each file's format from its name.
+    public var format: EventFormat?
+    /// Columns outside the schema to skip unread. Any other unknown column refuses the file.
+    public var ignoredColumns: Set<String>
+    public var badRowLimit: BadRowLimit
+    /// Longest accepted id, event or emoji field, in bytes. Default 256.
+    public var maxFieldBytes: Int
+    public var policy: ConsentPolicy
+    /// The run's "now", Unix seconds: later events are dropped as future.
+    public var asOf: Int64
+    /// Events older than this many days before `asOf` are dropped; nil keeps all.
+    public var retentionDays: Int?
+
+    public init(
+        format: EventFormat? = nil, ignoredColumns: Set<String> = [], badRowLimit: BadRowLimit = BadRowLimit(),
+        maxFieldBytes: Int = 256, policy: ConsentPolicy = .optOut, asOf: Int64, retentionDays: Int? = nil
+    ) {
+        self.format = format
+        self.ignoredColumns = ignoredColumns
+        self.badRowLimit = badRowLimit
+        self.maxFieldBytes = maxFieldBytes
+        self.policy = policy
+        self.asOf = asOf
+        self.retentionDays = retentionDays
+    }
+}
+
+/// Progress of a read, for progress bars and log lines.
+public struct IngestProgress: Sendable {
+    public let file: String
+    public let fileIndex: Int
+    public let files: Int
+    public let rowsRead: Int
+    public let eventsKept: Int
+}

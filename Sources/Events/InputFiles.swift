@@ -1,0 +1,36 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Expands input arguments (paths or glob patterns) into the files that form one log.
+public enum InputFiles {
+    /// Each argument is a path, or a pattern with `*`, `?` or `[`; matches are sorted so the
+    /// log's order does not depend on the directory listing.
+    /// - Throws: `IngestError.noInputFiles` for a pattern matching nothing,
+    ///   `IngestError.unreadableFile` for a missing path.
+    public static func expand(_ arguments: [String]) throws(IngestError) -> [String] {
+        var files: [String] = []
+        for argument in arguments {
+            if argument.contains(where: { "*?[".contains($0) }) {
+                var matches = glob_t()
+                defer { globfree(&matches) }
+                guard glob(argument, 0, nil, &matches) == 0, matches.gl_pathc > 0 else {
+                    throw .noInputFiles(pattern: argument)
+                }
+                var found: [String] = []
+                for i in 0..<Int(matches.gl_pathc) {
+                    if let p = matches.gl_pathv[i] { found.append(String(cString: p)) }
+                }
+                files.append(contentsOf: found.sorted())
+            } else {
+                guard FileManager.default.fileExists(atPath: argument) else {
+                    throw .unreadableFile(path: argument, reason: "no such file")
+                }
+                files.append(argument)
+            }
+        }
+        return files
+    }
+}

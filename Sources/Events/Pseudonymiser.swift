@@ -1,0 +1,104 @@
+import Crypto
+import Foundation
+
+/// The operator's secret key for pseudonyms.
+///
+/// `@unchecked Sendable`: swift-crypto's `SymmetricKey` is an immutable value that its
+/// version 3 does not mark `Sendable`.
+public struct PseudonymKey: @unchecked Sendable {
+    public static let minimumBytes = 32
+    /// The environment variable the key may be given in.
+    public static let environmentVariable = "CONSENTREC_PSEUDONYM_KEY"
+
+    let key: SymmetricKey
+
+    /// A key from raw bytes.
+    /// - Throws: `KeyError.tooShort` under 32 bytes.
+    public init(bytes: [UInt8], source: String) throws(KeyError) {
+        guard bytes.count >= Self.minimumBytes else { throw .tooShort(source: source, bytes: bytes.count) }
+        key = SymmetricKey(data: bytes)
+    }
+
+    /// Reads the key from a file (its bytes, a trailing newline removed) or, with no file,
+    /// from `CONSENTREC_PSEUDONYM_KEY`.
+    /// - Throws: `KeyError` when neither gives a key of at least 32 bytes.
+    public static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws(KeyError) -> PseudonymKey {
+        if let file {
+            guard FileManager.default.fileExists(atPath: file) else {
+                throw .missing(source: "the key file \(file) does not exist")
+            }
+            guard var bytes = FileManager.default.contents(atPath: file).map(Array.init) else {
+                throw .unreadable(path: file, reason: "permission denied or not a file")
+            }
+            while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
+            return try PseudonymKey(bytes: bytes, source: file)
+        }
+        guard let value = environment[environmentVariable], !value.isEmpty else {
+            throw .missing(source: "give --key-file or set \(environmentVariable)")
+        }
+        return try PseudonymKey(bytes: Array(value.utf8), source: environmentVariable)
+    }
+}
+
+/// Replaces customer ids by keyed hashes: HMAC-SHA-256 under the operator's key, truncated to
+/// 128 bits and written as 32 hex digits.
+///
+/// Domain separation: the message is `kind 0x00 scope 0x00 id`, where kind is `workspace`,
+/// `user` or `channel` and the scope is the raw workspace id for users and channels (empty for
+/// workspaces). The same user id in two workspaces, or a user and a channel with the same id,
+/// therefore never share a pseudonym, and nothing can be linked across workspaces.
+public struct Pseudonymiser: @unchecked Sendable {
+    public enum Kind: String, Sendable { case workspace, user, channel }
+
+    private let key: SymmetricKey
+
+    public init(key: PseudonymKey) { self.key = key.key }
+
+    public func pseudonym(_ kind: Kind, _ id: some Collection<UInt8>, workspace: some Collection<UInt8>) -> String {
+        var message = [UInt8]()
+        message.reserveCapacity(kind.rawValue.utf8.count + workspace.count + id.count + 2)
+        message.append(contentsOf: kind.rawValue.utf8)
+        message.append(0)
+        if kind != .workspace { message.append(contentsOf: workspace) }
+        message.append(0)
+        message.append(contentsOf: id)
+        let mac = HMAC<SHA256>.authenticationCode(for: message, using: key)
+        return Hex.encode(mac.prefix(16))
+    }
+
+    /// The pseudonym of a workspace.
+    public func workspace(_ id: String) -> String { pseudonym(.workspace, Array(id.utf8), workspace: [UInt8]()) }
+    /// The pseudonym of a user of a workspace.
+    public func user(_ id: String, workspace: String) -> String { pseudonym(.user, Array(id.utf8), workspace: Array(workspace.utf8)) }
+    /// The pseudonym of a channel of a workspace.
+    public func channel(_ id: String, workspace: String) -> String { pseudonym(.channel, Array(id.utf8), workspace: Array(workspace.utf8)) }
+}
+
+/// Lower-case hexadecimal.
+enum Hex {
+    static let digits = Array("0123456789abcdef".utf8)
+    static func encode(_ bytes: some Sequence<UInt8>) -> String {
+        var out = [UInt8]()
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// SHA-256 checksums for manifests.
+public enum Checksum {
+    public static func sha256Hex(_ data: Data) -> String { Hex.encode(SHA256.hash(data: data)) }
+
+    /// SHA-256 of a file, read in 1 MiB pieces.
+    public static func sha256Hex(file path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw IngestError.unreadableFile(path: path, reason: "cannot open")
+        }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        return Hex.encode(hasher.finalize())
+    }
+}

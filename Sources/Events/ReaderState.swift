@@ -1,0 +1,178 @@
+/// The mutable state of one read: interners, the consent decision per workspace, the log.
+struct ReaderState {
+    let options: IngestOptions
+    let registry: ConsentRegistry
+    let oldest: Int64?
+    var log: EventLog
+
+    /// Every workspace id seen, kept or not (for the consent decision cache only).
+    var workspaceIDs = ByteInterner(capacity: 1024)
+    /// Per interned workspace: its index in the log, or −1 − reason for an excluded one.
+    var workspaceSlot: [Int32] = []
+    var keptWorkspaceRaw: [Int] = []  // log index → workspaceIDs index
+    var userIDs = ByteInterner(capacity: 1 << 16)
+    var channelIDs = ByteInterner(capacity: 1 << 12)
+    var emojiIDs = ByteInterner(capacity: 1 << 10)
+    var values = RowValues()
+
+    init(options: IngestOptions, registry: ConsentRegistry) {
+        self.options = options
+        self.registry = registry
+        oldest = options.retentionDays.map { options.asOf - Int64($0) * 86_400 }
+        log = EventLog(policy: options.policy)
+    }
+
+    static let exclusionCodes = ConsentExclusion.allCases
+
+    mutating func readRows(_ reader: RowReader, progress: (Int, Int) -> Void) throws(IngestError) {
+        let maxField = options.maxFieldBytes
+        var nextProgress = log.usage.rowsRead + 1_000_000
+        while true {
+            let result = try reader.next(&values)
+            let line: Int
+            switch result {
+            case .end:
+                progress(log.usage.rowsRead, log.count)
+                return
+            case .bad(let badLine, let kind, let field, let reason):
+                log.usage.rowsRead += 1
+                try bad(kind, reader, badLine, field, reason)
+                continue
+            case .row(let rowLine):
+                log.usage.rowsRead += 1
+                line = rowLine
+            }
+            if log.usage.rowsRead >= nextProgress {
+                progress(log.usage.rowsRead, log.count)
+                nextProgress += 1_000_000
+            }
+
+            // 1. Consent, before any other field is looked at.
+            guard let workspace = values[.workspaceID], !workspace.isEmpty else {
+                try bad(.emptyID, reader, line, "workspace_id", "empty"); continue
+            }
+            guard workspace.count <= maxField else {
+                try bad(.overlongField, reader, line, "workspace_id", "longer than \(maxField) bytes"); continue
+            }
+            guard Self.isValidUTF8(workspace) else {
+                try bad(.invalidUTF8, reader, line, "workspace_id", "not valid UTF-8"); continue
+            }
+            let (w, isNew) = workspaceIDs.intern(workspace, scope: 0)
+            if isNew { decide(Int(w), workspace) }
+            let slot = workspaceSlot[Int(w)]
+            if slot < 0 {
+                log.usage.eventsRemovedByConsent[Self.exclusionCodes[Int(-1 - slot)], default: 0] += 1
+                continue
+            }
+
+            // 2. The other fields.
+            guard let timeField = values[.timestamp], let time = Timestamp.parse(timeField) else {
+                try bad(.timestamp, reader, line, "timestamp", "not RFC 3339 or Unix seconds"); continue
+            }
+            guard let eventField = values[.event], let kind = EventKind.parse(eventField) else {
+                try bad(.unknownEvent, reader, line, "event", "not one of join, view, post, reply, react, leave"); continue
+            }
+            guard let user = values[.userID], !user.isEmpty else { try bad(.emptyID, reader, line, "user_id", "empty"); continue }
+            guard let channel = values[.channelID], !channel.isEmpty else {
+                try bad(.emptyID, reader, line, "channel_id", "empty"); continue
+            }
+            guard user.count <= maxField else { try bad(.overlongField, reader, line, "user_id", "longer than \(maxField) bytes"); continue }
+            guard channel.count <= maxField else {
+                try bad(.overlongField, reader, line, "channel_id", "longer than \(maxField) bytes"); continue
+            }
+            guard Self.isValidUTF8(user) else { try bad(.invalidUTF8, reader, line, "user_id", "not valid UTF-8"); continue }
+            guard Self.isValidUTF8(channel) else { try bad(.invalidUTF8, reader, line, "channel_id", "not valid UTF-8"); continue }
+            var emoji = values[.emoji].map(Self.trimColons) ?? UnsafeBufferPointer(start: nil, count: 0)
+            if emoji.count > maxField { try bad(.overlongField, reader, line, "emoji", "longer than \(maxField) bytes"); continue }
+            if !Self.isValidUTF8(emoji) { try bad(.invalidUTF8, reader, line, "emoji", "not valid UTF-8"); continue }
+            if kind == .react && emoji.isEmpty {
+                try bad(.reactWithoutEmoji, reader, line, "emoji", "a react event needs an emoji"); continue
+            }
+
+            // 3. Retention.
+            if time > options.asOf { log.usage.eventsRemovedAsFuture += 1; continue }
+            if let oldest, time < oldest { log.usage.eventsRemovedByRetention += 1; continue }
+
+            // 4. Intern and keep.
+            let scope = slot
+            let u = userIDs.intern(user, scope: scope).index
+            let c = channelIDs.intern(channel, scope: scope).index
+            var e: Int32 = -1
+            if !emoji.isEmpty { e = emojiIDs.intern(emoji, scope: 0).index }
+            emoji = UnsafeBufferPointer(start: nil, count: 0)
+            log.timestamps.append(time)
+            log.workspaces.append(slot)
+            log.users.append(u)
+            log.channels.append(c)
+            log.kinds.append(kind)
+            log.emoji.append(e)
+        }
+    }
+
+    /// Records the consent decision for a newly seen workspace.
+    private mutating func decide(_ w: Int, _ workspace: UnsafeBufferPointer<UInt8>) {
+        let id = String(decoding: workspace, as: UTF8.self)
+        if let reason = registry.exclusion(of: id, policy: options.policy) {
+            let code = Int32(Self.exclusionCodes.firstIndex(of: reason)!)
+            workspaceSlot.append(-1 - code)
+            log.usage.workspacesRemovedByConsent[reason, default: 0] += 1
+        } else {
+            workspaceSlot.append(Int32(keptWorkspaceRaw.count))
+            keptWorkspaceRaw.append(w)
+        }
+    }
+
+    private mutating func bad(_ kind: BadRowKind, _ reader: RowReader, _ line: Int, _ field: String, _ reason: String) throws(IngestError) {
+        log.usage.badRows.record(kind, file: reader.path, line: line, field: field, reason: reason)
+        // The absolute limit can fail the run early; the fraction needs the whole count.
+        if let maxCount = options.badRowLimit.maxCount, log.usage.badRows.total > maxCount {
+            throw .tooManyBadRows(summary: log.usage.badRows.summary + " after \(log.usage.rowsRead) rows", examples: log.usage.badRows.examples)
+        }
+    }
+
+    /// Pseudonymises every distinct id once and fills the vocabulary and the counts.
+    mutating func finish(pseudonymiser: Pseudonymiser) -> EventLog {
+        var vocabulary = Vocabulary()
+        vocabulary.workspaces = keptWorkspaceRaw.map { pseudonymiser.pseudonym(.workspace, workspaceIDs.bytes($0), workspace: [UInt8]()) }
+        func raw(_ scope: Int32) -> ArraySlice<UInt8> { workspaceIDs.bytes(keptWorkspaceRaw[Int(scope)]) }
+        vocabulary.users = (0..<userIDs.count).map { pseudonymiser.pseudonym(.user, userIDs.bytes($0), workspace: raw(userIDs.scope($0))) }
+        vocabulary.userWorkspace = (0..<userIDs.count).map { userIDs.scope($0) }
+        vocabulary.channels = (0..<channelIDs.count).map {
+            pseudonymiser.pseudonym(.channel, channelIDs.bytes($0), workspace: raw(channelIDs.scope($0)))
+        }
+        vocabulary.channelWorkspace = (0..<channelIDs.count).map { channelIDs.scope($0) }
+        vocabulary.emoji = (0..<emojiIDs.count).map { String(decoding: emojiIDs.bytes($0), as: UTF8.self) }
+        log.vocabulary = vocabulary
+        log.usage.eventsKept = log.count
+        // A workspace is kept if any of its events survived every filter.
+        log.usage.workspacesKept = Set(log.workspaces).count
+        log.usage.usersKept = userIDs.count
+        log.usage.channelsKept = channelIDs.count
+        log.usage.emojiKept = emojiIDs.count
+        return log
+    }
+
+    @inline(__always)
+    static func trimColons(_ b: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        var s = 0, e = b.count
+        if e - s >= 2, b[s] == 0x3A, b[e - 1] == 0x3A { s += 1; e -= 1 }
+        return UnsafeBufferPointer(rebasing: b[s..<e])
+    }
+
+    /// UTF-8 validity, with an all-ASCII fast path (ids almost always are).
+    @inline(__always)
+    static func isValidUTF8(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        var ascii = true
+        for byte in b where byte >= 0x80 { ascii = false; break }
+        if ascii { return true }
+        var iterator = b.makeIterator()
+        var decoder = UTF8()
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue: continue
+            case .emptyInput: return true
+            case .error: return false
+            }
+        }
+    }
+}

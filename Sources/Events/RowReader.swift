@@ -1,0 +1,310 @@
+import Foundation
+
+/// One row's values by schema column, pointing into the reader's buffers: valid until the next
+/// call to `RowReader.next`. Columns the file lacks, ignored columns and JSON nulls are nil.
+struct RowValues {
+    var slots: [UnsafeBufferPointer<UInt8>?] = Array(repeating: nil, count: EventColumn.allCases.count)
+
+    subscript(column: EventColumn) -> UnsafeBufferPointer<UInt8>? { slots[column.slot] }
+
+    mutating func clear() { for i in slots.indices { slots[i] = nil } }
+}
+
+extension EventColumn {
+    /// Position in `RowValues`.
+    var slot: Int {
+        switch self {
+        case .timestamp: 0
+        case .workspaceID: 1
+        case .userID: 2
+        case .channelID: 3
+        case .event: 4
+        case .emoji: 5
+        }
+    }
+}
+
+/// What `RowReader.next` found.
+enum RowResult {
+    /// A row; its values are in the `RowValues` passed in.
+    case row(line: Int)
+    /// A row that cannot be read; already consumed, the reader continues after it.
+    case bad(line: Int, kind: BadRowKind, field: String, reason: String)
+    case end
+}
+
+/// Reads rows of one file — CSV (RFC 4180), TSV or JSON Lines — straight from bytes.
+///
+/// The reader keeps a window of the file in one buffer and parses fields in place; only a
+/// CSV field with doubled quotes or a JSON string with escapes is copied (unescaped) into a
+/// scratch area. Ignored columns are stepped over and never copied anywhere.
+final class RowReader {
+    let path: String
+    let format: EventFormat
+    private var source: any ByteSource
+    let ignored: Set<String>
+
+    var buffer: UnsafeMutableRawBufferPointer
+    var start = 0
+    var end = 0
+    var eof = false
+    /// Line number of the next row's first line.
+    var line = 1
+    var scratch: UnsafeMutablePointer<UInt8>
+    private var scratchCapacity: Int
+    var scratchUsed = 0
+
+    /// For CSV/TSV: header position → slot, or -1 for an ignored column.
+    private var columnSlots: [Int] = []
+    /// Columns present in the file (from the header; for JSONL, every schema column may be).
+    private(set) var presentColumns: Set<EventColumn> = []
+
+    /// Rows larger than this stop the file: no sane event row comes near it.
+    static let maxRowBytes = 64 << 20
+
+    init(path: String, format: EventFormat, source: any ByteSource, ignoredColumns: Set<String>) {
+        self.path = path
+        self.format = format
+        self.source = source
+        self.ignored = Set(ignoredColumns.map { $0.lowercased() })
+        buffer = .allocate(byteCount: 1 << 22, alignment: 16)
+        scratchCapacity = 1 << 16
+        scratch = .allocate(capacity: scratchCapacity)
+    }
+
+    deinit {
+        buffer.deallocate()
+        scratch.deallocate()
+    }
+
+    // MARK: Buffer
+
+    /// Moves the unread bytes to the front, grows the buffer if it is full, and reads more.
+    /// Returns false at the end of the file.
+    private func refill() throws(IngestError) -> Bool {
+        if eof { return false }
+        if start > 0 {
+            let pending = end - start
+            if pending > 0 { buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: pending) }
+            start = 0
+            end = pending
+        }
+        if end == buffer.count {
+            guard buffer.count < Self.maxRowBytes else {
+                throw .unreadableFile(path: path, reason: "line \(line): a row longer than \(Self.maxRowBytes >> 20) MiB")
+            }
+            let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count * 2, alignment: 16)
+            bigger.baseAddress!.copyMemory(from: buffer.baseAddress!, byteCount: end)
+            buffer.deallocate()
+            buffer = bigger
+        }
+        let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[end...]))
+        if n == 0 { eof = true; return false }
+        end += n
+        return true
+    }
+
+    private func ensureScratch(_ bytes: Int) {
+        guard bytes > scratchCapacity else { return }
+        scratch.deallocate()
+        scratchCapacity = max(bytes, scratchCapacity * 2)
+        scratch = .allocate(capacity: scratchCapacity)
+    }
+
+    // MARK: Header
+
+    /// Reads the header (CSV/TSV) and maps its columns.
+    /// - Throws: `IngestError` for a missing header, an unknown, missing or repeated column.
+    func readHeader() throws(IngestError) {
+        if format == .jsonl {
+            presentColumns = Set(EventColumn.allCases)
+            return
+        }
+        var names: [String] = []
+        var values = RowValues()
+        while true {
+            ensureScratch(buffer.count)
+            scratchUsed = 0
+            names.removeAll()
+            switch try parseDelimited(&values, collect: true, names: &names) {
+            case .incomplete:
+                if try !refill() {
+                    if end == start { throw .missingHeader(file: path) }
+                    eof = true
+                }
+                continue
+            case .empty:
+                if eof && start == end { throw .missingHeader(file: path) }
+                continue
+            case .record, .malformed:
+                break
+            }
+            break
+        }
+        if let first = names.first, first.hasPrefix("\u{FEFF}") { names[0] = String(first.dropFirst()) }
+        let normalized = names.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        // A first line naming no schema column is data, not a header.
+        guard normalized.contains(where: { EventColumn(rawValue: $0) != nil }) else { throw .missingHeader(file: path) }
+        var seen = Set<String>()
+        for name in normalized {
+            guard seen.insert(name).inserted else { throw .duplicateColumn(file: path, column: name) }
+            if let column = EventColumn(rawValue: name) {
+                columnSlots.append(column.slot)
+                presentColumns.insert(column)
+            } else if ignored.contains(name) {
+                columnSlots.append(-1)
+            } else {
+                throw .unknownColumn(file: path, line: 1, column: name)
+            }
+        }
+        for column in EventColumn.required where !presentColumns.contains(column) {
+            throw .missingColumn(file: path, column: column.rawValue)
+        }
+    }
+
+    // MARK: Rows
+
+    /// The next row, bad row, or the end of the file.
+    func next(_ values: inout RowValues) throws(IngestError) -> RowResult {
+        while true {
+            values.clear()
+            ensureScratch(buffer.count)
+            scratchUsed = 0
+            let outcome: ParseOutcome
+            if format == .jsonl {
+                outcome = try parseJSONLine(&values)
+            } else {
+                var unused: [String] = []
+                outcome = try parseDelimited(&values, collect: false, names: &unused)
+            }
+            switch outcome {
+            case .incomplete:
+                if try !refill() {
+                    if start == end { return .end }
+                    eof = true  // parse the unterminated last row on the next pass
+                }
+            case .empty:
+                continue
+            case .record(let row, let fields):
+                if format != .jsonl && fields != columnSlots.count {
+                    return .bad(line: row, kind: .fieldCount, field: "row",
+                                reason: "\(fields) fields where the header has \(columnSlots.count)")
+                }
+                return .row(line: row)
+            case .malformed(let row, let field, let reason):
+                return .bad(line: row, kind: .malformed, field: field, reason: reason)
+            }
+        }
+    }
+
+    enum ParseOutcome {
+        case incomplete
+        case empty
+        case record(line: Int, fields: Int)
+        case malformed(line: Int, field: String, reason: String)
+    }
+
+    /// Parses one CSV or TSV record from `start`. On success `start` moves past it.
+    /// With `collect`, field texts go to `names` (the header) instead of `values`.
+    private func parseDelimited(_ values: inout RowValues, collect: Bool, names: inout [String]) throws(IngestError) -> ParseOutcome {
+        let base = UnsafePointer(buffer.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        let delimiter: UInt8 = format == .tsv ? 0x09 : 0x2C
+        let quoting = format == .csv
+        var pos = start
+        var lines = 0
+        var field = 0
+        let rowLine = line
+        if pos == end { return eof ? .empty : .incomplete }
+        // A blank line is no row.
+        if base[pos] == 0x0A { start = pos + 1; line += 1; return .empty }
+        if base[pos] == 0x0D {
+            if pos + 1 == end && !eof { return .incomplete }
+            if pos + 1 < end && base[pos + 1] == 0x0A { start = pos + 2; line += 1; return .empty }
+        }
+        var scratchMark = scratchUsed
+        while true {
+            // One field starts at `pos`.
+            var value: UnsafeBufferPointer<UInt8>
+            if quoting && pos < end && base[pos] == 0x22 {
+                pos += 1
+                let contentStart = pos
+                var escaped = false
+                while true {
+                    guard pos < end else {
+                        if eof { return .malformed(line: rowLine, field: columnName(field), reason: "a quoted field is not closed") }
+                        scratchUsed = scratchMark
+                        return .incomplete
+                    }
+                    let b = base[pos]
+                    if b == 0x22 {
+                        if pos + 1 == end && !eof { scratchUsed = scratchMark; return .incomplete }
+                        if pos + 1 < end && base[pos + 1] == 0x22 { escaped = true; pos += 2; continue }
+                        break
+                    }
+                    if b == 0x0A { lines += 1 }
+                    pos += 1
+                }
+                let raw = UnsafeBufferPointer(start: base + contentStart, count: pos - contentStart)
+                pos += 1  // closing quote
+                if escaped && (collect || slot(of: field) >= 0) {
+                    // The scratch holds at least a whole buffer (see `next`), so unescaped
+                    // fields of one row never outgrow it.
+                    var out = scratchUsed
+                    var i = 0
+                    while i < raw.count {
+                        scratch[out] = raw[i]
+                        out += 1
+                        i += raw[i] == 0x22 ? 2 : 1
+                    }
+                    value = UnsafeBufferPointer(start: scratch + scratchUsed, count: out - scratchUsed)
+                    scratchUsed = out
+                } else {
+                    value = raw
+                }
+                if pos < end && base[pos] != delimiter && base[pos] != 0x0A && base[pos] != 0x0D {
+                    // Skip the rest of the record so the reader can go on.
+                    while pos < end && base[pos] != 0x0A { pos += 1 }
+                    if pos == end && !eof { scratchUsed = scratchMark; return .incomplete }
+                    start = min(pos + 1, end)
+                    line += lines + 1
+                    return .malformed(line: rowLine, field: columnName(field), reason: "text after a closing quote")
+                }
+            } else {
+                let fieldStart = pos
+                while pos < end {
+                    let b = base[pos]
+                    if b == delimiter || b == 0x0A { break }
+                    pos += 1
+                }
+                if pos == end && !eof { scratchUsed = scratchMark; return .incomplete }
+                var fieldEnd = pos
+                if (pos == end || base[pos] == 0x0A) && fieldEnd > fieldStart && base[fieldEnd - 1] == 0x0D { fieldEnd -= 1 }
+                value = UnsafeBufferPointer(start: base + fieldStart, count: fieldEnd - fieldStart)
+            }
+            if collect {
+                names.append(String(decoding: value, as: UTF8.self))
+            } else {
+                let s = slot(of: field)
+                if s >= 0 { values.slots[s] = value }
+            }
+            field += 1
+            if pos < end && base[pos] == delimiter { pos += 1; continue }
+            // End of the record: a line feed (after an optional CR) or the end of the file.
+            if pos < end && base[pos] == 0x0D { pos += 1 }
+            if pos < end && base[pos] == 0x0A { pos += 1 }
+            start = pos
+            line += lines + 1
+            scratchMark = scratchUsed
+            return .record(line: rowLine, fields: field)
+        }
+    }
+
+    @inline(__always)
+    private func slot(of field: Int) -> Int { field < columnSlots.count ? columnSlots[field] : -1 }
+
+    private func columnName(_ field: Int) -> String {
+        let s = slot(of: field)
+        if s >= 0, let column = EventColumn.allCases.first(where: { $0.slot == s }) { return column.rawValue }
+        return "field \(field + 1)"
+    }
+}

@@ -1,0 +1,13 @@
+import ArgumentParser
+
+/// The ConsentRec command-line tool. Each subcommand turns its arguments into a
+/// configuration and calls the library; no pipeline logic lives here.
+@main
+struct ConsentRec: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "consentrec",
+        abstract: "Train channel and emoji recommenders on consenting workspaces only.",
+        version: "0.1.0",
+        subcommands: [Generate.self, Ingest.self]
+    )
+}

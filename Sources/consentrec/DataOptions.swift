@@ -1,0 +1,48 @@
+import ArgumentParser
+import Events
+import Foundation
+
+/// The options that say which data a command reads and how consent and retention apply:
+/// shared by every command that reads events.
+struct DataOptions: ParsableArguments {
+    @Option(name: .customLong("events"), parsing: .upToNextOption, help: "Event log files or glob patterns (CSV, TSV, JSONL; .gz detected).")
+    var events: [String]
+    @Option(help: "The consent registry (workspace_id,status,effective_at). Required: without it nothing is read.")
+    var consent: String
+    @Option(help: "File holding the pseudonymisation key (≥ 32 bytes); default: $\(PseudonymKey.environmentVariable).")
+    var keyFile: String?
+    @Option(help: "opt-out (use unless opted out) or opt-in (use only if opted in).")
+    var policy: ConsentPolicy = .optOut
+    @Option(help: "The run's 'now' (RFC 3339 or Unix seconds); later events are dropped. Default: now.")
+    var asOf: String?
+    @Option(help: "Drop events older than this many days before --as-of.")
+    var retentionDays: Int?
+    @Option(help: "Input format for every file (csv, tsv, jsonl); default: from each file name.")
+    var format: EventFormat?
+    @Option(name: .customLong("ignore-column"), help: "A column to skip unread (repeatable). Any other unknown column refuses the file.")
+    var ignoreColumns: [String] = []
+    @Option(help: "Fail when more rows than this are bad.") var maxBadRows: Int?
+    @Option(help: "Fail when more than this fraction of rows are bad.") var maxBadFraction: Double = 0.01
+
+    func validate() throws {
+        guard !events.isEmpty else { throw ValidationError("give at least one --events file") }
+        if let retentionDays, retentionDays < 1 { throw ValidationError("--retention-days must be at least 1") }
+        if asOf != nil && asOfSeconds == nil { throw ValidationError("--as-of must be RFC 3339 (2026-11-20T00:00:00Z) or Unix seconds") }
+        guard (0...1).contains(maxBadFraction) else { throw ValidationError("--max-bad-fraction must be between 0 and 1") }
+    }
+
+    var asOfSeconds: Int64? {
+        guard let asOf else { return Int64(Date().timeIntervalSince1970) }
+        return Timestamp.parse(asOf)
+    }
+
+    var ingestOptions: IngestOptions {
+        IngestOptions(
+            format: format, ignoredColumns: Set(ignoreColumns),
+            badRowLimit: BadRowLimit(maxCount: maxBadRows, maxFraction: maxBadFraction),
+            policy: policy, asOf: asOfSeconds!, retentionDays: retentionDays)
+    }
+}
+
+extension ConsentPolicy: ExpressibleByArgument {}
+extension EventFormat: ExpressibleByArgument {}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Events
+import Foundation
+import Logging
+
+extension ConsentRec {
+    struct Ingest: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Read an event log through the consent and privacy filters and report what would be used.",
+            discussion: """
+                Checks the consent registry and key first, then reads every file, and prints the \
+                data-usage counts: rows read, bad rows by kind with examples, events and \
+                workspaces removed by consent and by retention, and the shape of every training \
+                matrix. Nothing is trained or written, except the report with --report.
+                """)
+
+        @OptionGroup var data: DataOptions
+        @Option(help: "Write the data-usage counts as JSON here.") var report: String?
+
+        func run() throws {
+            let logger = Logger(label: "consentrec")
+            let session = try DataSession.open(data, logger: logger)
+            let (log, matrices) = try session.read(
+                definitions: [.channelDefault, .emojiDefault], logger: logger)
+            var usage = log.usage
+            usage.matrices = matrices.flatMap(\.usage)
+            print(UsageSummary.text(usage))
+            if let report {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try encoder.encode(usage).write(to: URL(fileURLWithPath: report), options: .atomic)
+                print("report written to \(report)")
+            }
+        }
+    }
+}
