@@ -70,6 +70,13 @@ let package = Package(
         ),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg", "TestSupport"]),
         .testTarget(
+            name: "EventsTests",
+            dependencies: [
+                "Events", "Linalg", "SyntheticData", "TestSupport",
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ]
+        ),
+        .testTarget(
             name: "FactorizationTests",
             dependencies: ["Evaluation", "Factorization", "Linalg", "SyntheticData", "TestSupport"]
         ),

@@ -167,6 +167,7 @@ final class RowReader {
     /// The next row, bad row, or the end of the file.
     func next(_ values: inout RowValues) throws(IngestError) -> RowResult {
         while true {
+            if eof && start == end { return .end }
             values.clear()
             ensureScratch(buffer.count)
             scratchUsed = 0
@@ -231,7 +232,12 @@ final class RowReader {
                 var escaped = false
                 while true {
                     guard pos < end else {
-                        if eof { return .malformed(line: rowLine, field: columnName(field), reason: "a quoted field is not closed") }
+                        if eof {
+                            // The quote runs to the end of the file: the rest is this bad row.
+                            start = end
+                            line += lines + 1
+                            return .malformed(line: rowLine, field: columnName(field), reason: "a quoted field is not closed")
+                        }
                         scratchUsed = scratchMark
                         return .incomplete
                     }
