@@ -16,7 +16,9 @@ build: deps
 	$(SWIFT) build -c release
 
 demo: deps
-	$(SWIFT) build -c release --product consentrec-bench
+	$(SWIFT) build -c release
+	.build/release/consentrec ingest --events data/sample/events.csv --consent data/sample/consent.csv \
+		--key-file data/sample/pseudonym.key --as-of 2026-11-20T00:00:00Z --retention-days 28
 	.build/release/consentrec-bench demo
 
 # XCTest only: the suite has no Swift Testing tests, and that runner's "0 tests" closing line
@@ -32,11 +34,14 @@ bench: deps
 	.build/release/consentrec-bench als --scale 10 --solver cg
 	.build/release/consentrec-bench als --scale 10 --solver cholesky
 	.build/release/consentrec-bench foldin
+	.build/release/consentrec-bench ingest
+	.build/release/consentrec-bench ingest --gzip
 
 bench-quick: deps
 	$(SWIFT) build -c release --product consentrec-bench
 	.build/release/consentrec-bench als --iterations 3
 	.build/release/consentrec-bench foldin --sample 1000
+	.build/release/consentrec-bench ingest --events 1000000 --workspaces 200
 
 bench-implicit: deps
 	scripts/bench_vs_implicit.sh

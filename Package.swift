@@ -57,7 +57,7 @@ let package = Package(
         .executableTarget(
             name: "consentrec-bench",
             dependencies: [
-                "Evaluation", "Factorization", "Linalg", "SyntheticData",
+                "Evaluation", "Events", "Factorization", "Linalg", "SyntheticData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -69,6 +69,8 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg", "TestSupport"]),
+        // Runs the built `consentrec` binary end to end.
+        .testTarget(name: "ConsentRecCLITests", dependencies: ["consentrec", "TestSupport"]),
         .testTarget(
             name: "EventsTests",
             dependencies: [

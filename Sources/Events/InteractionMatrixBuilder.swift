@@ -29,6 +29,9 @@ public struct InteractionMatrixBuilder: Sendable {
         for (kind, w) in definition.weights where w > 0 { weightOf[Int(kind.rawValue)] = w }
         let dropped = definition.target == .channel && definition.leaveRemovesMembership ? leftPairs(log) : []
         var s = Selection()
+        s.events.reserveCapacity(log.count)
+        s.items.reserveCapacity(log.count)
+        s.weights.reserveCapacity(log.count)
         for i in 0..<log.count {
             let kind = log.kinds[i]
             let w = weightOf[Int(kind.rawValue)]
@@ -88,15 +91,14 @@ public struct InteractionMatrixBuilder: Sendable {
     }
 
     private func buildGlobal(_ log: EventLog, _ s: Selection) -> ([InteractionMatrix], [DataUsage.MatrixUsage]) {
-        // Support per item: distinct workspaces and distinct users.
-        var workspacePairs = Set<UInt64>(), userPairs = Set<UInt64>()
-        for (k, event) in s.events.enumerated() {
-            workspacePairs.insert(Self.pair(s.items[k], log.workspaces[event]))
-            userPairs.insert(Self.pair(s.items[k], log.users[event]))
-        }
+        // Support per item: distinct workspaces and distinct users (sorted, unique pairs).
+        var workspacePairs = s.events.indices.map { Self.pair(s.items[$0], log.workspaces[s.events[$0]]) }
+        var userPairs = s.events.indices.map { Self.pair(s.items[$0], log.users[s.events[$0]]) }
+        workspacePairs.sort()
+        userPairs.sort()
         var workspaceCount = [Int: Int](), userCount = [Int: Int]()
-        for p in workspacePairs { workspaceCount[Int(p >> 32), default: 0] += 1 }
-        for p in userPairs { userCount[Int(p >> 32), default: 0] += 1 }
+        for (k, p) in workspacePairs.enumerated() where k == 0 || workspacePairs[k - 1] != p { workspaceCount[Int(p >> 32), default: 0] += 1 }
+        for (k, p) in userPairs.enumerated() where k == 0 || userPairs[k - 1] != p { userCount[Int(p >> 32), default: 0] += 1 }
         let candidates = Set(s.items.map(Int.init))
         let admitted = candidates.filter {
             workspaceCount[$0, default: 0] >= definition.minEmojiWorkspaces && userCount[$0, default: 0] >= definition.minEmojiUsers
@@ -119,56 +121,75 @@ public struct InteractionMatrixBuilder: Sendable {
     /// Sums the weights per user–item pair, applies log scaling and the thresholds, and lays
     /// out rows and columns in id order.
     func assemble(users: [Int32], items: [Int32], weights: [Float], log: EventLog) -> Assembled {
-        // Sum per pair in event order (a stable sort keeps the additions in a fixed order).
-        let order = users.indices.sorted { (Self.pair(users[$0], items[$0]), $0) < (Self.pair(users[$1], items[$1]), $1) }
-        var pairUser: [Int32] = [], pairItem: [Int32] = [], pairValue: [Float] = []
-        for k in order {
-            if let last = pairUser.last, last == users[k], pairItem.last == items[k] {
-                pairValue[pairValue.count - 1] += weights[k]
-            } else {
-                pairUser.append(users[k]); pairItem.append(items[k]); pairValue.append(weights[k])
+        // Local indices in first-seen order; the CSR constructor sums repeats in event order.
+        var userLocal = [Int32: Int32](), itemLocal = [Int32: Int32]()
+        var userList: [Int32] = [], itemList: [Int32] = []
+        var rows = [Int32](), columns = [Int32]()
+        rows.reserveCapacity(users.count)
+        columns.reserveCapacity(users.count)
+        for k in users.indices {
+            let u = users[k], i = items[k]
+            if let r = userLocal[u] { rows.append(r) } else {
+                userLocal[u] = Int32(userList.count); rows.append(Int32(userList.count)); userList.append(u)
+            }
+            if let c = itemLocal[i] { columns.append(c) } else {
+                itemLocal[i] = Int32(itemList.count); columns.append(Int32(itemList.count)); itemList.append(i)
             }
         }
-        if definition.logScaling { pairValue = pairValue.map { Float(log1p(Double($0))) } }
-        let usersBefore = Set(pairUser).count, itemsBefore = Set(pairItem).count, pairsBefore = pairUser.count
+        var summed = try! SparseMatrix(rows: userList.count, columns: itemList.count, rowIndices: rows, columnIndices: columns, values: weights)
+        if definition.logScaling { summed = summed.compactMapValues { Float(log1p(Double($0))) } }
 
         // Thresholds, repeated until both hold (dropping a user can push an item under).
-        var keep = [Bool](repeating: true, count: pairUser.count)
+        var keepUser = [Bool](repeating: true, count: summed.rows)
+        var keepItem = [Bool](repeating: true, count: summed.columns)
         while true {
-            var userItems: [Int32: Int] = [:], itemUsers: [Int32: Int] = [:]
-            for k in keep.indices where keep[k] {
-                userItems[pairUser[k], default: 0] += 1
-                itemUsers[pairItem[k], default: 0] += 1
-            }
-            var changed = false
-            for k in keep.indices where keep[k] {
-                if userItems[pairUser[k]]! < definition.minUserItems || itemUsers[pairItem[k]]! < definition.minItemUsers {
-                    keep[k] = false
-                    changed = true
+            var userItems = [Int](repeating: 0, count: summed.rows), itemUsers = [Int](repeating: 0, count: summed.columns)
+            for r in 0..<summed.rows where keepUser[r] {
+                for c in summed.row(r).columns where keepItem[Int(c)] {
+                    userItems[r] += 1
+                    itemUsers[Int(c)] += 1
                 }
             }
+            var changed = false
+            for r in 0..<summed.rows where keepUser[r] && userItems[r] < definition.minUserItems { keepUser[r] = false; changed = true }
+            for c in 0..<summed.columns where keepItem[c] && itemUsers[c] < definition.minItemUsers { keepItem[c] = false; changed = true }
             if !changed { break }
         }
-        let kept = keep.indices.filter { keep[$0] }
-        let userList = Array(Set(kept.map { pairUser[$0] }))
-        let itemList = Array(Set(kept.map { pairItem[$0] }))
-        let userNames = userList.map { log.vocabulary.users[Int($0)] }
-        let itemNames: [String] = itemList.map {
-            definition.target == .channel ? log.vocabulary.channels[Int($0)] : log.vocabulary.emoji[Int($0)]
+
+        // Final layout: kept rows and columns sorted by id. Pseudonyms are fixed-length hex, so
+        // their order is that of two integers, which sort without touching the strings.
+        let userName = { (r: Int) in log.vocabulary.users[Int(userList[r])] }
+        let itemName = { (c: Int) -> String in
+            let i = Int(itemList[c])
+            return self.definition.target == .channel ? log.vocabulary.channels[i] : log.vocabulary.emoji[i]
         }
-        let userOrder = userList.indices.sorted { userNames[$0] < userNames[$1] }
-        let itemOrder = itemList.indices.sorted { itemNames[$0] < itemNames[$1] }
-        var row = [Int32: Int32](), column = [Int32: Int32]()
-        for (r, i) in userOrder.enumerated() { row[userList[i]] = Int32(r) }
-        for (c, i) in itemOrder.enumerated() { column[itemList[i]] = Int32(c) }
-        // Every index is in range and every value finite, so this cannot fail.
+        let userOrder = (0..<summed.rows).filter { keepUser[$0] }
+            .map { (HexOrder(userName($0)), $0) }.sorted { $0.0 < $1.0 }.map(\.1)
+        let itemOrder: [Int]
+        if definition.target == .channel {
+            itemOrder = (0..<summed.columns).filter { keepItem[$0] }.map { (HexOrder(itemName($0)), $0) }.sorted { $0.0 < $1.0 }.map(\.1)
+        } else {
+            itemOrder = (0..<summed.columns).filter { keepItem[$0] }.sorted { itemName($0) < itemName($1) }
+        }
+        var newRow = [Int32](repeating: -1, count: summed.rows), newColumn = [Int32](repeating: -1, count: summed.columns)
+        for (n, r) in userOrder.enumerated() { newRow[r] = Int32(n) }
+        for (n, c) in itemOrder.enumerated() { newColumn[c] = Int32(n) }
+        var pointers = [0], outColumns = [Int32](), outValues = [Float]()
+        var entries: [(Int32, Float)] = []
+        for r in userOrder {
+            entries.removeAll(keepingCapacity: true)
+            let row = summed.row(r)
+            for (c, v) in zip(row.columns, row.values) where newColumn[Int(c)] >= 0 { entries.append((newColumn[Int(c)], v)) }
+            entries.sort { $0.0 < $1.0 }
+            for (c, v) in entries { outColumns.append(c); outValues.append(v) }
+            pointers.append(outColumns.count)
+        }
         let matrix = try! SparseMatrix(
-            rows: userList.count, columns: itemList.count, rowIndices: kept.map { row[pairUser[$0]]! },
-            columnIndices: kept.map { column[pairItem[$0]]! }, values: kept.map { pairValue[$0] })
+            rows: userOrder.count, columns: itemOrder.count, rowPointers: pointers, columnIndices: outColumns, values: outValues)
         return Assembled(
-            matrix: matrix, userIDs: userOrder.map { userNames[$0] }, itemIDs: itemOrder.map { itemNames[$0] },
-            usersRemoved: usersBefore - userList.count, itemsRemoved: itemsBefore - itemList.count,
-            pairsRemoved: pairsBefore - kept.count)
+            matrix: matrix, userIDs: userOrder.map(userName), itemIDs: itemOrder.map(itemName),
+            usersRemoved: summed.rows - userOrder.count, itemsRemoved: summed.columns - itemOrder.count,
+            pairsRemoved: summed.nonZeros - matrix.nonZeros)
     }
 
     struct Assembled {
@@ -194,4 +215,22 @@ public struct InteractionMatrixBuilder: Sendable {
                 itemsRemovedBySupport: supportRemoved)
         }
     }
+}
+
+/// The sort order of a 32-digit lower-case hex pseudonym, as two integers.
+struct HexOrder: Comparable {
+    let high: UInt64
+    let low: UInt64
+
+    init(_ hex: String) {
+        var h: UInt64 = 0, l: UInt64 = 0
+        for (i, c) in hex.utf8.prefix(32).enumerated() {
+            let digit = UInt64(c <= 0x39 ? c &- 0x30 : c &- 0x57)
+            if i < 16 { h = h << 4 | digit } else { l = l << 4 | digit }
+        }
+        high = h
+        low = l
+    }
+
+    static func < (a: HexOrder, b: HexOrder) -> Bool { (a.high, a.low) < (b.high, b.low) }
 }

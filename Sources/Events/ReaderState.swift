@@ -24,6 +24,18 @@ struct ReaderState {
 
     static let exclusionCodes = ConsentExclusion.allCases
 
+    /// Makes room for about `rows` more events at once, instead of growing (and copying) the
+    /// columns many times on a large file.
+    mutating func reserve(rows: Int) {
+        let capacity = log.count + rows
+        log.timestamps.reserveCapacity(capacity)
+        log.workspaces.reserveCapacity(capacity)
+        log.users.reserveCapacity(capacity)
+        log.channels.reserveCapacity(capacity)
+        log.kinds.reserveCapacity(capacity)
+        log.emoji.reserveCapacity(capacity)
+    }
+
     mutating func readRows(_ reader: RowReader, progress: (Int, Int) -> Void) throws(IngestError) {
         let maxField = options.maxFieldBytes
         var nextProgress = log.usage.rowsRead + 1_000_000

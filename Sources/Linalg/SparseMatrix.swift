@@ -91,19 +91,22 @@ public struct SparseMatrix: Sendable, Equatable {
         var outValues = [Float]()
         outColumns.reserveCapacity(values.count)
         outValues.reserveCapacity(values.count)
+        var keys = [UInt64]()
         for r in 0..<rows {
-            // Sorting by (column, original position) keeps the sum order fixed, so duplicates
-            // always add up to the same bits.
-            let slice = order[counts[r]..<counts[r + 1]].sorted {
-                (columnIndices[$0], $0) < (columnIndices[$1], $1)
+            // Sort by (column, original position), packed into one integer: duplicates then
+            // always add up in input order, to the same bits.
+            keys.removeAll(keepingCapacity: true)
+            for k in order[counts[r]..<counts[r + 1]] {
+                keys.append(UInt64(UInt32(columnIndices[k])) << 32 | UInt64(UInt32(truncatingIfNeeded: k)))
             }
-            for k in slice {
-                if let last = outColumns.last, outColumns.count > pointers[r],
-                    last == columnIndices[k]
-                {
+            keys.sort()
+            for key in keys {
+                let c = Int32(truncatingIfNeeded: key >> 32)
+                let k = Self.position(key, in: counts[r]..<counts[r + 1], order: order)
+                if outColumns.count > pointers[r], outColumns[outColumns.count - 1] == c {
                     outValues[outValues.count - 1] += values[k]
                 } else {
-                    outColumns.append(columnIndices[k])
+                    outColumns.append(c)
                     outValues.append(values[k])
                 }
             }
@@ -112,6 +115,15 @@ public struct SparseMatrix: Sendable, Equatable {
         self.init(
             unchecked: rows, columns: columns, rowPointers: pointers, columnIndices: outColumns,
             values: outValues)
+    }
+
+    /// The input position packed in the low 32 bits of a sort key. Inputs of 2³² entries or
+    /// more wrap there, so for those the position is recovered from the row's own list.
+    @inline(__always)
+    private static func position(_ key: UInt64, in range: Range<Int>, order: [Int]) -> Int {
+        let low = Int(key & 0xFFFF_FFFF)
+        if order.count <= Int(UInt32.max) { return low }
+        return order[range].first { UInt32(truncatingIfNeeded: $0) == UInt32(low) }!
     }
 
     /// The number of stored entries.

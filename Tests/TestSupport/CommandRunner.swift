@@ -1,0 +1,42 @@
+import Foundation
+
+/// Runs a built executable of this package and collects what it did.
+public struct CommandResult {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
+}
+
+public enum CommandRunner {
+    /// The folder holding the built products (`.build/debug` or `.build/release`).
+    public static var productsDirectory: URL {
+        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
+            return bundle.bundleURL.deletingLastPathComponent()
+        }
+        return Bundle.main.bundleURL
+    }
+
+    /// Runs `name` with `arguments` and an optional environment, waiting for it to finish.
+    public static func run(_ name: String, _ arguments: [String], environment: [String: String]? = nil) throws -> CommandResult {
+        let process = Process()
+        process.executableURL = productsDirectory.appendingPathComponent(name)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        // Standard error goes to a file so that neither stream can fill up and block the child.
+        let errorPath = NSTemporaryDirectory() + "consentrec-stderr-\(UUID().uuidString)"
+        FileManager.default.createFile(atPath: errorPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: errorPath) }
+        let errorFile = FileHandle(forWritingAtPath: errorPath)!
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = errorFile
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try errorFile.close()
+        let errData = FileManager.default.contents(atPath: errorPath) ?? Data()
+        return CommandResult(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
