@@ -106,11 +106,12 @@ public struct ConsentRegistry: Sendable {
         }
     }
 
-    /// Raw ids of the workspaces this registry excludes under `policy` (for the audit, which
+    /// Raw ids of the workspaces whose status in force is `opted_out` (for the audit, which
     /// recomputes their pseudonyms; the list itself is never written).
-    public func excludedWorkspaces(policy: ConsentPolicy) -> [String] {
-        statuses.filter { $0.value == .optedOut }.map(\.key).sorted()
-    }
+    public var optedOutWorkspaces: [String] { statuses.filter { $0.value == .optedOut }.map(\.key).sorted() }
+
+    /// Raw ids of the workspaces whose status in force is `opted_in`.
+    public var optedInWorkspaces: [String] { statuses.filter { $0.value == .optedIn }.map(\.key).sorted() }
 
     /// Workspaces the registry names, for tests and the audit.
     public var workspaceCount: Int { statuses.count }

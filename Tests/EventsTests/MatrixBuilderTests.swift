@@ -93,4 +93,19 @@ final class MatrixBuilderTests: XCTestCase {
         XCTAssertEqual(usage[0].itemsRemovedBySupport, 5)
         XCTAssertNil(m.workspace)
     }
+
+    func testEmojiPerWorkspace_keepsEachWorkspacesOwnEmoji_inItsOwnMatrix() throws {
+        let csv = header + ["1,W1,U1,C,react,tada", "1,W1,U2,C,react,w1-logo", "1,W2,U1,C,react,tada",
+                            "1,W2,U1,C,post,", "1,W2,U3,C,post,fire"].joined(separator: "\n") + "\n"
+        let log = try fixture.read("e.csv", csv)
+        let definition = RecommenderDefinition(target: .emoji, scope: .workspace, weights: [.react: 1, .post: 0.5])
+        let (matrices, _) = InteractionMatrixBuilder(definition: definition).build(log)
+        XCTAssertEqual(matrices.count, 2)
+        let w1 = try XCTUnwrap(matrices.first { $0.workspace == p.workspace("W1") })
+        let w2 = try XCTUnwrap(matrices.first { $0.workspace == p.workspace("W2") })
+        XCTAssertEqual(w1.itemIDs, ["tada", "w1-logo"])
+        XCTAssertEqual(w2.itemIDs, ["fire", "tada"])
+        XCTAssertEqual(value(w2, user: p.user("U3", workspace: "W2"), item: "fire"), 0.5)
+        XCTAssertEqual(w2.matrix.nonZeros, 2)  // the post without an emoji carries nothing
+    }
 }
