@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "Evaluation", targets: ["Evaluation"]),
         .library(name: "Events", targets: ["Events"]),
         .library(name: "Linalg", targets: ["Linalg"]),
+        .library(name: "ModelStore", targets: ["ModelStore"]),
+        .library(name: "Pipeline", targets: ["Pipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -23,7 +25,7 @@ let package = Package(
         .executableTarget(
             name: "consentrec",
             dependencies: [
-                "Events", "Evaluation", "Factorization", "Linalg", "SyntheticData",
+                "Events", "Evaluation", "Factorization", "Linalg", "ModelStore", "Pipeline", "SyntheticData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -45,6 +47,20 @@ let package = Package(
             exclude: ["README.md"]
         ),
         .target(name: "Linalg", dependencies: ["CBLAS"], exclude: ["README.md"]),
+        .target(
+            name: "Pipeline",
+            dependencies: [
+                "Events", "Evaluation", "Factorization", "Linalg", "ModelStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["README.md"]
+        ),
+        .target(
+            name: "ModelStore",
+            dependencies: ["Events", "Factorization", "Linalg", .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["README.md"]
+        ),
 
         // MARK: - Implementation details
         // The only target that sees C: cblas.h and lapacke.h from Debian's OpenBLAS and LAPACKE.

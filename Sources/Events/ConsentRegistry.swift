@@ -96,6 +96,12 @@ public struct ConsentRegistry: Sendable {
         return ConsentRegistry(statuses: statuses, sha256: sha256, path: path)
     }
 
+    /// A registry in which exactly `workspaces` are opted in: with policy `opt-in`, a reader
+    /// keeps their rows only. Used to read one workspace's own events at recommendation time.
+    public static func allowing(_ workspaces: [String]) -> ConsentRegistry {
+        ConsentRegistry(statuses: Dictionary(uniqueKeysWithValues: workspaces.map { ($0, .optedIn) }), sha256: "", path: "(in memory)")
+    }
+
     /// Nil if the workspace may be used under `policy`, else why not.
     public func exclusion(of workspace: String, policy: ConsentPolicy) -> ConsentExclusion? {
         switch (statuses[workspace], policy) {

@@ -14,6 +14,8 @@ public struct EventLog: Sendable {
     public internal(set) var emoji: [Int32] = []
 
     public internal(set) var vocabulary = Vocabulary()
+    /// Raw channel ids by channel index, only with `IngestOptions.keepChannelIDsForDisplay`.
+    public internal(set) var displayChannelIDs: [String]?
     public internal(set) var usage: DataUsage
 
     public var count: Int { timestamps.count }

@@ -12,6 +12,9 @@ public struct IngestOptions: Sendable, Hashable {
     public var asOf: Int64
     /// Events older than this many days before `asOf` are dropped; nil keeps all.
     public var retentionDays: Int?
+    /// Keep the raw channel ids in memory (`EventLog.displayChannelIDs`) so a command can
+    /// show the operator their own ids in the terminal. Off by default; never written anywhere.
+    public var keepChannelIDsForDisplay = false
 
     public init(
         format: EventFormat? = nil, ignoredColumns: Set<String> = [], badRowLimit: BadRowLimit = BadRowLimit(),

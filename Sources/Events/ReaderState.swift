@@ -153,6 +153,9 @@ struct ReaderState {
             pseudonymiser.pseudonym(.channel, channelIDs.bytes($0), workspace: raw(channelIDs.scope($0)))
         }
         vocabulary.channelWorkspace = (0..<channelIDs.count).map { channelIDs.scope($0) }
+        if options.keepChannelIDsForDisplay {
+            log.displayChannelIDs = (0..<channelIDs.count).map { String(decoding: channelIDs.bytes($0), as: UTF8.self) }
+        }
         vocabulary.emoji = (0..<emojiIDs.count).map { String(decoding: emojiIDs.bytes($0), as: UTF8.self) }
         log.vocabulary = vocabulary
         log.usage.eventsKept = log.count

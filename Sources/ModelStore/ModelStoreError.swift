@@ -1,0 +1,29 @@
+/// Errors about model files, runs and the output root, each saying what to do.
+public enum ModelStoreError: Error, Equatable, CustomStringConvertible {
+    case corruptModel(path: String, reason: String)
+    case checksumMismatch(path: String, expected: String, actual: String)
+    case missingFile(path: String)
+    case notARun(path: String, reason: String)
+    case locked(root: String, holder: String)
+    case ioFailure(path: String, reason: String)
+    case unknownWorkspace(run: String)
+
+    public var description: String {
+        switch self {
+        case .corruptModel(let path, let reason):
+            "\(path): not a valid model file: \(reason)"
+        case .checksumMismatch(let path, let expected, let actual):
+            "\(path): checksum mismatch: the manifest records sha256 \(expected), the file has \(actual) (corrupted or modified)"
+        case .missingFile(let path):
+            "\(path): listed in the manifest but missing"
+        case .notARun(let path, let reason):
+            "\(path): not a ConsentRec run: \(reason)"
+        case .locked(let root, let holder):
+            "\(root): another run holds the lock (\(holder)); wait for it to finish, nothing was changed"
+        case .ioFailure(let path, let reason):
+            "\(path): \(reason)"
+        case .unknownWorkspace(let run):
+            "\(run): no model for this workspace in the run (it may have opted out, been excluded by thresholds, or have no data)"
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The directory runs are published into:
+///
+/// ```
+/// ROOT/
+///   .lock                      advisory lock held by the run in progress
+///   current -> runs/RUN_ID     the published run (a symlink, swapped atomically)
+///   runs/RUN_ID/               complete runs: manifest.json and models/
+///   runs/.partial-RUN_ID/      a run being written (removed if it fails)
+/// ```
+///
+/// A reader who resolves `current` sees the old complete run or the new complete run, never a
+/// half-written one: a run is written and fsynced under a `.partial-` name, renamed into
+/// place, and only then is `current` replaced, by renaming a new symlink over it.
+public struct OutputRoot: Sendable {
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    var runsPath: String { path + "/runs" }
+    var currentPath: String { path + "/current" }
+
+    /// The published run's directory, if any.
+    public var currentRun: String? {
+        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: currentPath) else { return nil }
+        return target.hasPrefix("/") ? target : path + "/" + target
+    }
+
+    /// Complete runs, oldest first (run ids sort by time).
+    public func runs() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: runsPath)) ?? []
+        return names.filter { !$0.hasPrefix(".") }.sorted()
+    }
+
+    /// Takes the root's advisory lock, or fails at once if another process holds it. The
+    /// lock is released when the returned value is released or the process dies.
+    /// - Throws: `ModelStoreError.locked` naming the holder.
+    public func lock() throws(ModelStoreError) -> RunLock {
+        try makeDirectories()
+        let lockPath = path + "/.lock"
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .ioFailure(path: lockPath, reason: "cannot open the lock file: \(String(cString: strerror(errno)))") }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            var buffer = [UInt8](repeating: 0, count: 64)
+            let n = pread(fd, &buffer, 63, 0)
+            close(fd)
+            let holder = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "unknown"
+            throw .locked(root: path, holder: holder.isEmpty ? "unknown process" : holder)
+        }
+        let note = "pid \(getpid())\n"
+        _ = ftruncate(fd, 0)
+        _ = note.withCString { pwrite(fd, $0, strlen($0), 0) }
+        return RunLock(descriptor: fd)
+    }
+
+    func makeDirectories() throws(ModelStoreError) {
+        do {
+            try FileManager.default.createDirectory(atPath: runsPath, withIntermediateDirectories: true)
+        } catch {
+            throw .ioFailure(path: runsPath, reason: "cannot create the output directory: \(error.localizedDescription)")
+        }
+    }
+
+    /// Starts writing a new run. Leftover `.partial-` directories of runs that died are
+    /// removed first: they were never published.
+    public func beginRun(id: String, faults: FaultInjection = FaultInjection()) throws(ModelStoreError) -> RunWriter {
+        try makeDirectories()
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: runsPath)) ?? [] where name.hasPrefix(".partial-") {
+            try? FileManager.default.removeItem(atPath: runsPath + "/" + name)
+        }
+        return try RunWriter(root: self, id: id, faults: faults)
+    }
+
+    /// Removes the oldest complete runs beyond `keep`, never the current one.
+    @discardableResult
+    public func prune(keep: Int) -> [String] {
+        let current = currentRun.map { ($0 as NSString).lastPathComponent }
+        let all = runs()
+        guard all.count > keep else { return [] }
+        var removed: [String] = []
+        for name in all.prefix(all.count - keep) where name != current {
+            if (try? FileManager.default.removeItem(atPath: runsPath + "/" + name)) != nil { removed.append(name) }
+        }
+        return removed
+    }
+}
+
+/// The held lock of an output root.
+public final class RunLock: @unchecked Sendable {
+    private let descriptor: Int32
+
+    init(descriptor: Int32) { self.descriptor = descriptor }
+
+    deinit {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
+}
+
+/// Makes a run fail at a chosen write step, so tests can prove that a failure at any step
+/// leaves the published run intact.
+public struct FaultInjection: Sendable {
+    /// Fail when this many steps have completed; nil never fails.
+    public var failAtStep: Int?
+
+    public init(failAtStep: Int? = nil) { self.failAtStep = failAtStep }
+}
+
+/// A simulated crash at a write step.
+public struct InjectedFault: Error, Equatable {
+    public let step: Int
+}

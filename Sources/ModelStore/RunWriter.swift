@@ -1,0 +1,119 @@
+import Crypto
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes one run under `runs/.partial-ID/`, then publishes it (see `OutputRoot`).
+public final class RunWriter {
+    public let id: String
+    let root: OutputRoot
+    let partialPath: String
+    public var finalPath: String { root.runsPath + "/" + id }
+    private var faults: FaultInjection
+    private var steps = 0
+    private var published = false
+
+    init(root: OutputRoot, id: String, faults: FaultInjection) throws(ModelStoreError) {
+        self.root = root
+        self.id = id
+        self.faults = faults
+        partialPath = root.runsPath + "/.partial-" + id
+        do {
+            try FileManager.default.createDirectory(atPath: partialPath + "/models", withIntermediateDirectories: true)
+        } catch {
+            throw .ioFailure(path: partialPath, reason: "cannot create the run directory: \(error.localizedDescription)")
+        }
+    }
+
+    /// Removes the unpublished run directory if the run did not reach `publish`.
+    deinit { abandon() }
+
+    /// Removes the partial directory; a no-op once published.
+    public func abandon() {
+        if !published { try? FileManager.default.removeItem(atPath: partialPath) }
+    }
+
+    private func step() throws {
+        if let fail = faults.failAtStep, steps >= fail { throw InjectedFault(step: steps) }
+        steps += 1
+    }
+
+    /// Writes `data` at `relativePath` in the run, fsynced. Returns its SHA-256.
+    @discardableResult
+    public func write(_ data: Data, to relativePath: String) throws -> String {
+        try step()
+        let target = partialPath + "/" + relativePath
+        try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Self.writeDurably(data, to: target)
+        return Hex.sha256(data)
+    }
+
+    /// Writes the manifest, makes the run durable, renames it into place and swaps `current`.
+    /// - Returns: the published run's directory.
+    public func publish(manifest: Manifest) throws -> String {
+        try step()
+        try Self.writeDurably(manifest.encoded(), to: partialPath + "/" + Manifest.fileName)
+        try step()
+        try Self.fsyncDirectory(partialPath + "/models")
+        try Self.fsyncDirectory(partialPath)
+        try step()
+        guard rename(partialPath, finalPath) == 0 else {
+            throw ModelStoreError.ioFailure(path: finalPath, reason: "cannot move the run into place: \(String(cString: strerror(errno)))")
+        }
+        published = true
+        try Self.fsyncDirectory(root.runsPath)
+        try step()
+        // A new symlink under a temporary name, renamed over `current`: rename is atomic.
+        let temporary = root.path + "/.current-" + id
+        unlink(temporary)
+        guard symlink("runs/" + id, temporary) == 0 else {
+            throw ModelStoreError.ioFailure(path: temporary, reason: "cannot create the symlink: \(String(cString: strerror(errno)))")
+        }
+        try step()
+        guard rename(temporary, root.currentPath) == 0 else {
+            unlink(temporary)
+            throw ModelStoreError.ioFailure(path: root.currentPath, reason: "cannot swap the current run: \(String(cString: strerror(errno)))")
+        }
+        try Self.fsyncDirectory(root.path)
+        return finalPath
+    }
+
+    /// Writes a file so that a crash leaves either no file or the complete file: write to a
+    /// temporary name in the same directory, fsync, rename.
+    static func writeDurably(_ data: Data, to path: String) throws {
+        let temporary = path + ".tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ModelStoreError.ioFailure(path: path, reason: "cannot create: \(String(cString: strerror(errno)))") }
+        var ok = data.withUnsafeBytes { raw -> Bool in
+            var offset = 0
+            while offset < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 { if errno == EINTR { continue }; return false }
+                offset += n
+            }
+            return true
+        }
+        ok = ok && fsync(fd) == 0
+        close(fd)
+        guard ok, rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw ModelStoreError.ioFailure(path: path, reason: "cannot write: \(reason)")
+        }
+    }
+
+    static func fsyncDirectory(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw ModelStoreError.ioFailure(path: path, reason: "cannot open the directory to sync it") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw ModelStoreError.ioFailure(path: path, reason: "cannot sync the directory") }
+    }
+}
+
+enum Hex {
+    static func sha256(_ data: Data) -> String {
+        SHA256.hash(data: data).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+    }
+}

@@ -1,0 +1,144 @@
+import Events
+import Factorization
+import Foundation
+import Linalg
+import Logging
+import ModelStore
+
+/// Recommends for one user from a published run: the user's own events are read from the
+/// given files, weighted exactly as in training, folded into a user vector against the
+/// model's item factors, and ranked.
+public struct UserRecommendation: Sendable {
+    public struct Item: Sendable, Codable, Equatable {
+        /// Row in the model's item factors.
+        public let row: Int
+        /// The operator's raw id when the events let it be resolved, else the pseudonym (for
+        /// emoji, the name).
+        public let id: String
+        public let score: Float
+    }
+
+    /// What was recommended, with what went into it (for `scripts/check_model.py`).
+    public struct Result: Sendable, Codable {
+        public let model: String
+        public let recommender: String
+        /// Model rows the user interacted with, and their training weights.
+        public let userItems: [Int]
+        public let userWeights: [Float]
+        /// Model rows left out of the ranking (channels the user is in).
+        public let excluded: [Int]
+        public let k: Int
+        public let recommendations: [Item]
+
+        enum CodingKeys: String, CodingKey {
+            case model, recommender, k, recommendations, excluded
+            case userItems = "user_items"
+            case userWeights = "user_weights"
+        }
+    }
+
+    public enum Failure: Error, CustomStringConvertible {
+        case noModel(recommender: String)
+        case noEvents(files: [String])
+
+        public var description: String {
+            switch self {
+            case .noModel(let recommender):
+                "the run has no \(recommender) model for this workspace (opted out, below the thresholds, or no data)"
+            case .noEvents(let files):
+                "the user has no usable events in \(files.joined(separator: ", ")); there is nothing to fold in"
+            }
+        }
+    }
+
+    public let runPath: String
+    public let workspace: String
+    public let user: String
+    public let events: [String]
+    public let keyFile: String?
+    public let recommender: RecommenderDefinition.Target
+    public let k: Int
+
+    public init(runPath: String, workspace: String, user: String, events: [String], keyFile: String?,
+                recommender: RecommenderDefinition.Target, k: Int) {
+        self.runPath = runPath
+        self.workspace = workspace
+        self.user = user
+        self.events = events
+        self.keyFile = keyFile
+        self.recommender = recommender
+        self.k = k
+    }
+
+    public func execute() throws -> Result {
+        let run = try PublishedRun.open(runPath)
+        let pseudonymiser = Pseudonymiser(key: try PseudonymKey.load(file: keyFile))
+        let workspacePseudonym = pseudonymiser.workspace(workspace)
+        guard let entry = run.manifest.models.first(where: {
+            $0.recommender == recommender.rawValue && ($0.scope == "global" || $0.workspace == workspacePseudonym)
+        }), var definition = run.manifest.recommenders.first(where: { $0.target == recommender }) else {
+            throw Failure.noModel(recommender: recommender.rawValue)
+        }
+        let model = try run.model(entry)
+
+        // This workspace's events only (the registry below admits nothing else), kept from any date.
+        var options = IngestOptions(policy: .optIn, asOf: Int64(Date().timeIntervalSince1970))
+        options.keepChannelIDsForDisplay = true
+        let reader = EventLogReader(options: options, registry: .allowing([workspace]), pseudonymiser: pseudonymiser)
+        var quiet = Logger(label: "consentrec.recommend")
+        quiet.logLevel = .warning
+        let log = try reader.read(events, logger: quiet)
+        let userPseudonym = pseudonymiser.user(user, workspace: workspace)
+
+        // The user's row, weighted as in training but without thresholds.
+        definition.scope = .workspace
+        definition.minUserItems = 1
+        definition.minItemUsers = 1
+        let matrices = InteractionMatrixBuilder(definition: definition).build(log).matrices
+        guard let matrix = matrices.first, let row = matrix.userIDs.firstIndex(of: userPseudonym) else {
+            throw Failure.noEvents(files: events)
+        }
+        let rowOf = Dictionary(uniqueKeysWithValues: model.itemIDs.enumerated().map { ($1, $0) })
+        var items: [Int] = [], weights: [Float] = []
+        for (c, w) in zip(matrix.matrix.row(row).columns, matrix.matrix.row(row).values) {
+            if let r = rowOf[matrix.itemIDs[Int(c)]] { items.append(r); weights.append(w) }
+        }
+        guard !items.isEmpty else { throw Failure.noEvents(files: events) }
+
+        let recommenderModel = Recommender(
+            itemFactors: model.itemFactors, regularization: model.hyperparameters.regularization, alpha: model.hyperparameters.alpha)
+        let x = try recommenderModel.userVector(items: items, weights: weights)
+        let excluded = recommender == .channel ? memberships(log, userPseudonym).compactMap { rowOf[$0] }.sorted() : []
+        let top = recommenderModel.recommend(userVector: x, k: k, excluding: excluded)
+
+        // Show the operator's own ids where the events let them be resolved.
+        var display: [String: String] = [:]
+        if recommender == .channel, let raw = log.displayChannelIDs {
+            for (i, pseudonym) in log.vocabulary.channels.enumerated() { display[pseudonym] = raw[i] }
+        }
+        let ranked = top.map { Item(row: $0.index, id: display[model.itemIDs[$0.index]] ?? model.itemIDs[$0.index], score: $0.score) }
+        return Result(model: entry.path, recommender: recommender.rawValue, userItems: items, userWeights: weights,
+                      excluded: excluded, k: k, recommendations: ranked)
+    }
+
+    /// Channel pseudonyms the user is in now: their latest membership event there is a join
+    /// (or they were active there without ever leaving).
+    func memberships(_ log: EventLog, _ userPseudonym: String) -> [String] {
+        guard let u = log.vocabulary.users.firstIndex(of: userPseudonym) else { return [] }
+        var latest: [Int32: (Int64, Bool)] = [:]
+        for i in 0..<log.count where log.users[i] == Int32(u) {
+            let kind = log.kinds[i]
+            let channel = log.channels[i]
+            let inChannel = kind != .leave
+            let isMembership = kind == .join || kind == .leave
+            if let current = latest[channel] {
+                if isMembership && (log.timestamps[i] > current.0 || (log.timestamps[i] == current.0 && !inChannel)) {
+                    latest[channel] = (log.timestamps[i], inChannel)
+                }
+            } else {
+                latest[channel] = (isMembership ? log.timestamps[i] : Int64.min, inChannel)
+            }
+        }
+        return latest.filter { $0.value.1 }.map { log.vocabulary.channels[Int($0.key)] }
+    }
+}

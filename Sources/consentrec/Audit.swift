@@ -1,0 +1,38 @@
+import ArgumentParser
+import Events
+import Foundation
+import ModelStore
+
+extension ConsentRec {
+    struct Audit: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a published run against today's consent registry and key.",
+            discussion: """
+                Recomputes the pseudonym of every workspace the registry excludes now and fails if any \
+                appears in any model, model path or the manifest (with --policy opt-in, every workspace \
+                in the run must be opted in now); checks that global models meet their support \
+                thresholds; verifies checksums. Exit 0: passed. Exit 5: failed, with the findings.
+                """)
+
+        @Argument(help: "An output root (its current run) or a run directory.") var runPath: String
+        @Option(help: "The consent registry as it is today.") var consent: String
+        @Option(help: "The pseudonymisation key file; default: $\(PseudonymKey.environmentVariable).") var keyFile: String?
+        @Option(help: "opt-out or opt-in; default: the policy the run was trained under.") var policy: ConsentPolicy?
+
+        func run() throws {
+            let registry = try ConsentRegistry.load(path: consent, asOf: Int64(Date().timeIntervalSince1970))
+            let key = try PseudonymKey.load(file: keyFile)
+            let published = try PublishedRun.open(runPath)
+            let audit = ModelStore.Audit(
+                registry: registry, pseudonymiser: Pseudonymiser(key: key), policy: policy ?? published.manifest.consent.policy)
+            let findings = audit.check(published)
+            if findings.isEmpty {
+                print("audit passed: run \(published.manifest.runID), \(published.manifest.models.count) models, no excluded workspace, support thresholds met")
+                return
+            }
+            print("audit FAILED: run \(published.manifest.runID)")
+            for f in findings { print("  \(f)") }
+            throw ExitCode(ExitCodes.auditFailed)
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Events
+import Foundation
+import Pipeline
+
+extension ConsentRec {
+    struct Recommend: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recommend for one user from a published run, folding the user in from their own events.",
+            discussion: """
+                The workspace and user are given as your raw ids; they are pseudonymised with the key \
+                to find the model and the user's events in --events. Channels the user is in are left \
+                out. Item ids are shown as your raw ids when the events name them, else as pseudonyms.
+                """)
+
+        @Option(name: .customLong("run"), help: "An output root (its current run) or a run directory.") var runPath: String
+        @Option(help: "The workspace (raw id).") var workspace: String
+        @Option(help: "The user (raw id).") var user: String
+        @Option(name: .customLong("events"), parsing: .upToNextOption, help: "Event files holding the user's recent events.")
+        var events: [String]
+        @Option(help: "The pseudonymisation key file; default: $\(PseudonymKey.environmentVariable).") var keyFile: String?
+        @Option(help: "channel or emoji.") var recommender: RecommenderDefinition.Target = .channel
+        @Option(name: .short, help: "How many items.") var k = 10
+        @Flag(help: "Print the result as JSON (what scripts/check_model.py reads).") var json = false
+
+        func validate() throws {
+            guard k >= 1 else { throw ValidationError("-k must be at least 1") }
+            guard !events.isEmpty else { throw ValidationError("give the user's events with --events") }
+        }
+
+        func run() throws {
+            let result = try UserRecommendation(
+                runPath: runPath, workspace: workspace, user: user, events: events, keyFile: keyFile,
+                recommender: recommender, k: k
+            ).execute()
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(result), as: UTF8.self))
+                return
+            }
+            let left = result.recommender == "channel" ? ", \(result.excluded.count) channels left out as already joined" : ""
+            print("top \(result.recommendations.count) \(result.recommender) recommendations (model \(result.model); "
+                + "folded in from \(result.userItems.count) items\(left)):")
+            for (rank, item) in result.recommendations.enumerated() {
+                print(String(format: "%3d. %@  %.4f", rank + 1, item.id, item.score))
+            }
+        }
+    }
+}
+
+extension RecommenderDefinition.Target: ExpressibleByArgument {}
