@@ -3,7 +3,9 @@
 SWIFT ?= swift
 APT_PACKAGES := libopenblas-dev liblapacke-dev
 
-.PHONY: deps build demo test bench bench-quick bench-implicit clean
+VENV := .venv
+
+.PHONY: deps pydeps build demo demo-als test bench bench-quick bench-implicit clean
 
 # Installs OpenBLAS and LAPACKE with apt-get when they are missing.
 deps:
@@ -12,19 +14,33 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); \
 	fi
 
+# A venv with safetensors and numpy for the Python interop checks (scripts/check_model.py).
+# Without Python or PyPI the interop test is skipped, and says so.
+pydeps:
+	@if command -v python3 >/dev/null 2>&1; then \
+		[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV) || true; \
+		if [ -x $(VENV)/bin/python ] && ! $(VENV)/bin/python -c "import safetensors, numpy" 2>/dev/null; then \
+			$(VENV)/bin/pip install --quiet --disable-pip-version-check safetensors numpy \
+			|| echo "warning: could not install safetensors and numpy; the Python interop test will be skipped"; \
+		fi; \
+	fi
+
 build: deps
 	$(SWIFT) build -c release
 
-demo: deps
+demo: deps pydeps
 	$(SWIFT) build -c release
-	.build/release/consentrec ingest --events data/sample/events.csv --consent data/sample/consent.csv \
-		--key-file data/sample/pseudonym.key --as-of 2026-11-20T00:00:00Z --retention-days 28
+	scripts/demo.sh
+
+# The numeric core alone: both solvers on generated data with planted communities.
+demo-als: deps
+	$(SWIFT) build -c release --product consentrec-bench
 	.build/release/consentrec-bench demo
 
 # XCTest only: the suite has no Swift Testing tests, and that runner's "0 tests" closing line
 # would otherwise be the last word of the run.
-test: deps
-	$(SWIFT) test --disable-swift-testing
+test: deps pydeps
+	CONSENTREC_PYTHON=$(abspath $(VENV))/bin/python $(SWIFT) test --disable-swift-testing
 
 # Benchmarks print figures; nothing is asserted. Each run is its own process, so each peak RSS
 # belongs to one configuration.

@@ -85,8 +85,13 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg", "TestSupport"]),
+        .testTarget(name: "ModelStoreTests", dependencies: ["Factorization", "Linalg", "ModelStore", "TestSupport"]),
+        .testTarget(
+            name: "PipelineTests",
+            dependencies: ["Events", "Factorization", "ModelStore", "Pipeline", "SyntheticData", "TestSupport"]
+        ),
         // Runs the built `consentrec` binary end to end.
-        .testTarget(name: "ConsentRecCLITests", dependencies: ["consentrec", "TestSupport"]),
+        .testTarget(name: "ConsentRecCLITests", dependencies: ["consentrec", "ModelStore", "TestSupport"]),
         .testTarget(
             name: "EventsTests",
             dependencies: [

@@ -62,20 +62,26 @@ public final class RunWriter {
         guard rename(partialPath, finalPath) == 0 else {
             throw ModelStoreError.ioFailure(path: finalPath, reason: "cannot move the run into place: \(String(cString: strerror(errno)))")
         }
-        published = true
-        try Self.fsyncDirectory(root.runsPath)
-        try step()
-        // A new symlink under a temporary name, renamed over `current`: rename is atomic.
-        let temporary = root.path + "/.current-" + id
-        unlink(temporary)
-        guard symlink("runs/" + id, temporary) == 0 else {
-            throw ModelStoreError.ioFailure(path: temporary, reason: "cannot create the symlink: \(String(cString: strerror(errno)))")
-        }
-        try step()
-        guard rename(temporary, root.currentPath) == 0 else {
+        // From here the run is complete under its final name but not yet current: a failure
+        // removes it again, so a failed run leaves nothing behind.
+        do {
+            try Self.fsyncDirectory(root.runsPath)
+            try step()
+            // A new symlink under a temporary name, renamed over `current`: rename is atomic.
+            let temporary = root.path + "/.current-" + id
             unlink(temporary)
-            throw ModelStoreError.ioFailure(path: root.currentPath, reason: "cannot swap the current run: \(String(cString: strerror(errno)))")
+            guard symlink("runs/" + id, temporary) == 0 else {
+                throw ModelStoreError.ioFailure(path: temporary, reason: "cannot create the symlink: \(String(cString: strerror(errno)))")
+            }
+            guard rename(temporary, root.currentPath) == 0 else {
+                unlink(temporary)
+                throw ModelStoreError.ioFailure(path: root.currentPath, reason: "cannot swap the current run: \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            try? FileManager.default.removeItem(atPath: finalPath)
+            throw error
         }
+        published = true
         try Self.fsyncDirectory(root.path)
         return finalPath
     }

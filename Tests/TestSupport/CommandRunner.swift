@@ -17,9 +17,10 @@ public enum CommandRunner {
     }
 
     /// Runs `name` with `arguments` and an optional environment, waiting for it to finish.
-    public static func run(_ name: String, _ arguments: [String], environment: [String: String]? = nil) throws -> CommandResult {
+    /// With `absolute`, `name` is a path to any executable rather than a product of this package.
+    public static func run(_ name: String, _ arguments: [String], environment: [String: String]? = nil, absolute: Bool = false) throws -> CommandResult {
         let process = Process()
-        process.executableURL = productsDirectory.appendingPathComponent(name)
+        process.executableURL = absolute ? URL(fileURLWithPath: name) : productsDirectory.appendingPathComponent(name)
         process.arguments = arguments
         if let environment { process.environment = environment }
         // Standard error goes to a file so that neither stream can fill up and block the child.

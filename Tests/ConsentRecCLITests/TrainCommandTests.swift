@@ -1,0 +1,118 @@
+import Foundation
+import ModelStore
+import TestSupport
+import XCTest
+
+final class TrainCommandTests: XCTestCase {
+    let dir = TemporaryDirectory()
+    var root: String { dir.path + "/out" }
+
+    override func setUpWithError() throws {
+        let generated = try CommandRunner.run("consentrec", ["generate", "--out", dir.path, "--workspaces", "14", "--events", "16000", "--seed", "5"])
+        XCTAssertEqual(generated.status, 0, generated.stderr)
+    }
+
+    var dataArgs: [String] {
+        ["--events", dir.file("events.csv"), "--consent", dir.file("consent.csv"), "--key-file", dir.file("pseudonym.key"),
+         "--as-of", "2026-11-20T00:00:00Z"]
+    }
+
+    func train(_ extra: [String] = []) throws -> CommandResult {
+        try CommandRunner.run("consentrec", ["train"] + dataArgs + ["--out", root, "--factors", "8", "--iterations", "4"] + extra)
+    }
+
+    /// A workspace and user with events, from a consenting workspace that has a channel model.
+    func someUser() throws -> (workspace: String, user: String) {
+        let events = try String(contentsOfFile: dir.file("events.csv"), encoding: .utf8)
+        let consent = try String(contentsOfFile: dir.file("consent.csv"), encoding: .utf8)
+        for line in events.split(separator: "\n").dropFirst() {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            if !consent.contains("\(f[1]),opted_out") { return (f[1], f[2]) }
+        }
+        throw XCTSkip("no consenting workspace in the generated data")
+    }
+
+    func testTrain_thenInspectAuditRecommend_fromTheCommandLine() throws {
+        let trained = try train()
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        XCTAssertTrue(trained.stdout.contains("published "), trained.stdout)
+        // Not a terminal: progress comes as log lines, one per stage step.
+        XCTAssertTrue(trained.stderr.contains("stage=train"), trained.stderr)
+
+        let inspected = try CommandRunner.run("consentrec", ["inspect", root])
+        XCTAssertEqual(inspected.status, 0, inspected.stderr)
+        XCTAssertTrue(inspected.stdout.contains("model checksums verified"))
+
+        let audited = try CommandRunner.run("consentrec", ["audit", root, "--consent", dir.file("consent.csv"), "--key-file", dir.file("pseudonym.key")])
+        XCTAssertEqual(audited.status, 0, audited.stdout + audited.stderr)
+        XCTAssertTrue(audited.stdout.contains("audit passed"))
+
+        let (workspace, user) = try someUser()
+        let recommended = try CommandRunner.run("consentrec", [
+            "recommend", "--run", root, "--workspace", workspace, "--user", user, "--events", dir.file("events.csv"),
+            "--key-file", dir.file("pseudonym.key"), "-k", "5",
+        ])
+        XCTAssertEqual(recommended.status, 0, recommended.stderr)
+        XCTAssertTrue(recommended.stdout.contains("channel recommendations"), recommended.stdout)
+        // Raw channel ids are shown where the events resolve them.
+        XCTAssertTrue(recommended.stdout.contains("  1. C"), recommended.stdout)
+    }
+
+    func testPythonReference_readsOurModels_andRecomputesTheSameRecommendation() throws {
+        let python = ProcessInfo.processInfo.environment["CONSENTREC_PYTHON"] ?? "/usr/bin/python3"
+        let probe = try? CommandRunner.run(python, ["-c", "import safetensors, numpy"], absolute: true)
+        guard probe?.status == 0 else { throw XCTSkip("no Python with safetensors and numpy (make test installs them into .venv)") }
+        XCTAssertEqual(try train().status, 0)
+        let (workspace, user) = try someUser()
+        for recommender in ["channel", "emoji"] {
+            let json = try CommandRunner.run("consentrec", [
+                "recommend", "--run", root, "--workspace", workspace, "--user", user, "--events", dir.file("events.csv"),
+                "--key-file", dir.file("pseudonym.key"), "-k", "8", "--json", "--recommender", recommender,
+            ])
+            XCTAssertEqual(json.status, 0, json.stderr)
+            let file = dir.write("rec-\(recommender).json", json.stdout)
+            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent("scripts/check_model.py").path
+            let checked = try CommandRunner.run(python, [script, "--run", root, file], absolute: true)
+            XCTAssertEqual(checked.status, 0, checked.stdout + checked.stderr)
+            XCTAssertTrue(checked.stdout.contains("recommendations agree"), checked.stdout)
+        }
+    }
+
+    func testInspect_failsOnAFlippedByteOrATruncatedModel() throws {
+        XCTAssertEqual(try train().status, 0)
+        let run = try PublishedRun.open(root)
+        let model = run.directory + "/" + run.manifest.models[0].path
+        var bytes = FileManager.default.contents(atPath: model)!
+        bytes[bytes.count / 2] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: model))
+        let flipped = try CommandRunner.run("consentrec", ["inspect", root])
+        XCTAssertEqual(flipped.status, 4)
+        XCTAssertTrue(flipped.stderr.contains("checksum mismatch"), flipped.stderr)
+        try bytes.prefix(bytes.count / 3).write(to: URL(fileURLWithPath: model))
+        let truncated = try CommandRunner.run("consentrec", ["inspect", model])
+        XCTAssertNotEqual(truncated.status, 0)
+        XCTAssertTrue(truncated.stderr.contains("not a valid model file"), truncated.stderr)
+    }
+
+    func testTrain_isRefusedWhileAnotherRunHoldsTheLock() throws {
+        let lock = try OutputRoot(path: root).lock()
+        let refused = try train()
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("another run holds the lock"), refused.stderr)
+        withExtendedLifetime(lock) {}
+        XCTAssertNil(OutputRoot(path: root).currentRun)
+    }
+
+    func testAudit_failsAndNamesTheModel_afterAWorkspaceOptsOut() throws {
+        XCTAssertEqual(try train().status, 0)
+        let (workspace, _) = try someUser()
+        let later = try String(contentsOfFile: dir.file("consent.csv"), encoding: .utf8) + "\(workspace),opted_out,2026-11-21T00:00:00Z\n"
+        let path = dir.write("consent-later.csv", later)
+        let audited = try CommandRunner.run("consentrec", ["audit", root, "--consent", path, "--key-file", dir.file("pseudonym.key")])
+        XCTAssertEqual(audited.status, 5)
+        XCTAssertTrue(audited.stdout.contains("audit FAILED"))
+        XCTAssertTrue(audited.stdout.contains("models/channel/"), audited.stdout)
+        XCTAssertFalse(audited.stdout.contains(workspace), "the raw workspace id must not be printed")
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+@testable import ModelStore
+import TestSupport
+import XCTest
+
+final class OutputRootTests: XCTestCase {
+    func testLock_refusesASecondHolder_untilReleased() throws {
+        let dir = TemporaryDirectory()
+        let root = OutputRoot(path: dir.path + "/out")
+        var lock: RunLock? = try root.lock()
+        XCTAssertThrowsError(try root.lock()) { error in
+            guard case .locked(_, let holder) = error as? ModelStoreError else { return XCTFail("\(error)") }
+            XCTAssertTrue(holder.hasPrefix("pid "), holder)
+        }
+        withExtendedLifetime(lock) {}
+        lock = nil
+        XCTAssertNoThrow(try root.lock())
+    }
+
+    func testPublish_swapsCurrent_andPruneKeepsTheNewestAndCurrent() throws {
+        let dir = TemporaryDirectory()
+        let root = OutputRoot(path: dir.path + "/out")
+        for id in ["r1", "r2", "r3", "r4"] {
+            let writer = try root.beginRun(id: id)
+            try writer.write(Data(id.utf8), to: "models/x.bin")
+            _ = try writer.publish(manifest: Self.manifest(id))
+            XCTAssertEqual(root.currentRun, root.path + "/runs/" + id)
+        }
+        XCTAssertEqual(root.prune(keep: 2), ["r1", "r2"])
+        XCTAssertEqual(root.runs(), ["r3", "r4"])
+        XCTAssertEqual(try PublishedRun.open(root.path).manifest.runID, "r4")
+    }
+
+    func testFailedRun_leavesNoPartialDirectory_andCurrentUntouched() throws {
+        let dir = TemporaryDirectory()
+        let root = OutputRoot(path: dir.path + "/out")
+        let good = try root.beginRun(id: "good")
+        _ = try good.publish(manifest: Self.manifest("good"))
+        // Steps: the model file, the manifest, the syncs, the rename into runs/, the swap.
+        for step in 0..<5 {
+            do {
+                let writer = try root.beginRun(id: "bad\(step)", faults: FaultInjection(failAtStep: step))
+                try writer.write(Data("x".utf8), to: "models/x.bin")
+                _ = try writer.publish(manifest: Self.manifest("bad\(step)"))
+                XCTFail("step \(step) should have failed")
+            } catch is InjectedFault {}
+            XCTAssertEqual(root.currentRun, root.path + "/runs/good", "step \(step)")
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root.path + "/runs"), ["good"], "step \(step)")
+            XCTAssertEqual(try PublishedRun.open(root.path).manifest.runID, "good")
+            XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: root.path).contains { $0.hasPrefix(".current-") })
+        }
+        let writer = try root.beginRun(id: "ok", faults: FaultInjection(failAtStep: 5))
+        try writer.write(Data("x".utf8), to: "models/x.bin")
+        XCTAssertNoThrow(try writer.publish(manifest: Self.manifest("ok")))
+        XCTAssertEqual(root.currentRun, root.path + "/runs/ok")
+    }
+
+    static func manifest(_ id: String) -> Manifest {
+        Manifest(
+            toolVersion: "t", runID: id, createdAt: "", asOf: "", retentionDays: nil, configDigest: "", inputs: [],
+            consent: .init(policy: .optOut, registryPath: "", registrySHA256: ""), usage: .init(policy: .optOut),
+            workspacesUsed: [], recommenders: [], hyperparameters: .init(), models: [])
+    }
+}
