@@ -22,10 +22,7 @@ struct ALSBench: ParsableCommand {
                      matrix.rows, matrix.columns, matrix.nonZeros, generateSeconds))
         print("blas: \(BLASThreads.configuration)")
         for solver in self.solver {
-            let config = ALSConfiguration(
-                factors: training.factors, regularization: training.regularization, alpha: training.alpha,
-                iterations: training.iterations, solver: solver, cgSteps: training.cgSteps,
-                threads: training.threads, seed: training.seed)
+            let config = training.configuration(solver: solver)
             var perIteration = [Double]()
             let (_, total) = try measure {
                 try ImplicitALS(configuration: config).fit(matrix) { perIteration.append($0.seconds) }

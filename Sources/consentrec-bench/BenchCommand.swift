@@ -1,4 +1,5 @@
 import ArgumentParser
+import Factorization
 
 /// Benchmarks and interop helpers for ConsentRec's numeric core. Every figure is printed,
 /// never asserted: compare ratios measured in one run on one machine.
@@ -29,4 +30,10 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Conjugate-gradient steps per row.") var cgSteps = 3
     @Option(help: "Worker threads.") var threads = 2
     @Option(help: "Seed of the initial factors.") var seed: UInt64 = 0
+
+    func configuration(solver: ALSConfiguration.Solver) -> ALSConfiguration {
+        ALSConfiguration(
+            factors: factors, regularization: regularization, alpha: alpha, iterations: iterations, solver: solver,
+            cgSteps: cgSteps, threads: threads, seed: seed)
+    }
 }

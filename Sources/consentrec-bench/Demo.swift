@@ -31,10 +31,7 @@ struct Demo: ParsableCommand {
         var rows = [("popularity", baseline, 0.0)]
         var cholesky: ALSModel?
         for solver in ALSConfiguration.Solver.allCases {
-            let config = ALSConfiguration(
-                factors: training.factors, regularization: training.regularization, alpha: training.alpha,
-                iterations: training.iterations, solver: solver, cgSteps: training.cgSteps,
-                threads: training.threads, seed: training.seed)
+            let config = training.configuration(solver: solver)
             print("\ntraining \(solver.rawValue): f=\(config.factors) λ=\(config.regularization) α=\(config.alpha) "
                 + "iterations=\(config.iterations) threads=\(config.threads)")
             let (model, seconds) = try measure {

@@ -18,10 +18,7 @@ struct TrainMatrix: ParsableCommand {
 
     func run() throws {
         let matrix = try MatrixCSV.read(input, rows: rows, columns: columns)
-        let config = ALSConfiguration(
-            factors: training.factors, regularization: training.regularization, alpha: training.alpha,
-            iterations: training.iterations, solver: solver, cgSteps: training.cgSteps,
-            threads: training.threads, seed: training.seed)
+        let config = training.configuration(solver: solver)
         var perIteration = [Double]()
         let (model, total) = try measure {
             try ImplicitALS(configuration: config).fit(matrix) { perIteration.append($0.seconds) }

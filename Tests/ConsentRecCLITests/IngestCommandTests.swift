@@ -23,12 +23,7 @@ final class IngestCommandTests: XCTestCase {
         let report = try String(contentsOfFile: dir.file("report.json"), encoding: .utf8)
         let json = try JSONSerialization.jsonObject(with: Data(report.utf8)) as! [String: Any]
         XCTAssertGreaterThan(json["eventsKept"] as! Int, 0)
-        let events = try String(contentsOfFile: dir.file("events.csv"), encoding: .utf8)
-        var raw = Set<String>()
-        for line in events.split(separator: "\n").dropFirst() {
-            let f = line.split(separator: ",", omittingEmptySubsequences: false)
-            raw.formUnion([String(f[1]), String(f[2]), String(f[3])])
-        }
+        let raw = try RawIDs.inGeneratedCSV(dir.file("events.csv"))
         let everything = result.stdout + result.stderr + report
         for id in raw { XCTAssertFalse(everything.contains(id), "raw id \(id) in the output") }
     }

@@ -12,12 +12,7 @@ final class PrivacyTests: XCTestCase {
         options.workspaces = 12
         options.events = 20_000
         try SyntheticEventLog(options: options).write(to: dir.path)
-        let text = try String(contentsOfFile: dir.file("events.csv"), encoding: .utf8)
-        var rawIDs = Set<String>()
-        for line in text.split(separator: "\n").dropFirst() {
-            let f = line.split(separator: ",", omittingEmptySubsequences: false)
-            rawIDs.formUnion([String(f[1]), String(f[2]), String(f[3])])
-        }
+        let rawIDs = try RawIDs.inGeneratedCSV(dir.file("events.csv"))
         XCTAssertGreaterThan(rawIDs.count, 500)
 
         let capture = LogCapture()

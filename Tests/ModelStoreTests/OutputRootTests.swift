@@ -55,6 +55,21 @@ final class OutputRootTests: XCTestCase {
         XCTAssertEqual(root.currentRun, root.path + "/runs/ok")
     }
 
+    func testPartialDirectoryOfAKilledRun_isRemovedByTheNextRun_andNeverCurrent() throws {
+        let dir = TemporaryDirectory()
+        let root = OutputRoot(path: dir.path + "/out")
+        _ = try root.beginRun(id: "good").publish(manifest: Self.manifest("good"))
+        // What `kill -9` mid-write leaves: a partial directory with some files in it.
+        try FileManager.default.createDirectory(atPath: root.path + "/runs/.partial-killed/models", withIntermediateDirectories: true)
+        try Data("half".utf8).write(to: URL(fileURLWithPath: root.path + "/runs/.partial-killed/models/x.safetensors"))
+        XCTAssertEqual(root.runs(), ["good"])
+        XCTAssertEqual(try PublishedRun.open(root.path).manifest.runID, "good")
+        let next = try root.beginRun(id: "next")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root.path + "/runs/.partial-killed"))
+        next.abandon()
+        XCTAssertEqual(root.runs(), ["good"])
+    }
+
     static func manifest(_ id: String) -> Manifest {
         Manifest(
             toolVersion: "t", runID: id, createdAt: "", asOf: "", retentionDays: nil, configDigest: "", inputs: [],

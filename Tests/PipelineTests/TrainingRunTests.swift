@@ -55,12 +55,7 @@ final class TrainingRunTests: XCTestCase {
         XCTAssertEqual(run.manifest.consent.registrySHA256, try Checksum.sha256Hex(file: data.file("consent.csv")))
 
         // Search every byte of the run for every raw id of the input.
-        let events = try String(contentsOfFile: data.file("events.csv"), encoding: .utf8)
-        var raw = Set<String>()
-        for line in events.split(separator: "\n").dropFirst() {
-            let f = line.split(separator: ",", omittingEmptySubsequences: false)
-            raw.formUnion([String(f[1]), String(f[2]), String(f[3])])
-        }
+        let raw = try RawIDs.inGeneratedCSV(data.file("events.csv"))
         var everything = Data()
         let files = FileManager.default.enumerator(atPath: run.directory)!
         for case let file as String in files { everything += FileManager.default.contents(atPath: run.directory + "/" + file) ?? Data() }
