@@ -35,7 +35,7 @@ let package = Package(
             dependencies: ["Linalg", .product(name: "Logging", package: "swift-log")],
             exclude: ["README.md"]
         ),
-        .target(name: "Evaluation", dependencies: ["Linalg"], exclude: ["README.md"]),
+        .target(name: "Evaluation", dependencies: ["Events", "Linalg"], exclude: ["README.md"]),
         .target(
             name: "Events",
             dependencies: [
@@ -85,6 +85,7 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Events", "Factorization", "Linalg", "SyntheticData", "TestSupport"]),
         .testTarget(name: "ModelStoreTests", dependencies: ["Factorization", "Linalg", "ModelStore", "TestSupport"]),
         .testTarget(
             name: "PipelineTests",

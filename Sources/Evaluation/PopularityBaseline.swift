@@ -1,26 +1,24 @@
 import Linalg
 
-/// Ranks every user's items by how many training users interacted with them: the baseline a
-/// personalised model must beat.
+/// Scores every item by how many training users interacted with it: the baseline a
+/// personalised model must beat. Built per matrix, so for channels it is per workspace.
 public struct PopularityBaseline: Sendable {
-    /// Items from most to least popular; ties by lower index.
-    public let ranking: [Int]
+    public let counts: [Float]
 
     public init(train: SparseMatrix) {
-        var users = [Int](repeating: 0, count: train.columns)
+        var users = [Float](repeating: 0, count: train.columns)
         for c in train.columnIndices { users[Int(c)] += 1 }
-        ranking = users.indices.sorted { (users[$0], -$0) > (users[$1], -$1) }
+        counts = users
     }
 
-    /// The `k` most popular items not in `exclude`.
+    public func scores(user: Int, into scores: inout [Float]) {
+        for i in scores.indices { scores[i] = counts[i] }
+    }
+
+    /// The `k` most popular items not in `exclude`, most popular first (ties: lower index).
     public func recommend(k: Int, excluding exclude: some Sequence<Int32>) -> [Int] {
-        let excluded = Set(exclude.map(Int.init))
-        var result = [Int]()
-        result.reserveCapacity(k)
-        for item in ranking where !excluded.contains(item) {
-            result.append(item)
-            if result.count == k { break }
-        }
-        return result
+        var scores = counts
+        for i in exclude { scores[Int(i)] = -.infinity }
+        return scores.withUnsafeBufferPointer { TopK.select($0, k: k) }.map(\.index)
     }
 }

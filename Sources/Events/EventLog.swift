@@ -39,3 +39,30 @@ public struct Vocabulary: Sendable, Equatable {
     /// Emoji short names without colons.
     public internal(set) var emoji: [String] = []
 }
+
+extension EventLog {
+    /// The events where `keep` is true, with the same vocabulary (indices stay valid). Usage
+    /// counts are carried over unchanged: they describe the read, not the subset.
+    public func subset(_ keep: [Bool]) -> EventLog {
+        precondition(keep.count == count, "one flag per event")
+        var out = self
+        out.timestamps = []; out.workspaces = []; out.users = []; out.channels = []; out.kinds = []; out.emoji = []
+        for i in 0..<count where keep[i] {
+            out.timestamps.append(timestamps[i]); out.workspaces.append(workspaces[i]); out.users.append(users[i])
+            out.channels.append(channels[i]); out.kinds.append(kinds[i]); out.emoji.append(emoji[i])
+        }
+        return out
+    }
+
+    /// The item of each event for a recommender (its channel, or its emoji), or −1 when the
+    /// event carries nothing for it.
+    public func items(for target: RecommenderDefinition.Target, weights: [EventKind: Float]) -> [Int32] {
+        (0..<count).map { i in
+            guard (weights[kinds[i]] ?? 0) > 0 || kinds[i] == .join || kinds[i] == .leave else { return -1 }
+            switch target {
+            case .channel: return channels[i]
+            case .emoji: return emoji[i]
+            }
+        }
+    }
+}

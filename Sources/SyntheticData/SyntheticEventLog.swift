@@ -78,19 +78,32 @@ public struct SyntheticEventLog: Sendable {
             let activityTotal = activity.reduce(0, +)
             for (u, user) in users.enumerated() {
                 let team = u % teams
-                let mine = [general] + teamChannels[team] + (rng.nextUnit() < 0.3 ? teamChannels[rng.nextIndex(below: teams)] : [])
+                var mine = [general] + teamChannels[team]
+                if rng.nextUnit() < 0.3 {
+                    mine += teamChannels[rng.nextIndex(below: teams)].filter { !mine.contains($0) }
+                }
                 var taste: [Int] = []
                 for _ in 0..<3 { taste.append(Self.draw(emojiSampler, &rng)) }
-                var t = start + Int64(rng.nextIndex(below: max(1, options.days * 86_400 / 4)))
-                for channel in mine {
-                    buffer += "\(Timestamp.format(t)),\(workspace),\(user),\(channel),join,\n"
+                // Members join over time: `general` when they arrive, each other channel at a
+                // random later moment. Activity happens only in channels joined by then, so a
+                // held-out period holds the joins (and first posts) that teammates' earlier
+                // behaviour predicts.
+                let span = options.days * 86_400
+                let arrival = start + Int64(rng.nextIndex(below: max(1, span / 5)))
+                var joined: [(time: Int64, channel: String)] = [(arrival, general)]
+                for channel in mine.dropFirst() {
+                    joined.append((arrival + Int64(rng.nextIndex(below: max(1, Int(options.end - arrival) - 3600))), channel))
+                }
+                joined.sort { $0.time < $1.time }
+                for (time, channel) in joined {
+                    buffer += "\(Timestamp.format(time)),\(workspace),\(user),\(channel),join,\n"
                     written += 1
-                    t += Int64(1 + rng.nextIndex(below: 600))
                 }
                 let count = max(1, Int(Double(budget) * activity[u] / activityTotal) - mine.count)
                 for _ in 0..<count {
-                    let time = start + Int64(rng.nextIndex(below: options.days * 86_400))
-                    let channel = rng.nextUnit() < 0.85 ? mine[rng.nextIndex(below: mine.count)] : teamChannels[rng.nextIndex(below: teams)][0]
+                    let time = arrival + Int64(rng.nextIndex(below: max(1, Int(options.end - arrival))))
+                    let member = joined.filter { $0.time <= time }.map(\.channel)
+                    let channel = rng.nextUnit() < 0.97 || teams == 1 ? member[rng.nextIndex(below: member.count)] : teamChannels[rng.nextIndex(below: teams)][0]
                     let roll = rng.nextUnit()
                     let stamp = rng.nextUnit() < 0.5 ? String(time) : Timestamp.format(time)
                     func emoji() -> String {

@@ -25,9 +25,7 @@ struct Demo: ParsableCommand {
         print("split: 20% of interactions held out at random (seed 1): train \(train.nonZeros), test \(test.nonZeros)")
 
         let popularity = PopularityBaseline(train: train)
-        let baseline = RankingMetrics.evaluate(k: 10, train: train, test: test) { _, k, exclude in
-            popularity.recommend(k: k, excluding: exclude)
-        }
+        let baseline = RankingMetrics.evaluate(k: 10, train: train, test: test, scores: popularity.scores)
         var rows = [("popularity", baseline, 0.0)]
         var cholesky: ALSModel?
         for solver in ALSConfiguration.Solver.allCases {
@@ -40,10 +38,8 @@ struct Demo: ParsableCommand {
                                  report.iteration, report.iterations, report.seconds, report.loss ?? .nan))
                 }
             }
-            let recommender = Recommender(model: model)
-            let metrics = RankingMetrics.evaluate(k: 10, train: train, test: test) { user, k, exclude in
-                recommender.recommend(userVector: model.userFactors.row(user), k: k, excluding: exclude.map(Int.init)).map(\.index)
-            }
+            let scorer = FactorScorer(userFactors: model.userFactors, itemFactors: model.itemFactors)
+            let metrics = RankingMetrics.evaluate(k: 10, train: train, test: test, scores: scorer.scores)
             rows.append(("ALS \(solver.rawValue)", metrics, seconds))
             if solver == .cholesky { cholesky = model }
         }
@@ -52,7 +48,7 @@ struct Demo: ParsableCommand {
         print("  model           precision@10   ndcg@10   train s".dropFirst(2))
         for (name, m, seconds) in rows {
             let label = name.padding(toLength: 14, withPad: " ", startingAt: 0)
-            print(label + String(format: "  %12.4f  %8.4f  %8.2f", m.precision, m.ndcg, seconds))
+            print(label + String(format: "  %12.4f  %8.4f  %8.2f", m.textbook.precision, m.textbook.ndcg, seconds))
         }
 
         guard let model = cholesky else { return }

@@ -6,7 +6,7 @@ import Foundation
 /// shared by every command that reads events.
 struct DataOptions: ParsableArguments {
     @Option(name: .customLong("events"), parsing: .upToNextOption, help: "Event log files or glob patterns (CSV, TSV, JSONL; .gz detected).")
-    var events: [String]
+    var events: [String] = []
     @Option(help: "The consent registry (workspace_id,status,effective_at). Required: without it nothing is read.")
     var consent: String
     @Option(help: "File holding the pseudonymisation key (≥ 32 bytes); default: $\(PseudonymKey.environmentVariable).")
@@ -25,10 +25,13 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Fail when more than this fraction of rows are bad.") var maxBadFraction: Double = 0.01
 
     func validate() throws {
-        guard !events.isEmpty else { throw ValidationError("give at least one --events file") }
         if let retentionDays, retentionDays < 1 { throw ValidationError("--retention-days must be at least 1") }
         if asOf != nil && asOfSeconds == nil { throw ValidationError("--as-of must be RFC 3339 (2026-11-20T00:00:00Z) or Unix seconds") }
         guard (0...1).contains(maxBadFraction) else { throw ValidationError("--max-bad-fraction must be between 0 and 1") }
+    }
+
+    func requireEvents() throws {
+        guard !events.isEmpty else { throw ValidationError("give at least one --events file") }
     }
 
     var asOfSeconds: Int64? {

@@ -17,6 +17,8 @@ extension ConsentRec {
         @OptionGroup var data: DataOptions
         @Option(help: "Write the data-usage counts as JSON here.") var report: String?
 
+        func validate() throws { try data.requireEvents() }
+
         func run() throws {
             let logger = Logger(label: "consentrec")
             let session = try DataSession.open(data, logger: logger)

@@ -21,6 +21,7 @@ extension ConsentRec {
         @Flag(help: "Publish user factors too (by default models hold item factors only).") var userFactors = false
 
         func validate() throws {
+            try data.requireEvents()
             guard keepRuns >= 1 else { throw ValidationError("--keep-runs must be at least 1") }
         }
 

@@ -1,0 +1,190 @@
+import Evaluation
+import Events
+import Factorization
+import Foundation
+import Linalg
+import Logging
+
+/// What to evaluate and how.
+public struct EvaluationRequest: Sendable {
+    /// One log to split, or nil when `preSplit` is given.
+    public var events: [String]
+    /// Pre-split input: training files and test files, read through the same filters.
+    public var preSplit: (train: [String], test: [String])?
+    public var consentPath: String
+    public var keyFile: String?
+    public var ingest: IngestOptions
+    public var recommenders: [RecommenderDefinition]
+    /// One configuration, or several for a sweep (all trained on the same split).
+    public var configurations: [ALSConfiguration]
+    public var split: SplitStrategy
+    public var k: Int
+    public var baselineSeed: UInt64
+
+    public init(
+        events: [String], preSplit: (train: [String], test: [String])? = nil, consentPath: String, keyFile: String?,
+        ingest: IngestOptions, recommenders: [RecommenderDefinition], configurations: [ALSConfiguration],
+        split: SplitStrategy = .temporal(.lastFraction(0.2)), k: Int = 10, baselineSeed: UInt64 = 0
+    ) {
+        self.events = events
+        self.preSplit = preSplit
+        self.consentPath = consentPath
+        self.keyFile = keyFile
+        self.ingest = ingest
+        self.recommenders = recommenders
+        self.configurations = configurations
+        self.split = split
+        self.k = k
+        self.baselineSeed = baselineSeed
+    }
+}
+
+/// The evaluation of every recommender: model(s) beside the baselines on one split.
+public struct EvaluationReport: Sendable, Codable {
+    public struct Distribution: Sendable, Codable, Equatable {
+        /// Workspaces with at least one test user.
+        public let workspaces: Int
+        public let medianNDCG: Double
+        /// The 10th percentile of per-workspace NDCG@K (the worst decile's edge).
+        public let worstDecileNDCG: Double
+    }
+
+    public struct Row: Sendable, Codable {
+        public let name: String
+        /// The hyper-parameters, for model rows.
+        public let configuration: ALSConfiguration?
+        /// Pooled over every test user of every matrix.
+        public let metrics: RankingMetrics
+        /// Per-workspace recommenders only.
+        public let perWorkspace: Distribution?
+        public let trainSeconds: Double?
+    }
+
+    public struct Recommender: Sendable, Codable {
+        public let recommender: RecommenderDefinition.Target
+        public let scope: RecommenderDefinition.Scope
+        public let matrices: Int
+        public let trainInteractions: Int
+        public let testInteractions: Int
+        public let coldStartUsers: Int
+        public let coldStartItems: Int
+        public let coldStartInteractions: Int
+        public let repeatedInteractions: Int
+        /// Models first (best first by NDCG@K for a sweep), then popularity, then random.
+        public let rows: [Row]
+    }
+
+    public let split: String
+    public let k: Int
+    public let usage: DataUsage
+    public let recommenders: [Recommender]
+}
+
+/// Runs an evaluation: consent registry and key first, then the log(s), the split, and for
+/// each recommender every model configuration and both baselines on the same held-out data.
+public struct EvaluationRun: Sendable {
+    public let request: EvaluationRequest
+
+    public init(request: EvaluationRequest) { self.request = request }
+
+    public func execute(logger: Logger, progress: @escaping (RunProgress) -> Void = { _ in }) throws -> EvaluationReport {
+        let r = request
+        let registry = try ConsentRegistry.load(path: r.consentPath, asOf: r.ingest.asOf)
+        let key = try PseudonymKey.load(file: r.keyFile)
+        for c in r.configurations { try c.validate() }
+        let reader = EventLogReader(options: r.ingest, registry: registry, pseudonymiser: Pseudonymiser(key: key))
+        let report: (Int) -> Void = { rows in progress(RunProgress(stage: .read, done: rows, total: nil)) }
+        let log: EventLog, testLog: EventLog?
+        if let preSplit = r.preSplit {
+            log = try reader.read(preSplit.train, logger: logger) { report($0.rowsRead) }
+            testLog = try reader.read(preSplit.test, logger: logger) { report($0.rowsRead) }
+        } else {
+            log = try reader.read(r.events, logger: logger) { report($0.rowsRead) }
+            testLog = nil
+        }
+
+        var results: [EvaluationReport.Recommender] = []
+        var usage = log.usage
+        for definition in r.recommenders {
+            let (trainLog, heldLog): (EventLog, EventLog)
+            if let testLog {
+                (trainLog, heldLog) = (log, testLog)
+            } else {
+                let mask = r.split.testMask(log, definition: definition)
+                (trainLog, heldLog) = (log.subset(mask.map { !$0 }), log.subset(mask))
+            }
+            let (trainMatrices, trainUsage) = InteractionMatrixBuilder(definition: definition).build(trainLog)
+            usage.matrices += trainUsage
+            var open = definition
+            open.minUserItems = 1; open.minItemUsers = 1; open.minEmojiWorkspaces = 1; open.minEmojiUsers = 1
+            let testMatrices = InteractionMatrixBuilder(definition: open).build(heldLog).matrices
+            let testByWorkspace = Dictionary(testMatrices.map { ($0.workspace ?? "", $0) }) { a, _ in a }
+            let pairs = trainMatrices.map { ($0, HeldOut.align(testByWorkspace[$0.workspace ?? ""], onto: $0)) }
+            results.append(try evaluate(definition, pairs, logger: logger, progress: progress))
+        }
+        return EvaluationReport(split: r.preSplit != nil ? "pre-split: --train / --test files" : r.split.description,
+                                k: r.k, usage: usage, recommenders: results)
+    }
+
+    private func evaluate(
+        _ definition: RecommenderDefinition, _ pairs: [(InteractionMatrix, HeldOut)], logger: Logger,
+        progress: @escaping (RunProgress) -> Void
+    ) throws -> EvaluationReport.Recommender {
+        let k = request.k
+        let perWorkspace = definition.scope == .workspace
+        func distribution(_ perMatrix: [RankingMetrics.Accumulator]) -> EvaluationReport.Distribution? {
+            guard perWorkspace else { return nil }
+            let values = perMatrix.map(\.result).filter { $0.users > 0 }.map(\.textbook.ndcg).sorted()
+            guard !values.isEmpty else { return EvaluationReport.Distribution(workspaces: 0, medianNDCG: 0, worstDecileNDCG: 0) }
+            func quantile(_ q: Double) -> Double {
+                let position = q * Double(values.count - 1)
+                let low = Int(position.rounded(.down)), high = Int(position.rounded(.up))
+                return values[low] + (values[high] - values[low]) * (position - Double(low))
+            }
+            return .init(workspaces: values.count, medianNDCG: quantile(0.5), worstDecileNDCG: quantile(0.1))
+        }
+        func row(_ name: String, _ configuration: ALSConfiguration?, seconds: Double?, _ score: (Int) -> (Int, inout [Float]) -> Void) -> EvaluationReport.Row {
+            var pooled = RankingMetrics.Accumulator(k: k)
+            var perMatrix: [RankingMetrics.Accumulator] = []
+            for (index, (train, held)) in pairs.enumerated() {
+                var a = RankingMetrics.Accumulator(k: k)
+                a.add(train: train.matrix, test: held.test, scores: score(index))
+                pooled.merge(a)
+                perMatrix.append(a)
+            }
+            return .init(name: name, configuration: configuration, metrics: pooled.result, perWorkspace: distribution(perMatrix), trainSeconds: seconds)
+        }
+
+        var rows: [EvaluationReport.Row] = []
+        for (n, config) in request.configurations.enumerated() {
+            let clock = ContinuousClock()
+            let start = clock.now
+            var scorers: [FactorScorer] = []
+            for (index, (train, _)) in pairs.enumerated() {
+                let model = try ImplicitALS(configuration: config).fit(train.matrix, logger: logger)
+                scorers.append(FactorScorer(userFactors: model.userFactors, itemFactors: model.itemFactors))
+                progress(RunProgress(stage: .train, done: n * pairs.count + index + 1, total: request.configurations.count * pairs.count))
+            }
+            let elapsed = start.duration(to: clock.now)
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            rows.append(row(Self.name(config), config, seconds: seconds) { scorers[$0].scores })
+        }
+        rows.sort { $0.metrics.textbook.ndcg > $1.metrics.textbook.ndcg }
+        let popularity = pairs.map { PopularityBaseline(train: $0.0.matrix) }
+        rows.append(row("popularity", nil, seconds: nil) { popularity[$0].scores })
+        let random = RandomBaseline(seed: request.baselineSeed)
+        rows.append(row("random", nil, seconds: nil) { _ in random.scores })
+
+        let held = pairs.map(\.1)
+        return EvaluationReport.Recommender(
+            recommender: definition.target, scope: definition.scope, matrices: pairs.count,
+            trainInteractions: pairs.reduce(0) { $0 + $1.0.matrix.nonZeros }, testInteractions: held.reduce(0) { $0 + $1.test.nonZeros },
+            coldStartUsers: held.reduce(0) { $0 + $1.coldStartUsers }, coldStartItems: held.reduce(0) { $0 + $1.coldStartItems },
+            coldStartInteractions: held.reduce(0) { $0 + $1.coldStartInteractions },
+            repeatedInteractions: held.reduce(0) { $0 + $1.repeatedInteractions }, rows: rows)
+    }
+
+    static func name(_ c: ALSConfiguration) -> String {
+        "ALS \(c.solver.rawValue) f=\(c.factors) λ=\(c.regularization) α=\(c.alpha) it=\(c.iterations)"
+    }
+}

@@ -1,0 +1,132 @@
+import ArgumentParser
+import Evaluation
+import Events
+import Factorization
+import Foundation
+import Logging
+import Pipeline
+
+extension ConsentRec {
+    struct Evaluate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Evaluate on held-out data: ranking metrics of the model beside popularity and random baselines.",
+            discussion: """
+                Reads the events through the consent and privacy filters, splits them (after the \
+                filters, so test data is consenting data too), trains on the training part and ranks \
+                every test user's candidates, leaving out their training items. Prints precision, \
+                recall, NDCG, MAP, hit rate, AUC and coverage at K — textbook definitions, and the \
+                exact definitions of implicit.evaluation.ranking_metrics_at_k beside them — for the \
+                model, a popularity ranking and a random ranking. Channel models are per workspace: \
+                metrics are pooled over all test users, with the distribution over workspaces.
+                """)
+
+        @OptionGroup var data: DataOptions
+        @OptionGroup var training: TrainingOptions
+        @Option(help: "Pre-split training files (with --test, instead of --events and --split).") var train: [String] = []
+        @Option(help: "Pre-split test files.") var test: [String] = []
+        @Option(help: "temporal:FRACTION (default temporal:0.2), temporal:TIME, leave-last:N or random:FRACTION (seeded by --seed).")
+        var split = "temporal:0.2"
+        @Option(name: .short, help: "The cut-off K.") var k = 10
+        @Option(help: "Write the report as JSON here.") var json: String?
+        @Option(parsing: .upToNextOption, help: "A sweep: KEY=V1,V2 ... for factors, regularization, alpha, iterations, cg-steps.")
+        var grid: [String] = []
+
+        func validate() throws {
+            guard k >= 1 else { throw ValidationError("-k must be at least 1") }
+            if train.isEmpty != test.isEmpty { throw ValidationError("--train and --test go together") }
+            if train.isEmpty { try data.requireEvents() } else if !data.events.isEmpty {
+                throw ValidationError("give either --events (split here) or --train and --test (pre-split), not both")
+            }
+            guard SplitStrategy.parse(split, seed: 0) != nil else {
+                throw ValidationError("--split \(split): expected temporal:0.2, temporal:2026-11-15T00:00:00Z, leave-last:1 or random:0.2")
+            }
+            _ = try configurations()
+        }
+
+        func configurations() throws -> [ALSConfiguration] {
+            var configs = [training.configuration]
+            for item in grid {
+                let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { throw ValidationError("--grid \(item): expected KEY=V1,V2") }
+                let values = parts[1].split(separator: ",").map(String.init)
+                var next: [ALSConfiguration] = []
+                for config in configs {
+                    for value in values {
+                        var c = config
+                        switch parts[0] {
+                        case "factors": guard let v = Int(value) else { throw ValidationError("--grid \(item): \(value) is not an integer") }; c.factors = v
+                        case "iterations": guard let v = Int(value) else { throw ValidationError("--grid \(item): \(value) is not an integer") }; c.iterations = v
+                        case "cg-steps", "cgSteps": guard let v = Int(value) else { throw ValidationError("--grid \(item): \(value) is not an integer") }; c.cgSteps = v
+                        case "regularization": guard let v = Float(value) else { throw ValidationError("--grid \(item): \(value) is not a number") }; c.regularization = v
+                        case "alpha": guard let v = Float(value) else { throw ValidationError("--grid \(item): \(value) is not a number") }; c.alpha = v
+                        default: throw ValidationError("--grid \(item): unknown key \(parts[0]); use factors, regularization, alpha, iterations or cg-steps")
+                        }
+                        do { try c.validate() } catch { throw ValidationError("--grid \(item): \(error)") }
+                        next.append(c)
+                    }
+                }
+                configs = next
+            }
+            return configs
+        }
+
+        func run() throws {
+            var logger = Logger(label: "consentrec")
+            logger.logLevel = .warning
+            let display = ProgressDisplay(logger: logger)
+            let request = EvaluationRequest(
+                events: data.events, preSplit: train.isEmpty ? nil : (train, test), consentPath: data.consent,
+                keyFile: data.keyFile, ingest: data.ingestOptions, recommenders: training.definitions,
+                configurations: try configurations(), split: SplitStrategy.parse(split, seed: training.seed ?? 0)!, k: k)
+            let report = try EvaluationRun(request: request).execute(logger: logger, progress: display.update)
+            display.finish()
+            print(EvaluationTable.text(report))
+            if let json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try encoder.encode(report).write(to: URL(fileURLWithPath: json), options: .atomic)
+                print("report written to \(json)")
+            }
+        }
+    }
+}
+
+/// The readable form of an evaluation report.
+enum EvaluationTable {
+    static func text(_ report: EvaluationReport) -> String {
+        let k = report.k
+        var lines = ["split: \(report.split); K = \(k)"]
+        for r in report.recommenders {
+            lines.append("")
+            lines.append("\(r.recommender.rawValue) (\(r.scope == .workspace ? "one model per workspace, \(r.matrices) evaluated" : "global model")): "
+                + "\(r.trainInteractions) training and \(r.testInteractions) test interactions; "
+                + "cold start (not evaluated): \(r.coldStartInteractions) interactions of \(r.coldStartUsers) new users / \(r.coldStartItems) new items; "
+                + "\(r.repeatedInteractions) repeats of training pairs left out")
+            let users = r.rows.first?.metrics.users ?? 0
+            lines.append("  \(users) test users; textbook metrics | implicit.evaluation.ranking_metrics_at_k")
+            let header = "  " + "model".padding(toLength: 44, withPad: " ", startingAt: 0)
+                + ["prec", "recall", "ndcg", "map", "hit", "auc", "cover"].map { pad("\($0)@\(k)", 10) }.joined()
+                + " |" + ["prec", "map", "ndcg", "auc"].map { pad($0, 8) }.joined()
+            lines.append(header)
+            for row in r.rows {
+                let t = row.metrics.textbook, i = row.metrics.implicit
+                var line = "  " + row.name.padding(toLength: 44, withPad: " ", startingAt: 0)
+                line += [t.precision, t.recall, t.ndcg, t.map, t.hitRate, t.auc, row.metrics.coverage].map { pad(String(format: "%.4f", $0), 10) }.joined()
+                line += " |" + [i.precision, i.map, i.ndcg, i.auc].map { pad(String(format: "%.4f", $0), 8) }.joined()
+                lines.append(line)
+            }
+            if r.scope == .workspace {
+                // The best model and the baselines: the distribution over workspaces of NDCG@K.
+                let shown = [r.rows.first].compactMap { $0 } + r.rows.filter { $0.configuration == nil }
+                lines.append("  per workspace, NDCG@\(k) median / worst decile: " + shown.compactMap { row in
+                    row.perWorkspace.map { String(format: "%@ %.4f / %.4f", row.configuration == nil ? row.name : "model", $0.medianNDCG, $0.worstDecileNDCG) }
+                }.joined(separator: "; ") + " (\(shown.first?.perWorkspace?.workspaces ?? 0) workspaces with test users)")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func pad(_ s: String, _ width: Int) -> String {
+        String(repeating: " ", count: max(0, width - s.count)) + s
+    }
+}
