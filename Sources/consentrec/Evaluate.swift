@@ -105,8 +105,8 @@ enum EvaluationTable {
             let users = r.rows.first?.metrics.users ?? 0
             lines.append("  \(users) test users; textbook metrics | implicit.evaluation.ranking_metrics_at_k")
             let header = "  " + "model".padding(toLength: 44, withPad: " ", startingAt: 0)
-                + ["prec", "recall", "ndcg", "map", "hit", "auc", "cover"].map { pad("\($0)@\(k)", 10) }.joined()
-                + " |" + ["prec", "map", "ndcg", "auc"].map { pad($0, 8) }.joined()
+                + ["prec@\(k)", "recall@\(k)", "ndcg@\(k)", "map@\(k)", "hit@\(k)", "auc", "cover@\(k)"].map { pad($0, 10) }.joined()
+                + " |" + ["prec", "map", "ndcg", "auc@\(k)"].map { pad($0, 8) }.joined()
             lines.append(header)
             for row in r.rows {
                 let t = row.metrics.textbook, i = row.metrics.implicit
