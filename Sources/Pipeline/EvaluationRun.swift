@@ -20,12 +20,16 @@ public struct EvaluationRequest: Sendable {
     public var split: SplitStrategy
     public var k: Int
     public var baselineSeed: UInt64
+    /// The metric model rows are sorted by, best first.
+    public var sortBy: SortMetric
 
     public init(
         events: [String], preSplit: (train: [String], test: [String])? = nil, consentPath: String, keyFile: String?,
         ingest: IngestOptions, recommenders: [RecommenderDefinition], configurations: [ALSConfiguration],
-        split: SplitStrategy = .temporal(.lastFraction(0.2)), k: Int = 10, baselineSeed: UInt64 = 0
+        split: SplitStrategy = .temporal(.lastFraction(0.2)), k: Int = 10, baselineSeed: UInt64 = 0,
+        sortBy: SortMetric = .ndcg
     ) {
+        self.sortBy = sortBy
         self.events = events
         self.preSplit = preSplit
         self.consentPath = consentPath
@@ -70,7 +74,7 @@ public struct EvaluationReport: Sendable, Codable {
         public let coldStartItems: Int
         public let coldStartInteractions: Int
         public let repeatedInteractions: Int
-        /// Models first (best first by NDCG@K for a sweep), then popularity, then random.
+        /// Models first (best first by the chosen metric for a sweep), then popularity, then random.
         public let rows: [Row]
     }
 
@@ -169,7 +173,8 @@ public struct EvaluationRun: Sendable {
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
             rows.append(row(Self.name(config), config, seconds: seconds) { scorers[$0].scores })
         }
-        rows.sort { $0.metrics.textbook.ndcg > $1.metrics.textbook.ndcg }
+        let key = request.sortBy
+        rows.sort { key.value($0.metrics) > key.value($1.metrics) }
         let popularity = pairs.map { PopularityBaseline(train: $0.0.matrix) }
         rows.append(row("popularity", nil, seconds: nil) { popularity[$0].scores })
         let random = RandomBaseline(seed: request.baselineSeed)
@@ -186,5 +191,24 @@ public struct EvaluationRun: Sendable {
 
     static func name(_ c: ALSConfiguration) -> String {
         "ALS \(c.solver.rawValue) f=\(c.factors) λ=\(c.regularization) α=\(c.alpha) it=\(c.iterations)"
+    }
+}
+
+/// A textbook metric to sort a sweep by.
+public enum SortMetric: String, Sendable, CaseIterable {
+    case precision, recall, ndcg, map
+    case hitRate = "hit-rate"
+    case auc, coverage
+
+    func value(_ m: RankingMetrics) -> Double {
+        switch self {
+        case .precision: m.textbook.precision
+        case .recall: m.textbook.recall
+        case .ndcg: m.textbook.ndcg
+        case .map: m.textbook.map
+        case .hitRate: m.textbook.hitRate
+        case .auc: m.textbook.auc
+        case .coverage: m.coverage
+        }
     }
 }

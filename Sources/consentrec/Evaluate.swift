@@ -30,6 +30,8 @@ extension ConsentRec {
         @Option(help: "Write the report as JSON here.") var json: String?
         @Option(parsing: .upToNextOption, help: "A sweep: KEY=V1,V2 ... for factors, regularization, alpha, iterations, cg-steps.")
         var grid: [String] = []
+        @Option(help: "Sort models by precision, recall, ndcg, map, hit-rate, auc or coverage (best first).")
+        var sortBy: SortMetric = .ndcg
 
         func validate() throws {
             guard k >= 1 else { throw ValidationError("-k must be at least 1") }
@@ -77,7 +79,7 @@ extension ConsentRec {
             let request = EvaluationRequest(
                 events: data.events, preSplit: train.isEmpty ? nil : (train, test), consentPath: data.consent,
                 keyFile: data.keyFile, ingest: data.ingestOptions, recommenders: training.definitions,
-                configurations: try configurations(), split: SplitStrategy.parse(split, seed: training.seed ?? 0)!, k: k)
+                configurations: try configurations(), split: SplitStrategy.parse(split, seed: training.seed ?? 0)!, k: k, sortBy: sortBy)
             let report = try EvaluationRun(request: request).execute(logger: logger, progress: display.update)
             display.finish()
             print(EvaluationTable.text(report))
@@ -130,3 +132,5 @@ enum EvaluationTable {
         String(repeating: " ", count: max(0, width - s.count)) + s
     }
 }
+
+extension SortMetric: ExpressibleByArgument {}

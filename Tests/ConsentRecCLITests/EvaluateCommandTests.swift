@@ -17,7 +17,7 @@ final class EvaluateCommandTests: XCTestCase {
 
     func testEvaluate_printsModelBesideBaselines_andWritesJSON() throws {
         let result = try CommandRunner.run("consentrec", ["evaluate", "--events", dir.file("events.csv")] + data
-            + ["--split", "leave-last:1", "-k", "5", "--json", dir.file("report.json"), "--grid", "factors=4,8"])
+            + ["--split", "leave-last:1", "-k", "5", "--json", dir.file("report.json"), "--grid", "factors=4,8", "--sort-by", "recall"])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.contains("leave-last: each user's last 1 item held out; K = 5"), result.stdout)
         XCTAssertTrue(result.stdout.contains("popularity"))
@@ -27,7 +27,10 @@ final class EvaluateCommandTests: XCTestCase {
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("report.json")))) as! [String: Any]
         let recommenders = json["recommenders"] as! [[String: Any]]
         XCTAssertEqual(recommenders.count, 2)
-        XCTAssertEqual((recommenders[0]["rows"] as! [Any]).count, 4)  // two models, popularity, random
+        let rows = recommenders[0]["rows"] as! [[String: Any]]
+        XCTAssertEqual(rows.count, 4)  // two models, popularity, random
+        func recall(_ row: [String: Any]) -> Double { ((row["metrics"] as! [String: Any])["textbook"] as! [String: Any])["recall"] as! Double }
+        XCTAssertGreaterThanOrEqual(recall(rows[0]), recall(rows[1]), "models sorted by the chosen metric")
     }
 
     func testPreSplitInput_andBadSplitArguments() throws {
