@@ -49,6 +49,9 @@ public struct Manifest: Sendable, Codable, Equatable {
         public let sha256: String
         /// Held-out metrics, when the run evaluated the model.
         public var metrics: [String: Double]?
+        /// Set when a model failed its quality gate and the previous run's model was kept:
+        /// the id of the run it was trained in.
+        public var carriedFrom: String?
 
         public init(path: String, recommender: String, scope: String, workspace: String?, users: Int, items: Int,
                     factors: Int, nonZeros: Int, bytes: Int, sha256: String, metrics: [String: Double]? = nil) {

@@ -5,6 +5,11 @@ public struct PublishedRun: Sendable {
     public let directory: String
     public let manifest: Manifest
 
+    public init(directory: String, manifest: Manifest) {
+        self.directory = directory
+        self.manifest = manifest
+    }
+
     /// Opens an output root (its `current` run), a run directory, or a run's manifest.
     /// - Throws: `ModelStoreError.notARun` when there is no manifest to read.
     public static func open(_ path: String) throws(ModelStoreError) -> PublishedRun {

@@ -53,8 +53,20 @@ public final class RunWriter {
     /// Writes the manifest, makes the run durable, renames it into place and swaps `current`.
     /// - Returns: the published run's directory.
     public func publish(manifest: Manifest) throws -> String {
+        _ = try stage(manifest: manifest)
+        return try publishStaged()
+    }
+
+    /// Writes the manifest into the unpublished run and returns it for checks (the audit)
+    /// before `publishStaged` makes it visible.
+    public func stage(manifest: Manifest) throws -> PublishedRun {
         try step()
         try Self.writeDurably(manifest.encoded(), to: partialPath + "/" + Manifest.fileName)
+        return PublishedRun(directory: partialPath, manifest: manifest)
+    }
+
+    /// Makes the staged run durable, renames it into place and swaps `current`.
+    public func publishStaged() throws -> String {
         try step()
         try Self.fsyncDirectory(partialPath + "/models")
         try Self.fsyncDirectory(partialPath)

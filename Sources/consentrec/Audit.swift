@@ -11,7 +11,7 @@ extension ConsentRec {
                 Recomputes the pseudonym of every workspace the registry excludes now and fails if any \
                 appears in any model, model path or the manifest (with --policy opt-in, every workspace \
                 in the run must be opted in now); checks that global models meet their support \
-                thresholds; verifies checksums. Exit 0: passed. Exit 5: failed, with the findings.
+                thresholds; verifies checksums. Exit 0: passed. Exit 6: failed, with the findings.
                 """)
 
         @Argument(help: "An output root (its current run) or a run directory.") var runPath: String

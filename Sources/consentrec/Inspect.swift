@@ -42,8 +42,15 @@ extension ConsentRec {
     }
 }
 
-/// Exit statuses of the commands (the nightly job's full table lives in the README).
+/// Exit statuses, one table for every command (documented in docs/nightly.md).
 enum ExitCodes {
-    static let verificationFailed: Int32 = 4
-    static let auditFailed: Int32 = 5
+    static let internalError: Int32 = 1
+    static let configError: Int32 = 2
+    static let inputError: Int32 = 3
+    static let consentOrKey: Int32 = 4
+    static let gateFailed: Int32 = 5
+    static let auditFailed: Int32 = 6
+    static let ioFailure: Int32 = 7
+    static let verificationFailed: Int32 = 7
+    static let locked: Int32 = 8
 }

@@ -87,7 +87,7 @@ final class TrainCommandTests: XCTestCase {
         bytes[bytes.count / 2] ^= 0x01
         try bytes.write(to: URL(fileURLWithPath: model))
         let flipped = try CommandRunner.run("consentrec", ["inspect", root])
-        XCTAssertEqual(flipped.status, 4)
+        XCTAssertEqual(flipped.status, 7)
         XCTAssertTrue(flipped.stderr.contains("checksum mismatch"), flipped.stderr)
         try bytes.prefix(bytes.count / 3).write(to: URL(fileURLWithPath: model))
         let truncated = try CommandRunner.run("consentrec", ["inspect", model])
@@ -110,7 +110,7 @@ final class TrainCommandTests: XCTestCase {
         let later = try String(contentsOfFile: dir.file("consent.csv"), encoding: .utf8) + "\(workspace),opted_out,2026-11-21T00:00:00Z\n"
         let path = dir.write("consent-later.csv", later)
         let audited = try CommandRunner.run("consentrec", ["audit", root, "--consent", path, "--key-file", dir.file("pseudonym.key")])
-        XCTAssertEqual(audited.status, 5)
+        XCTAssertEqual(audited.status, 6)
         XCTAssertTrue(audited.stdout.contains("audit FAILED"))
         XCTAssertTrue(audited.stdout.contains("models/channel/"), audited.stdout)
         XCTAssertFalse(audited.stdout.contains(workspace), "the raw workspace id must not be printed")

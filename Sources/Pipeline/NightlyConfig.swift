@@ -1,0 +1,266 @@
+import Evaluation
+import Events
+import Factorization
+import Foundation
+import TOMLKit
+
+/// The nightly job's configuration, read from a TOML file (see `data/nightly.toml` and
+/// docs/nightly.md). Relative paths are resolved against the config file's folder.
+public struct NightlyConfig: Sendable {
+    public struct Recommender: Sendable {
+        public var definition: RecommenderDefinition
+        public var als: ALSConfiguration
+        public var split: SplitStrategy
+        public var k: Int
+        public var gate: QualityGate
+    }
+
+    public var events: [String]
+    public var format: EventFormat?
+    public var ignoredColumns: Set<String>
+    public var badRowLimit: BadRowLimit
+    public var consentPath: String
+    public var policy: ConsentPolicy
+    public var keyFile: String?
+    /// Unix seconds; nil means "now" when the run starts.
+    public var asOf: Int64?
+    public var retentionDays: Int?
+    public var outputRoot: String
+    public var keepRuns: Int
+    public var threads: Int
+    public var recommenders: [Recommender]
+
+    /// Reads and checks a config file.
+    /// - Throws: `ConfigError` naming the file, and the key for anything unknown or mistyped.
+    public static func load(path: String) throws(ConfigError) -> NightlyConfig {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw .unreadable(path: path)
+        }
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw .syntax(path: path, line: Int(error.source.begin.line), column: Int(error.source.begin.column), reason: error.description)
+        } catch {
+            throw .syntax(path: path, line: 0, column: 0, reason: "\(error)")
+        }
+        let base = (path as NSString).deletingLastPathComponent
+        return try Reader(path: path, base: base).config(table)
+    }
+}
+
+/// A config error: the run does not start.
+public enum ConfigError: Error, Equatable, CustomStringConvertible {
+    case unreadable(path: String)
+    case syntax(path: String, line: Int, column: Int, reason: String)
+    case unknownKey(path: String, key: String)
+    case wrongType(path: String, key: String, expected: String)
+    case invalid(path: String, key: String, reason: String)
+    case missing(path: String, key: String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path): "\(path): the config file cannot be read"
+        case .syntax(let path, let line, let column, let reason): "\(path):\(line):\(column): not valid TOML: \(reason)"
+        case .unknownKey(let path, let key): "\(path): unknown key '\(key)' (a typo? see docs/nightly.md for every key)"
+        case .wrongType(let path, let key, let expected): "\(path): '\(key)' must be \(expected)"
+        case .invalid(let path, let key, let reason): "\(path): '\(key)' \(reason)"
+        case .missing(let path, let key): "\(path): the required key '\(key)' is missing"
+        }
+    }
+}
+
+/// Strict reading: every table lists its keys, and each value is checked for its type.
+private struct Reader {
+    let path: String
+    let base: String
+
+    func keys(_ table: TOMLTable, _ prefix: String, allowed: Set<String>) throws(ConfigError) {
+        for key in table.keys.sorted() where !allowed.contains(key) {
+            throw .unknownKey(path: path, key: prefix.isEmpty ? key : prefix + "." + key)
+        }
+    }
+
+    func table(_ t: TOMLTable, _ key: String, _ prefix: String) throws(ConfigError) -> TOMLTable? {
+        guard let v = t[key] else { return nil }
+        guard let table = v.table else { throw .wrongType(path: path, key: name(prefix, key), expected: "a table") }
+        return table
+    }
+
+    func name(_ prefix: String, _ key: String) -> String { prefix.isEmpty ? key : prefix + "." + key }
+
+    func string(_ t: TOMLTable, _ key: String, _ prefix: String) throws(ConfigError) -> String? {
+        guard let v = t[key] else { return nil }
+        guard let s = v.string else { throw .wrongType(path: path, key: name(prefix, key), expected: "a string") }
+        return s
+    }
+
+    func int(_ t: TOMLTable, _ key: String, _ prefix: String, min: Int = Int.min) throws(ConfigError) -> Int? {
+        guard let v = t[key] else { return nil }
+        guard let i = v.int else { throw .wrongType(path: path, key: name(prefix, key), expected: "an integer") }
+        guard i >= min else { throw .invalid(path: path, key: name(prefix, key), reason: "must be at least \(min)") }
+        return i
+    }
+
+    func double(_ t: TOMLTable, _ key: String, _ prefix: String) throws(ConfigError) -> Double? {
+        guard let v = t[key] else { return nil }
+        if let d = v.double { return d }
+        if let i = v.int { return Double(i) }
+        throw .wrongType(path: path, key: name(prefix, key), expected: "a number")
+    }
+
+    func bool(_ t: TOMLTable, _ key: String, _ prefix: String) throws(ConfigError) -> Bool? {
+        guard let v = t[key] else { return nil }
+        guard let b = v.bool else { throw .wrongType(path: path, key: name(prefix, key), expected: "true or false") }
+        return b
+    }
+
+    func strings(_ t: TOMLTable, _ key: String, _ prefix: String) throws(ConfigError) -> [String]? {
+        guard let v = t[key] else { return nil }
+        if let s = v.string { return [s] }
+        guard let array = v.array else { throw .wrongType(path: path, key: name(prefix, key), expected: "a string or an array of strings") }
+        var out: [String] = []
+        for item in array {
+            guard let s = item.string else { throw .wrongType(path: path, key: name(prefix, key), expected: "an array of strings") }
+            out.append(s)
+        }
+        return out
+    }
+
+    func resolve(_ p: String) -> String { p.hasPrefix("/") ? p : (base.isEmpty ? p : base + "/" + p) }
+
+    func config(_ root: TOMLTable) throws(ConfigError) -> NightlyConfig {
+        try keys(root, "", allowed: ["input", "consent", "privacy", "output", "run", "recommenders"])
+        guard let input = try table(root, "input", "") else { throw .missing(path: path, key: "input") }
+        try keys(input, "input", allowed: ["events", "format", "ignore_columns", "max_bad_rows", "max_bad_fraction"])
+        guard let events = try strings(input, "events", "input"), !events.isEmpty else { throw .missing(path: path, key: "input.events") }
+        var format: EventFormat?
+        if let f = try string(input, "format", "input") {
+            guard let parsed = EventFormat(rawValue: f) else { throw .invalid(path: path, key: "input.format", reason: "must be csv, tsv or jsonl") }
+            format = parsed
+        }
+        let maxFraction = try double(input, "max_bad_fraction", "input") ?? 0.01
+        guard (0...1).contains(maxFraction) else { throw .invalid(path: path, key: "input.max_bad_fraction", reason: "must be between 0 and 1") }
+
+        guard let consent = try table(root, "consent", "") else { throw .missing(path: path, key: "consent") }
+        try keys(consent, "consent", allowed: ["registry", "policy"])
+        guard let registry = try string(consent, "registry", "consent") else { throw .missing(path: path, key: "consent.registry") }
+        var policy = ConsentPolicy.optOut
+        if let p = try string(consent, "policy", "consent") {
+            guard let parsed = ConsentPolicy(rawValue: p) else { throw .invalid(path: path, key: "consent.policy", reason: "must be opt-out or opt-in") }
+            policy = parsed
+        }
+
+        let privacy = try table(root, "privacy", "") ?? TOMLTable()
+        try keys(privacy, "privacy", allowed: ["key_file", "retention_days", "as_of"])
+        var asOf: Int64?
+        if let a = try string(privacy, "as_of", "privacy") {
+            guard let t = Timestamp.parse(a) else { throw .invalid(path: path, key: "privacy.as_of", reason: "must be RFC 3339 or Unix seconds") }
+            asOf = t
+        }
+
+        guard let output = try table(root, "output", "") else { throw .missing(path: path, key: "output") }
+        try keys(output, "output", allowed: ["root", "keep_runs"])
+        guard let outRoot = try string(output, "root", "output") else { throw .missing(path: path, key: "output.root") }
+
+        let run = try table(root, "run", "") ?? TOMLTable()
+        try keys(run, "run", allowed: ["threads"])
+
+        var recommenders: [NightlyConfig.Recommender] = []
+        let section = try table(root, "recommenders", "") ?? TOMLTable()
+        try keys(section, "recommenders", allowed: ["channel", "emoji"])
+        for target in RecommenderDefinition.Target.allCases {
+            let prefix = "recommenders." + target.rawValue
+            let t = try table(section, target.rawValue, "recommenders") ?? TOMLTable()
+            if let r = try recommender(t, target, prefix) { recommenders.append(r) }
+        }
+        guard !recommenders.isEmpty else { throw .invalid(path: path, key: "recommenders", reason: "enables no recommender") }
+
+        return NightlyConfig(
+            events: events.map(resolve), format: format, ignoredColumns: Set(try strings(input, "ignore_columns", "input") ?? []),
+            badRowLimit: BadRowLimit(maxCount: try int(input, "max_bad_rows", "input", min: 0), maxFraction: maxFraction),
+            consentPath: resolve(registry), policy: policy, keyFile: try string(privacy, "key_file", "privacy").map(resolve),
+            asOf: asOf, retentionDays: try int(privacy, "retention_days", "privacy", min: 1), outputRoot: resolve(outRoot),
+            keepRuns: try int(output, "keep_runs", "output", min: 1) ?? 5,
+            threads: try int(run, "threads", "run", min: 1) ?? ProcessInfo.processInfo.activeProcessorCount,
+            recommenders: recommenders)
+    }
+
+    func recommender(_ t: TOMLTable, _ target: RecommenderDefinition.Target, _ prefix: String) throws(ConfigError) -> NightlyConfig.Recommender? {
+        try keys(t, prefix, allowed: ["enabled", "scope", "weights", "log_scaling", "leave_removes_membership", "min_user_items",
+                                      "min_item_users", "min_emoji_workspaces", "min_emoji_users", "als", "evaluation", "gate"])
+        guard try bool(t, "enabled", prefix) ?? true else { return nil }
+        var d = target == .channel ? RecommenderDefinition.channelDefault : .emojiDefault
+        if let s = try string(t, "scope", prefix) {
+            guard let scope = RecommenderDefinition.Scope(rawValue: s), target == .emoji || scope == .workspace else {
+                throw .invalid(path: path, key: prefix + ".scope", reason: target == .channel ? "must be workspace (channels are workspace-local)" : "must be workspace or global")
+            }
+            d.scope = scope
+        }
+        if let w = try table(t, "weights", prefix) {
+            var weights: [EventKind: Float] = [:]
+            for key in w.keys.sorted() {
+                guard let kind = EventKind(name: key) else { throw .unknownKey(path: path, key: prefix + ".weights." + key) }
+                guard let value = try double(w, key, prefix + ".weights"), value >= 0 else {
+                    throw .invalid(path: path, key: prefix + ".weights." + key, reason: "must be ≥ 0")
+                }
+                weights[kind] = Float(value)
+            }
+            d.weights = weights
+        }
+        d.logScaling = try bool(t, "log_scaling", prefix) ?? d.logScaling
+        d.leaveRemovesMembership = try bool(t, "leave_removes_membership", prefix) ?? d.leaveRemovesMembership
+        d.minUserItems = try int(t, "min_user_items", prefix, min: 1) ?? d.minUserItems
+        d.minItemUsers = try int(t, "min_item_users", prefix, min: 1) ?? d.minItemUsers
+        d.minEmojiWorkspaces = try int(t, "min_emoji_workspaces", prefix, min: 1) ?? d.minEmojiWorkspaces
+        d.minEmojiUsers = try int(t, "min_emoji_users", prefix, min: 1) ?? d.minEmojiUsers
+
+        var als = ALSConfiguration()
+        if let a = try table(t, "als", prefix) {
+            let p = prefix + ".als"
+            try keys(a, p, allowed: ["factors", "regularization", "alpha", "iterations", "solver", "cg_steps", "seed"])
+            als.factors = try int(a, "factors", p) ?? als.factors
+            als.regularization = Float(try double(a, "regularization", p) ?? Double(als.regularization))
+            als.alpha = Float(try double(a, "alpha", p) ?? Double(als.alpha))
+            als.iterations = try int(a, "iterations", p) ?? als.iterations
+            if let s = try string(a, "solver", p) {
+                guard let solver = ALSConfiguration.Solver(rawValue: s) else { throw .invalid(path: path, key: p + ".solver", reason: "must be cg or cholesky") }
+                als.solver = solver
+            }
+            als.cgSteps = try int(a, "cg_steps", p) ?? als.cgSteps
+            als.seed = UInt64(try int(a, "seed", p, min: 0) ?? 0)
+            do throws(TrainingError) { try als.validate() } catch {
+                if case .invalidConfiguration(let field, let reason) = error {
+                    throw .invalid(path: path, key: p + "." + (field == "cgSteps" ? "cg_steps" : field), reason: reason)
+                }
+            }
+        }
+        var split = SplitStrategy.temporal(.lastFraction(0.2)), k = 10
+        if let e = try table(t, "evaluation", prefix) {
+            let p = prefix + ".evaluation"
+            try keys(e, p, allowed: ["split", "k", "seed"])
+            let seed = UInt64(try int(e, "seed", p, min: 0) ?? 0)
+            if let s = try string(e, "split", p) {
+                guard let parsed = SplitStrategy.parse(s, seed: seed) else {
+                    throw .invalid(path: path, key: p + ".split", reason: "must be temporal:0.2, temporal:TIME, leave-last:N or random:FRACTION")
+                }
+                split = parsed
+            }
+            k = try int(e, "k", p, min: 1) ?? k
+        }
+        var gate = QualityGate()
+        if let g = try table(t, "gate", prefix) {
+            let p = prefix + ".gate"
+            try keys(g, p, allowed: ["metric", "min_lift_over_popularity", "max_drop_from_last_run", "min_test_users", "publish_ungated"])
+            if let m = try string(g, "metric", p) {
+                guard let metric = SortMetric(rawValue: m) else { throw .invalid(path: path, key: p + ".metric", reason: "must be one of \(SortMetric.allCases.map(\.rawValue).joined(separator: ", "))") }
+                gate.metric = metric
+            }
+            gate.minLiftOverPopularity = try double(g, "min_lift_over_popularity", p) ?? gate.minLiftOverPopularity
+            gate.maxDropFromLastRun = try double(g, "max_drop_from_last_run", p) ?? gate.maxDropFromLastRun
+            gate.minTestUsers = try int(g, "min_test_users", p, min: 0) ?? gate.minTestUsers
+            gate.publishUngated = try bool(g, "publish_ungated", p) ?? gate.publishUngated
+        }
+        return .init(definition: d, als: als, split: split, k: k, gate: gate)
+    }
+}

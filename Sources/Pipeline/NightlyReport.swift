@@ -1,0 +1,86 @@
+import Evaluation
+import Events
+import Foundation
+
+/// What a nightly run did: written as `ROOT/reports/RUN_ID.json` and `.txt` whatever the
+/// outcome, and into the run directory when it is published.
+public struct NightlyReport: Sendable, Codable {
+    public enum Status: String, Sendable, Codable {
+        case published
+        case gateFailed = "gate_failed"
+        case auditFailed = "audit_failed"
+    }
+
+    public struct ModelGate: Sendable, Codable {
+        /// The workspace pseudonym, or nil for a global model.
+        public let workspace: String?
+        public let verdict: QualityGate.Verdict
+        public let testUsers: Int
+        public let model: Double?
+        public let popularity: Double?
+        public let lastRun: Double?
+        public let published: Bool
+        public let carriedForward: Bool
+    }
+
+    public struct Recommender: Sendable, Codable {
+        public let recommender: RecommenderDefinition.Target
+        public let scope: RecommenderDefinition.Scope
+        public let split: String
+        public let k: Int
+        public let metric: String
+        /// Pooled over every test user of every matrix.
+        public let model: RankingMetrics
+        public let popularity: RankingMetrics
+        /// The last published run's pooled value of the gate metric, if it had one.
+        public let lastRun: Double?
+        public let models: [ModelGate]
+    }
+
+    public var runID: String
+    public var status: Status
+    public var asOf: String
+    public var startedAt: String
+    public var seconds: Double
+    public var stageSeconds: [String: Double]
+    public var usage: DataUsage
+    public var recommenders: [Recommender]
+    public var published: [String]
+    public var carriedForward: [String]
+    public var auditFindings: [String]
+    public var runDirectory: String?
+
+    /// The readable summary.
+    public var text: String {
+        var lines = ["run \(runID): \(status.rawValue) (as of \(asOf), \(String(format: "%.1f", seconds)) s)"]
+        lines.append("stages: " + ["read", "build", "evaluate", "train", "publish"].compactMap { s in
+            stageSeconds[s].map { "\(s) \(String(format: "%.2f", $0)) s" }
+        }.joined(separator: ", "))
+        lines.append("data: \(usage.rowsRead) rows read, \(usage.badRows.summary); consent removed \(usage.eventsRemovedByConsent.values.reduce(0, +)) events of "
+            + "\(usage.workspacesRemovedByConsent.values.reduce(0, +)) workspaces; retention removed \(usage.eventsRemovedByRetention); kept \(usage.eventsKept) events")
+        for r in recommenders {
+            let passed = r.models.filter { if case .passed = $0.verdict { true } else { false } }.count
+            let failed = r.models.filter { !$0.verdict.publishes }.count
+            let ungated = r.models.count - passed - failed
+            let m = r.model, p = r.popularity
+            lines.append("\(r.recommender.rawValue) (\(r.scope.rawValue), \(r.split), K=\(r.k)): \(r.models.count) models — \(passed) passed, \(ungated) ungated, \(failed) failed the gate")
+            lines.append(String(format: "  pooled %@@%d: model %.4f, popularity %.4f%@; precision %.4f vs %.4f, recall %.4f vs %.4f (%d test users)",
+                                r.metric, r.k, metricValue(r.metric, m), metricValue(r.metric, p),
+                                r.lastRun.map { String(format: ", last run %.4f", $0) } ?? ", no last run",
+                                m.textbook.precision, p.textbook.precision, m.textbook.recall, p.textbook.recall, m.users))
+            for g in r.models where !g.verdict.publishes {
+                if case .failed(let reason) = g.verdict {
+                    lines.append("  gate failed for \(g.workspace.map { "workspace \($0)" } ?? "the global model"): \(reason)\(g.carriedForward ? "; the last run's model is kept" : "; not published")")
+                }
+            }
+        }
+        lines.append("published: \(published.count) models\(carriedForward.isEmpty ? "" : ", \(carriedForward.count) carried forward from the last run")")
+        if let runDirectory { lines.append("run directory: \(runDirectory)") }
+        for f in auditFindings { lines.append("audit: \(f)") }
+        return lines.joined(separator: "\n")
+    }
+
+    private func metricValue(_ name: String, _ m: RankingMetrics) -> Double {
+        (SortMetric(rawValue: name) ?? .ndcg).value(m)
+    }
+}

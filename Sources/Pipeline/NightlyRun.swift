@@ -1,0 +1,268 @@
+import Evaluation
+import Events
+import Factorization
+import Foundation
+import Linalg
+import Logging
+import ModelStore
+
+/// Why a nightly run did not publish. Each maps to its own exit status (see `ExitStatus`).
+public enum NightlyError: Error, CustomStringConvertible {
+    case config(ConfigError)
+    case consent(any Error)
+    case input(any Error)
+    case locked(ModelStoreError)
+    case gate(NightlyReport)
+    case audit(NightlyReport)
+    case io(any Error)
+
+    public var description: String {
+        switch self {
+        case .config(let e): "\(e)"
+        case .consent(let e): "\(e)"
+        case .input(let e): "\(e)"
+        case .locked(let e): "\(e)"
+        case .gate(let r): "no model passed its quality gate; nothing was published and the last run stays current\n" + r.text
+        case .audit(let r): "the privacy audit of the new run failed; nothing was published\n" + r.text
+        case .io(let e): "\(e)"
+        }
+    }
+}
+
+/// The log's metadata keys, declared once.
+enum LogKey {
+    static let run = "run", stage = "stage", seconds = "seconds", recommender = "recommender"
+    static let models = "models", passed = "passed", failed = "failed", status = "status"
+}
+
+/// The nightly job: read and filter once, build every matrix, evaluate each model on held-out
+/// data against its quality gate, retrain on all data what passes, audit, publish atomically.
+public struct NightlyRun: Sendable {
+    public let config: NightlyConfig
+    /// Tests only: fail at a chosen write step.
+    public var faults = FaultInjection()
+    /// Tests only: workspace pseudonyms added to the manifest before the audit, to prove the
+    /// privacy gate stops a run.
+    public var injectedWorkspaces: [String] = []
+
+    public init(config: NightlyConfig) { self.config = config }
+
+    public func execute(logger: Logger, progress: @escaping (RunProgress) -> Void = { _ in }) throws(NightlyError) -> NightlyReport {
+        let clock = ContinuousClock()
+        let started = clock.now
+        var stageSeconds: [String: Double] = [:]
+        var stageStart = clock.now
+        func endStage(_ name: String) {
+            let d = stageStart.duration(to: clock.now)
+            stageSeconds[name, default: 0] += Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+            logger.info("stage finished", metadata: [LogKey.stage: "\(name)", LogKey.seconds: "\(stageSeconds[name]!)"])
+            stageStart = clock.now
+        }
+        let now = Int64(Date().timeIntervalSince1970)
+        let asOf = config.asOf ?? now
+        let runID = TrainingRun.makeRunID()
+
+        // Consent first: the registry, then the key. Either missing stops the run.
+        let registry: ConsentRegistry, key: PseudonymKey
+        do {
+            registry = try ConsentRegistry.load(path: config.consentPath, asOf: asOf)
+            key = try PseudonymKey.load(file: config.keyFile)
+        } catch { throw .consent(error) }
+        let pseudonymiser = Pseudonymiser(key: key)
+        let root = OutputRoot(path: config.outputRoot)
+        let lock: RunLock
+        do {
+            lock = try root.lock()
+        } catch {
+            if case .locked = error { throw .locked(error) }
+            throw .io(error)
+        }
+        defer { withExtendedLifetime(lock) {} }
+        let last = root.currentRun.flatMap { try? PublishedRun.open($0) }
+        // One BLAS thread for the whole run: the scheduler runs its own threads.
+        let blasThreads = BLASThreads.current
+        BLASThreads.set(1)
+        defer { BLASThreads.set(blasThreads) }
+
+        let options = IngestOptions(format: config.format, ignoredColumns: config.ignoredColumns, badRowLimit: config.badRowLimit,
+                                    policy: config.policy, asOf: asOf, retentionDays: config.retentionDays)
+        let log: EventLog
+        do {
+            log = try EventLogReader(options: options, registry: registry, pseudonymiser: pseudonymiser).read(config.events, logger: logger) {
+                progress(RunProgress(stage: .read, done: $0.rowsRead, total: nil))
+            }
+        } catch { throw .input(error) }
+        endStage("read")
+
+        var usage = log.usage
+        var summaries: [NightlyReport.Recommender] = []
+        var toTrain: [(NightlyConfig.Recommender, InteractionMatrix, [String: Double])] = []
+        var toCarry: [(Manifest.Model, RecommenderDefinition.Target)] = []
+        do {
+            for rc in config.recommenders {
+                let d = rc.definition
+                let (full, fullUsage) = InteractionMatrixBuilder(definition: d).build(log)
+                usage.matrices += fullUsage
+                endStage("build")
+                // Held-out evaluation.
+                let mask = rc.split.testMask(log, definition: d)
+                let trainMatrices = InteractionMatrixBuilder(definition: d).build(log.subset(mask.map { !$0 })).matrices
+                var open = d
+                open.minUserItems = 1; open.minItemUsers = 1; open.minEmojiWorkspaces = 1; open.minEmojiUsers = 1
+                let heldByKey = Dictionary(InteractionMatrixBuilder(definition: open).build(log.subset(mask)).matrices.map { ($0.workspace ?? "", $0) }) { a, _ in a }
+                let models = try TrainingScheduler.fit(trainMatrices.map(\.matrix), configuration: rc.als, threads: config.threads, logger: logger) {
+                    progress(RunProgress(stage: .train, done: $0, total: trainMatrices.count))
+                }
+                var pooledModel = RankingMetrics.Accumulator(k: rc.k), pooledPopularity = RankingMetrics.Accumulator(k: rc.k)
+                var evaluated: [String: (RankingMetrics, RankingMetrics)] = [:]
+                for (i, train) in trainMatrices.enumerated() {
+                    let held = HeldOut.align(heldByKey[train.workspace ?? ""], onto: train)
+                    var m = RankingMetrics.Accumulator(k: rc.k), p = RankingMetrics.Accumulator(k: rc.k)
+                    let scorer = FactorScorer(userFactors: models[i].userFactors, itemFactors: models[i].itemFactors)
+                    m.add(train: train.matrix, test: held.test, scores: scorer.scores)
+                    p.add(train: train.matrix, test: held.test, scores: PopularityBaseline(train: train.matrix).scores)
+                    pooledModel.merge(m); pooledPopularity.merge(p)
+                    evaluated[train.workspace ?? ""] = (m.result, p.result)
+                }
+                endStage("evaluate")
+
+                let metricKey = "\(rc.gate.metric.rawValue)@\(rc.k)"
+                var gates: [NightlyReport.ModelGate] = []
+                for matrix in full {
+                    let ws = matrix.workspace
+                    let previous = last?.manifest.models.first { $0.recommender == d.target.rawValue && $0.workspace == ws }
+                    let lastValue = previous?.metrics?[metricKey]
+                    let verdict: QualityGate.Verdict
+                    var metrics: [String: Double] = [:]
+                    if let (m, p) = evaluated[ws ?? ""] {
+                        verdict = rc.gate.judge(model: m, popularity: p, lastRun: lastValue)
+                        metrics = [metricKey: rc.gate.metric.value(m), "popularity_" + metricKey: rc.gate.metric.value(p), "test_users": Double(m.users)]
+                    } else {
+                        let reason = "no held-out data for this model"
+                        verdict = rc.gate.publishUngated ? .ungated(reason: reason) : .failed(reason: reason + ", and publish_ungated is false")
+                    }
+                    let carried = !verdict.publishes && previous != nil
+                    if verdict.publishes { toTrain.append((rc, matrix, metrics)) } else if let previous { toCarry.append((previous, d.target)) }
+                    gates.append(.init(workspace: ws, verdict: verdict, testUsers: Int(metrics["test_users"] ?? 0), model: metrics[metricKey],
+                                       popularity: metrics["popularity_" + metricKey], lastRun: lastValue, published: verdict.publishes, carriedForward: carried))
+                }
+                logger.info("recommender evaluated", metadata: [
+                    LogKey.recommender: "\(d.target.rawValue)", LogKey.models: "\(gates.count)",
+                    LogKey.passed: "\(gates.filter(\.published).count)", LogKey.failed: "\(gates.filter { !$0.published }.count)",
+                ])
+                let lastPooled = last?.manifest.models.filter { $0.recommender == d.target.rawValue }.compactMap { $0.metrics?[metricKey] }
+                summaries.append(.init(recommender: d.target, scope: d.scope, split: rc.split.description, k: rc.k, metric: rc.gate.metric.rawValue,
+                                       model: pooledModel.result, popularity: pooledPopularity.result,
+                                       lastRun: lastPooled.flatMap { $0.isEmpty ? nil : $0.reduce(0, +) / Double($0.count) }, models: gates))
+            }
+        } catch { throw .io(error) }
+
+        var report = NightlyReport(
+            runID: runID, status: .published, asOf: Timestamp.format(asOf), startedAt: Timestamp.format(now), seconds: 0,
+            stageSeconds: stageSeconds, usage: usage, recommenders: summaries, published: [], carriedForward: [],
+            auditFindings: [], runDirectory: nil)
+        func finish(_ status: NightlyReport.Status) -> NightlyReport {
+            report.status = status
+            report.stageSeconds = stageSeconds
+            let d = started.duration(to: clock.now)
+            report.seconds = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+            Self.writeReport(report, root: root)
+            logger.info("run finished", metadata: [LogKey.run: "\(runID)", LogKey.status: "\(status.rawValue)"])
+            return report
+        }
+        guard !toTrain.isEmpty else { throw .gate(finish(.gateFailed)) }
+
+        // Retrain what passed on all the data, and write the run.
+        do {
+            let writer = try root.beginRun(id: runID, faults: faults)
+            var entries: [Manifest.Model] = []
+            // Each recommender's models with its own hyper-parameters.
+            var fitted = [ALSModel?](repeating: nil, count: toTrain.count)
+            for rc in config.recommenders {
+                let indices = toTrain.indices.filter { toTrain[$0].0.definition.target == rc.definition.target }
+                let models = try TrainingScheduler.fit(indices.map { toTrain[$0].1.matrix }, configuration: rc.als, threads: config.threads, logger: logger) {
+                    progress(RunProgress(stage: .train, done: $0, total: indices.count))
+                }
+                for (j, i) in indices.enumerated() { fitted[i] = models[j] }
+            }
+            for (i, (rc, matrix, metrics)) in toTrain.enumerated() {
+                let model = fitted[i]!
+                let file = ModelFile(
+                    recommender: rc.definition.target.rawValue, scope: rc.definition.scope.rawValue, workspace: matrix.workspace,
+                    itemIDs: matrix.itemIDs, itemFactors: model.itemFactors, hyperparameters: .init(rc.als),
+                    support: matrix.itemWorkspaceCounts.map {
+                        .init(itemWorkspaceCounts: $0, itemUserCounts: matrix.itemUserCounts ?? [], minWorkspaces: rc.definition.minEmojiWorkspaces, minUsers: rc.definition.minEmojiUsers)
+                    })
+                let data = file.encode()
+                let path = "models/\(rc.definition.target.rawValue)/\(matrix.workspace ?? "global").safetensors"
+                let sha = try writer.write(data, to: path)
+                entries.append(.init(path: path, recommender: rc.definition.target.rawValue, scope: rc.definition.scope.rawValue,
+                                     workspace: matrix.workspace, users: matrix.matrix.rows, items: matrix.matrix.columns, factors: rc.als.factors,
+                                     nonZeros: matrix.matrix.nonZeros, bytes: data.count, sha256: sha, metrics: metrics.isEmpty ? nil : metrics))
+                report.published.append(path)
+            }
+            for (previous, _) in toCarry {
+                guard let last, let data = FileManager.default.contents(atPath: last.directory + "/" + previous.path) else { continue }
+                _ = try writer.write(data, to: previous.path)
+                var entry = previous
+                entry.carriedFrom = previous.carriedFrom ?? last.manifest.runID
+                entries.append(entry)
+                report.carriedForward.append(previous.path)
+            }
+            endStage("train")
+            var inputs: [Manifest.Input] = []
+            for f in usage.files {
+                inputs.append(.init(path: f.path, sha256: try Checksum.sha256Hex(file: f.path), rows: f.rows, format: f.format.rawValue, gzip: f.gzip))
+            }
+            let manifest = Manifest(
+                toolVersion: TrainingRun.toolVersion, runID: runID, createdAt: Timestamp.format(Int64(Date().timeIntervalSince1970)),
+                asOf: Timestamp.format(asOf), retentionDays: config.retentionDays, configDigest: Self.digest(config),
+                inputs: inputs, consent: .init(policy: config.policy, registryPath: config.consentPath, registrySHA256: registry.sha256),
+                usage: usage, workspacesUsed: (Array(Set(log.workspaces.map { log.vocabulary.workspaces[Int($0)] })) + injectedWorkspaces).sorted(),
+                recommenders: config.recommenders.map(\.definition), hyperparameters: config.recommenders[0].als, models: entries)
+            // The privacy gate: audit the staged run against the registry as it is now.
+            let staged = try writer.stage(manifest: manifest)
+            let today = (try? ConsentRegistry.load(path: config.consentPath, asOf: max(now, asOf))) ?? registry
+            let findings = Audit(registry: today, pseudonymiser: pseudonymiser, policy: config.policy).check(staged)
+            if !findings.isEmpty {
+                writer.abandon()
+                report.auditFindings = findings.map(\.description)
+                report.published = []
+                report.carriedForward = []
+                throw NightlyError.audit(finish(.auditFailed))
+            }
+            let directory = try writer.publishStaged()
+            _ = root.prune(keep: config.keepRuns)
+            endStage("publish")
+            report.runDirectory = directory
+            let final = finish(.published)
+            try? Data((final.text + "\n").utf8).write(to: URL(fileURLWithPath: directory + "/report.txt"))
+            return final
+        } catch let error as NightlyError {
+            throw error
+        } catch {
+            throw .io(error)
+        }
+    }
+
+    /// Writes the report beside the runs, atomically, whatever the outcome.
+    static func writeReport(_ report: NightlyReport, root: OutputRoot) {
+        let folder = root.path + "/reports"
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        if let json = try? encoder.encode(report) {
+            try? json.write(to: URL(fileURLWithPath: "\(folder)/\(report.runID).json"), options: .atomic)
+        }
+        try? Data((report.text + "\n").utf8).write(to: URL(fileURLWithPath: "\(folder)/\(report.runID).txt"), options: .atomic)
+    }
+
+    static func digest(_ config: NightlyConfig) -> String {
+        var text = "\(config.policy.rawValue)|\(config.retentionDays ?? 0)|\(config.ignoredColumns.sorted())"
+        for r in config.recommenders {
+            text += "|\(r.definition.target.rawValue):\(r.definition.scope.rawValue):\(r.definition.weights.sorted { $0.key.rawValue < $1.key.rawValue })"
+            text += ":\(ModelFile.Hyperparameters(r.als)):\(r.split):\(r.k):\(r.gate)"
+        }
+        return Checksum.sha256Hex(Data(text.utf8))
+    }
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Events
+import Foundation
+import Logging
+import ModelStore
+import Pipeline
+
+extension ConsentRec {
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The nightly job: train every configured recommender, gate, audit and publish.",
+            discussion: """
+                Reads the config, the consent registry and the key; takes the output root's lock; reads \
+                and filters the events once; evaluates every model on held-out data against its quality \
+                gate; retrains what passes on all the data; audits the new run against the registry; \
+                publishes it atomically. A report goes to ROOT/reports/RUN_ID.json and .txt whatever \
+                happens. Exit status: 0 published, 2 config error, 3 input error, 4 consent or key \
+                failure, 5 no model passed its gate, 6 privacy audit failed, 7 I/O failure, 8 another \
+                run holds the lock.
+                """)
+
+        @Option(help: "The TOML config (see data/nightly.toml and docs/nightly.md).") var config: String
+        @Option(help: "Override output.root.") var out: String?
+        @Option(help: "Override privacy.as_of (RFC 3339 or Unix seconds).") var asOf: String?
+        @Option(help: "Override run.threads.") var threads: Int?
+        @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: Logger.Level = .info
+
+        func validate() throws {
+            if let asOf, Timestamp.parse(asOf) == nil { throw ValidationError("--as-of must be RFC 3339 or Unix seconds") }
+            if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        }
+
+        func run() throws {
+            var logger = Logger(label: "consentrec.run")
+            logger.logLevel = logLevel
+            var loaded: NightlyConfig
+            do {
+                loaded = try NightlyConfig.load(path: config)
+            } catch {
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                throw ExitCode(ExitCodes.configError)
+            }
+            if let out { loaded.outputRoot = out }
+            if let asOf { loaded.asOf = Timestamp.parse(asOf) }
+            if let threads { loaded.threads = threads }
+            let display = ProgressDisplay(logger: logger)
+            do {
+                let report = try NightlyRun(config: loaded).execute(logger: logger, progress: display.update)
+                display.finish()
+                print(report.text)
+            } catch {
+                display.finish()
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                throw ExitCode(Self.status(error))
+            }
+        }
+
+        static func status(_ error: NightlyError) -> Int32 {
+            switch error {
+            case .config: ExitCodes.configError
+            case .consent: ExitCodes.consentOrKey
+            case .input: ExitCodes.inputError
+            case .locked: ExitCodes.locked
+            case .gate: ExitCodes.gateFailed
+            case .audit: ExitCodes.auditFailed
+            case .io: ExitCodes.ioFailure
+            }
+        }
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -1,0 +1,83 @@
+import Foundation
+import ModelStore
+import TestSupport
+import XCTest
+
+/// `consentrec run` end to end, and every exit status it documents.
+final class RunCommandTests: XCTestCase {
+    let dir = TemporaryDirectory()
+
+    override func setUpWithError() throws {
+        let generated = try CommandRunner.run("consentrec", ["generate", "--out", dir.path + "/data", "--workspaces", "12", "--events", "15000", "--seed", "8"])
+        XCTAssertEqual(generated.status, 0, generated.stderr)
+    }
+
+    func config(_ body: String = "", consent: String = "data/consent.csv", events: String = "data/events.csv", gate: String = "") -> String {
+        dir.write("nightly-\(UUID().uuidString).toml", """
+            [input]
+            events = ["\(events)"]
+            [consent]
+            registry = "\(consent)"
+            [privacy]
+            key_file = "data/pseudonym.key"
+            as_of = "2026-11-20T00:00:00Z"
+            [output]
+            root = "out"
+            [recommenders.channel.als]
+            factors = 8
+            iterations = 4
+            [recommenders.channel.gate]
+            \(gate.isEmpty ? "min_test_users = 3" : gate)
+            [recommenders.emoji]
+            enabled = false
+            \(body)
+            """)
+    }
+
+    func run(_ path: String, _ extra: [String] = []) throws -> CommandResult {
+        try CommandRunner.run("consentrec", ["run", "--config", path] + extra)
+    }
+
+    func testPublished_exit0_withReportAndStructuredLogs() throws {
+        let result = try run(config())
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains(": published"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("stages: read"), result.stdout)
+        XCTAssertTrue(result.stderr.contains("stage=read"), "structured log lines: \(result.stderr)")
+        XCTAssertNotNil(OutputRoot(path: dir.path + "/out").currentRun)
+    }
+
+    func testEveryDocumentedExitStatus() throws {
+        // 2: a config error names the key.
+        let bad = try run(config("[recommenders.channel.gate2]\nx = 1"))
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.contains("unknown key 'recommenders.channel.gate2'"), bad.stderr)
+        // 3: input over the bad-row limit.
+        let events = try String(contentsOfFile: dir.path + "/data/events.csv", encoding: .utf8)
+        dir.write("data/bad.csv", events.split(separator: "\n").enumerated().map { $0.offset > 0 && $0.offset % 20 == 0 ? "garbage,row" : String($0.element) }.joined(separator: "\n") + "\n")
+        let input = try run(config(events: "data/bad.csv"))
+        XCTAssertEqual(input.status, 3, input.stderr)
+        XCTAssertTrue(input.stderr.contains("too many bad rows"), input.stderr)
+        // 4: no consent registry.
+        let consent = try run(config(consent: "data/missing.csv"))
+        XCTAssertEqual(consent.status, 4)
+        XCTAssertTrue(consent.stderr.contains("consent registry does not exist"), consent.stderr)
+        // 8: another run holds the lock (checked before 5, so the root is still empty).
+        let lock = try OutputRoot(path: dir.path + "/out").lock()
+        let locked = try run(config())
+        XCTAssertEqual(locked.status, 8)
+        XCTAssertTrue(locked.stderr.contains("another run holds the lock"), locked.stderr)
+        withExtendedLifetime(lock) {}
+        // 5: no model passes its gate; nothing is published.
+        let gate = try run(config(gate: "publish_ungated = false\nmin_test_users = 100000"))
+        XCTAssertEqual(gate.status, 5, gate.stderr)
+        XCTAssertNil(OutputRoot(path: dir.path + "/out").currentRun)
+        // 7: the output root cannot be written.
+        let io = try run(config(), ["--out", "/proc/consentrec-cannot-write-here"])
+        XCTAssertEqual(io.status, 7, io.stderr)
+        // 64: a usage error.
+        XCTAssertEqual(try run(config(), ["--threads", "0"]).status, 64)
+        // 6 is the privacy gate: reached by `consentrec audit` (TrainCommandTests) and, for `run`,
+        // by NightlyRunTests.testPrivacyGate_stopsARunWhoseAuditFails.
+    }
+}

@@ -1,0 +1,148 @@
+import Events
+import Foundation
+import Logging
+import ModelStore
+@testable import Pipeline
+import SyntheticData
+import TestSupport
+import XCTest
+
+final class NightlyRunTests: XCTestCase {
+    let dir = TemporaryDirectory()
+    var options = SyntheticEventLog.Options()
+
+    override func setUpWithError() throws {
+        options.workspaces = 12
+        options.events = 20_000
+        options.optedOutShare = 0.25
+        try SyntheticEventLog(options: options).write(to: dir.path + "/data")
+    }
+
+    func config(_ extra: String = "", channelGate: String = "min_lift_over_popularity = 0.0\nmin_test_users = 3", root: String = "out") -> String {
+        """
+        [input]
+        events = ["data/events.csv"]
+        [consent]
+        registry = "data/consent.csv"
+        [privacy]
+        key_file = "data/pseudonym.key"
+        as_of = "2026-11-20T00:00:00Z"
+        [output]
+        root = "\(root)"
+        [run]
+        threads = 2
+        [recommenders.channel.als]
+        factors = 8
+        iterations = 5
+        regularization = 1.0
+        [recommenders.channel.gate]
+        \(channelGate)
+        [recommenders.emoji]
+        min_emoji_workspaces = 2
+        min_emoji_users = 5
+        [recommenders.emoji.als]
+        factors = 8
+        iterations = 5
+        [recommenders.emoji.gate]
+        min_lift_over_popularity = -1.0
+        \(extra)
+        """
+    }
+
+    func load(_ text: String, name: String = "nightly.toml") throws -> NightlyConfig {
+        try NightlyConfig.load(path: dir.write(name, text))
+    }
+
+    var quiet: Logger {
+        var l = Logger(label: "test")
+        l.logLevel = .critical
+        return l
+    }
+
+    func testNightlyRun_publishes_withoutOptedOutWorkspaces_andReportsEverything() throws {
+        let report = try NightlyRun(config: load(config())).execute(logger: quiet)
+        XCTAssertEqual(report.status, .published)
+        let run = try PublishedRun.open(dir.path + "/out")
+        XCTAssertTrue(run.verify().isEmpty)
+        XCTAssertEqual(run.manifest.models.count, report.published.count)
+        XCTAssertGreaterThan(report.published.filter { $0.hasPrefix("models/channel/") }.count, 3)
+        // Report on disk, both forms, and in the run.
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.path + "/out/reports/\(report.runID).json"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run.directory + "/report.txt"))
+        XCTAssertEqual(Set(report.stageSeconds.keys), ["read", "build", "evaluate", "train", "publish"])
+        // No opted-out workspace anywhere: the audit of the published run passes.
+        let key = try PseudonymKey.load(file: dir.path + "/data/pseudonym.key")
+        let registry = try ConsentRegistry.load(path: dir.path + "/data/consent.csv", asOf: options.end)
+        XCTAssertFalse(registry.optedOutWorkspaces.isEmpty)
+        XCTAssertEqual(Audit(registry: registry, pseudonymiser: Pseudonymiser(key: key), policy: .optOut).check(run), [])
+        let outs = Set(registry.optedOutWorkspaces.map(Pseudonymiser(key: key).workspace))
+        XCTAssertTrue(outs.isDisjoint(with: run.manifest.workspacesUsed))
+        // Every model the gate evaluated carries its metrics into the manifest.
+        XCTAssertTrue(run.manifest.models.contains { $0.metrics?["ndcg@10"] != nil })
+    }
+
+    func testSameInputsAndSeed_giveIdenticalModelBytes() throws {
+        let a = try NightlyRun(config: load(config(root: "a"), name: "a.toml")).execute(logger: quiet)
+        let b = try NightlyRun(config: load(config(root: "b"), name: "b.toml")).execute(logger: quiet)
+        XCTAssertEqual(a.published, b.published)
+        for path in a.published {
+            XCTAssertEqual(FileManager.default.contents(atPath: a.runDirectory! + "/" + path),
+                           FileManager.default.contents(atPath: b.runDirectory! + "/" + path), path)
+        }
+    }
+
+    func testGateFailure_publishesNothing_andKeepsThePreviousRunCurrent() throws {
+        let first = try NightlyRun(config: load(config())).execute(logger: quiet)
+        // A gate no model can pass: more test users than exist, and ungated models held back.
+        let hold = "min_test_users = 100000\npublish_ungated = false"
+        let strict = config(channelGate: hold).replacingOccurrences(of: "min_lift_over_popularity = -1.0", with: hold)
+        XCTAssertThrowsError(try NightlyRun(config: load(strict, name: "strict.toml")).execute(logger: quiet)) { error in
+            guard case .gate(let report) = error as? NightlyError else { return XCTFail("\(error)") }
+            XCTAssertEqual(report.status, .gateFailed)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: self.dir.path + "/out/reports/\(report.runID).json"))
+        }
+        XCTAssertEqual(OutputRoot(path: dir.path + "/out").currentRun, first.runDirectory)
+    }
+
+    func testWorkspaceGateFailure_carriesTheLastModelForward() throws {
+        _ = try NightlyRun(config: load(config())).execute(logger: quiet)
+        // Only the channel gate is impossible now: the emoji model is new, channel models carried.
+        let report = try NightlyRun(config: load(config(channelGate: "min_test_users = 100000\npublish_ungated = false"), name: "c.toml")).execute(logger: quiet)
+        XCTAssertEqual(report.status, .published)
+        XCTAssertEqual(report.published, ["models/emoji/global.safetensors"])
+        XCTAssertFalse(report.carriedForward.isEmpty)
+        let run = try PublishedRun.open(dir.path + "/out")
+        XCTAssertTrue(run.verify().isEmpty)
+        XCTAssertTrue(run.manifest.models.filter { $0.recommender == "channel" }.allSatisfy { $0.carriedFrom != nil })
+    }
+
+    func testPrivacyGate_stopsARunWhoseAuditFails() throws {
+        let registry = try ConsentRegistry.load(path: dir.path + "/data/consent.csv", asOf: options.end)
+        let key = try PseudonymKey.load(file: dir.path + "/data/pseudonym.key")
+        var run = NightlyRun(config: try load(config()))
+        run.injectedWorkspaces = [Pseudonymiser(key: key).workspace(registry.optedOutWorkspaces[0])]
+        XCTAssertThrowsError(try run.execute(logger: quiet)) { error in
+            guard case .audit(let report) = error as? NightlyError else { return XCTFail("\(error)") }
+            XCTAssertFalse(report.auditFindings.isEmpty)
+        }
+        XCTAssertNil(OutputRoot(path: dir.path + "/out").currentRun)
+        XCTAssertEqual(OutputRoot(path: dir.path + "/out").runs(), [])
+    }
+
+    func testBadConfig_namesTheBadKey() throws {
+        let cases: [(String, ConfigError)] = [
+            (config("[recommenders.emoji.evaluation]\nkk = 3"), .unknownKey(path: dir.file("bad.toml"), key: "recommenders.emoji.evaluation.kk")),
+            (config().replacingOccurrences(of: "factors = 8\niterations = 5\nregularization", with: "factors = \"eight\"\niterations = 5\nregularization"),
+             .wrongType(path: dir.file("bad.toml"), key: "recommenders.channel.als.factors", expected: "an integer")),
+            (config().replacingOccurrences(of: "[output]", with: "[outptu]"), .unknownKey(path: dir.file("bad.toml"), key: "outptu")),
+            (config().replacingOccurrences(of: "[consent]\nregistry = \"data/consent.csv\"", with: "[consent]\npolicy = \"maybe\""),
+             .missing(path: dir.file("bad.toml"), key: "consent.registry")),
+        ]
+        for (text, expected) in cases {
+            XCTAssertThrowsError(try load(text, name: "bad.toml")) { XCTAssertEqual($0 as? ConfigError, expected) }
+        }
+        XCTAssertThrowsError(try load("a = = 1", name: "bad.toml")) { error in
+            guard case .syntax(_, 1, _, _) = error as? ConfigError else { return XCTFail("\(error)") }
+        }
+    }
+}
