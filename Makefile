@@ -53,6 +53,7 @@ bench: deps
 	.build/release/consentrec-bench foldin
 	.build/release/consentrec-bench ingest
 	.build/release/consentrec-bench ingest --gzip
+	.build/release/consentrec-bench nightly
 
 bench-quick: deps
 	$(SWIFT) build -c release --product consentrec-bench

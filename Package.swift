@@ -75,8 +75,9 @@ let package = Package(
         .executableTarget(
             name: "consentrec-bench",
             dependencies: [
-                "Evaluation", "Events", "Factorization", "Linalg", "SyntheticData",
+                "Evaluation", "Events", "Factorization", "Linalg", "Pipeline", "SyntheticData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 

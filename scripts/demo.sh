@@ -1,34 +1,35 @@
 #!/usr/bin/env bash
-# The README's main command (make demo): retrain by hand on the bundled sample, inspect the run,
-# recommend for one user, audit the run against the registry, and check the model from Python.
+# The README's main command (make demo): the nightly job on the bundled sample with
+# data/nightly.toml, then its report, a recommendation from the published run, the audit, and
+# the same recommendation recomputed from the safetensors file with numpy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=.build/release/consentrec
 sample=data/sample
-out=${DEMO_OUT:-/tmp/consentrec-demo}
-data=(--events "$sample/events.csv" --consent "$sample/consent.csv" --key-file "$sample/pseudonym.key"
-      --as-of 2026-11-20T00:00:00Z --retention-days 28)
+out=${DEMO_OUT:-/tmp/consentrec-nightly}
 
-echo "== consentrec train (hand retrain on $sample, output root $out)"
-"$bin" train "${data[@]}" --out "$out" --iterations 10 2> >(grep -v ' progress$' | grep -v 'stage=' >&2)
-
-echo; echo "== consentrec inspect $out"
-"$bin" inspect "$out"
+echo "== consentrec run --config data/nightly.toml (output root $out)"
+status=0
+"$bin" run --config data/nightly.toml --out "$out" --log-level warning || status=$?
+echo "(exit status $status)"
 
 # A user of a consenting workspace: the first event row whose workspace has not opted out.
 read -r workspace user < <(awk -F, 'NR==FNR { if ($2 == "opted_out") out[$1] = 1; next }
   FNR > 1 && !($2 in out) { print $2, $3; exit }' "$sample/consent.csv" "$sample/events.csv")
 echo; echo "== consentrec recommend (workspace $workspace, user $user)"
 "$bin" recommend --run "$out" --workspace "$workspace" --user "$user" --events "$sample/events.csv" \
-  --key-file "$sample/pseudonym.key" -k 5 2>/dev/null
+  --key-file "$sample/pseudonym.key" -k 5 || echo "(no channel model for this workspace in the run)"
 "$bin" recommend --run "$out" --workspace "$workspace" --user "$user" --events "$sample/events.csv" \
-  --key-file "$sample/pseudonym.key" -k 5 --recommender emoji 2>/dev/null
+  --key-file "$sample/pseudonym.key" -k 5 --recommender emoji
 
-echo; echo "== consentrec audit $out"
+echo; echo "== consentrec inspect $out"
+"$bin" inspect "$out"
+
+echo; echo "== consentrec audit $out (against today's registry)"
 "$bin" audit "$out" --consent "$sample/consent.csv" --key-file "$sample/pseudonym.key"
 
 if [ -x .venv/bin/python ] && .venv/bin/python -c "import safetensors, numpy" 2>/dev/null; then
-  echo; echo "== scripts/check_model.py (the same recommendation recomputed with safetensors + numpy)"
+  echo; echo "== scripts/check_model.py (the emoji recommendation recomputed with safetensors + numpy)"
   "$bin" recommend --run "$out" --workspace "$workspace" --user "$user" --events "$sample/events.csv" \
-    --key-file "$sample/pseudonym.key" -k 5 --json 2>/dev/null | .venv/bin/python scripts/check_model.py --run "$out" -
+    --key-file "$sample/pseudonym.key" -k 5 --json --recommender emoji | .venv/bin/python scripts/check_model.py --run "$out" -
 fi

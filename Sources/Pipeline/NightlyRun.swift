@@ -5,6 +5,7 @@ import Foundation
 import Linalg
 import Logging
 import ModelStore
+import Synchronization
 
 /// Why a nightly run did not publish. Each maps to its own exit status (see `ExitStatus`).
 public enum NightlyError: Error, CustomStringConvertible {
@@ -113,16 +114,24 @@ public struct NightlyRun: Sendable {
                 let models = try TrainingScheduler.fit(trainMatrices.map(\.matrix), configuration: rc.als, threads: config.threads, logger: logger) {
                     progress(RunProgress(stage: .train, done: $0, total: trainMatrices.count))
                 }
-                var pooledModel = RankingMetrics.Accumulator(k: rc.k), pooledPopularity = RankingMetrics.Accumulator(k: rc.k)
-                var evaluated: [String: (RankingMetrics, RankingMetrics)] = [:]
-                for (i, train) in trainMatrices.enumerated() {
+                // Per-matrix metrics in parallel, merged in matrix order (the same sums every time).
+                let k = rc.k
+                let perMatrix = Mutex([(RankingMetrics.Accumulator, RankingMetrics.Accumulator)?](repeating: nil, count: trainMatrices.count))
+                ParallelFor(threads: config.threads).forEach(chunks: trainMatrices.count) { i in
+                    let train = trainMatrices[i]
                     let held = HeldOut.align(heldByKey[train.workspace ?? ""], onto: train)
-                    var m = RankingMetrics.Accumulator(k: rc.k), p = RankingMetrics.Accumulator(k: rc.k)
+                    var m = RankingMetrics.Accumulator(k: k), p = RankingMetrics.Accumulator(k: k)
                     let scorer = FactorScorer(userFactors: models[i].userFactors, itemFactors: models[i].itemFactors)
                     m.add(train: train.matrix, test: held.test, scores: scorer.scores)
                     p.add(train: train.matrix, test: held.test, scores: PopularityBaseline(train: train.matrix).scores)
+                    perMatrix.withLock { $0[i] = (m, p) }
+                }
+                var pooledModel = RankingMetrics.Accumulator(k: rc.k), pooledPopularity = RankingMetrics.Accumulator(k: rc.k)
+                var evaluated: [String: (RankingMetrics, RankingMetrics)] = [:]
+                for (i, pair) in perMatrix.withLock({ $0 }).enumerated() {
+                    let (m, p) = pair!
                     pooledModel.merge(m); pooledPopularity.merge(p)
-                    evaluated[train.workspace ?? ""] = (m.result, p.result)
+                    evaluated[trainMatrices[i].workspace ?? ""] = (m.result, p.result)
                 }
                 endStage("evaluate")
 

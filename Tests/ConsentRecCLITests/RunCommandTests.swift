@@ -63,11 +63,13 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(consent.status, 4)
         XCTAssertTrue(consent.stderr.contains("consent registry does not exist"), consent.stderr)
         // 8: another run holds the lock (checked before 5, so the root is still empty).
-        let lock = try OutputRoot(path: dir.path + "/out").lock()
-        let locked = try run(config())
-        XCTAssertEqual(locked.status, 8)
-        XCTAssertTrue(locked.stderr.contains("another run holds the lock"), locked.stderr)
-        withExtendedLifetime(lock) {}
+        do {
+            let lock = try OutputRoot(path: dir.path + "/out").lock()
+            let locked = try run(config())
+            XCTAssertEqual(locked.status, 8)
+            XCTAssertTrue(locked.stderr.contains("another run holds the lock"), locked.stderr)
+            withExtendedLifetime(lock) {}
+        }
         // 5: no model passes its gate; nothing is published.
         let gate = try run(config(gate: "publish_ungated = false\nmin_test_users = 100000"))
         XCTAssertEqual(gate.status, 5, gate.stderr)
