@@ -15,6 +15,7 @@ public enum NightlyError: Error, CustomStringConvertible {
     case locked(ModelStoreError)
     case gate(NightlyReport)
     case audit(NightlyReport)
+    case training(TrainingError)
     case io(any Error)
 
     public var description: String {
@@ -25,6 +26,7 @@ public enum NightlyError: Error, CustomStringConvertible {
         case .locked(let e): "\(e)"
         case .gate(let r): "no model passed its quality gate; nothing was published and the last run stays current\n" + r.text
         case .audit(let r): "the privacy audit of the new run failed; nothing was published\n" + r.text
+        case .training(let e): "\(e); nothing was published"
         case .io(let e): "\(e)"
         }
     }
@@ -164,6 +166,8 @@ public struct NightlyRun: Sendable {
                                        model: pooledModel.result, popularity: pooledPopularity.result,
                                        lastRun: lastPooled.flatMap { $0.isEmpty ? nil : $0.reduce(0, +) / Double($0.count) }, models: gates))
             }
+        } catch let error as TrainingError {
+            throw .training(error)
         } catch { throw .io(error) }
 
         var report = NightlyReport(
@@ -249,6 +253,8 @@ public struct NightlyRun: Sendable {
             return final
         } catch let error as NightlyError {
             throw error
+        } catch let error as TrainingError {
+            throw .training(error)
         } catch {
             throw .io(error)
         }

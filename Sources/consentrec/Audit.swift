@@ -20,19 +20,21 @@ extension ConsentRec {
         @Option(help: "opt-out or opt-in; default: the policy the run was trained under.") var policy: ConsentPolicy?
 
         func run() throws {
-            let registry = try ConsentRegistry.load(path: consent, asOf: Int64(Date().timeIntervalSince1970))
-            let key = try PseudonymKey.load(file: keyFile)
-            let published = try PublishedRun.open(runPath)
-            let audit = ModelStore.Audit(
-                registry: registry, pseudonymiser: Pseudonymiser(key: key), policy: policy ?? published.manifest.consent.policy)
-            let findings = audit.check(published)
-            if findings.isEmpty {
-                print("audit passed: run \(published.manifest.runID), \(published.manifest.models.count) models, no excluded workspace, support thresholds met")
-                return
+            try ExitCodes.mapped {
+                let registry = try ConsentRegistry.load(path: consent, asOf: Int64(Date().timeIntervalSince1970))
+                let key = try PseudonymKey.load(file: keyFile)
+                let published = try PublishedRun.open(runPath)
+                let audit = ModelStore.Audit(
+                    registry: registry, pseudonymiser: Pseudonymiser(key: key), policy: policy ?? published.manifest.consent.policy)
+                let findings = audit.check(published)
+                if findings.isEmpty {
+                    print("audit passed: run \(published.manifest.runID), \(published.manifest.models.count) models, no excluded workspace, support thresholds met")
+                    return
+                }
+                print("audit FAILED: run \(published.manifest.runID)")
+                for f in findings { print("  \(f)") }
+                throw ExitCode(ExitCodes.auditFailed)
             }
-            print("audit FAILED: run \(published.manifest.runID)")
-            for f in findings { print("  \(f)") }
-            throw ExitCode(ExitCodes.auditFailed)
         }
     }
 }

@@ -73,21 +73,23 @@ extension ConsentRec {
         }
 
         func run() throws {
-            var logger = Logger(label: "consentrec")
-            logger.logLevel = .warning
-            let display = ProgressDisplay(logger: logger)
-            let request = EvaluationRequest(
-                events: data.events, preSplit: train.isEmpty ? nil : (train, test), consentPath: data.consent,
-                keyFile: data.keyFile, ingest: data.ingestOptions, recommenders: training.definitions,
-                configurations: try configurations(), split: SplitStrategy.parse(split, seed: training.seed ?? 0)!, k: k, sortBy: sortBy)
-            let report = try EvaluationRun(request: request).execute(logger: logger, progress: display.update)
-            display.finish()
-            print(EvaluationTable.text(report))
-            if let json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                try encoder.encode(report).write(to: URL(fileURLWithPath: json), options: .atomic)
-                print("report written to \(json)")
+            try ExitCodes.mapped {
+                var logger = Logger(label: "consentrec")
+                logger.logLevel = .warning
+                let display = ProgressDisplay(logger: logger)
+                let request = EvaluationRequest(
+                    events: data.events, preSplit: train.isEmpty ? nil : (train, test), consentPath: data.consent,
+                    keyFile: data.keyFile, ingest: data.ingestOptions, recommenders: training.definitions,
+                    configurations: try configurations(), split: SplitStrategy.parse(split, seed: training.seed ?? 0)!, k: k, sortBy: sortBy)
+                let report = try EvaluationRun(request: request).execute(logger: logger, progress: display.update)
+                display.finish()
+                print(EvaluationTable.text(report))
+                if let json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                    try encoder.encode(report).write(to: URL(fileURLWithPath: json), options: .atomic)
+                    print("report written to \(json)")
+                }
             }
         }
     }

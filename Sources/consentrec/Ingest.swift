@@ -20,18 +20,20 @@ extension ConsentRec {
         func validate() throws { try data.requireEvents() }
 
         func run() throws {
-            let logger = Logger(label: "consentrec")
-            let session = try DataSession.open(data, logger: logger)
-            let (log, matrices) = try session.read(
-                definitions: [.channelDefault, .emojiDefault], logger: logger)
-            var usage = log.usage
-            usage.matrices = matrices.flatMap(\.usage)
-            print(UsageSummary.text(usage))
-            if let report {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                try encoder.encode(usage).write(to: URL(fileURLWithPath: report), options: .atomic)
-                print("report written to \(report)")
+            try ExitCodes.mapped {
+                let logger = Logger(label: "consentrec")
+                let session = try DataSession.open(data, logger: logger)
+                let (log, matrices) = try session.read(
+                    definitions: [.channelDefault, .emojiDefault], logger: logger)
+                var usage = log.usage
+                usage.matrices = matrices.flatMap(\.usage)
+                print(UsageSummary.text(usage))
+                if let report {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                    try encoder.encode(usage).write(to: URL(fileURLWithPath: report), options: .atomic)
+                    print("report written to \(report)")
+                }
             }
         }
     }

@@ -25,8 +25,9 @@ final class ProgressDisplay: @unchecked Sendable {
             stageStart = Date()
             lastLogged = .distantPast
         }
-        let elapsed = max(Date().timeIntervalSince(stageStart), 1e-6)
-        let rate = Double(p.done) / elapsed
+        let elapsed = Date().timeIntervalSince(stageStart)
+        // A stage that ends within milliseconds has no meaningful rate.
+        let rate = elapsed >= 0.05 ? Double(p.done) / elapsed : 0
         if terminal {
             var line = "\r\(p.stage.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))"
             if let total = p.total, total > 0 {

@@ -29,21 +29,23 @@ extension ConsentRec {
         }
 
         func run() throws {
-            let result = try UserRecommendation(
-                runPath: runPath, workspace: workspace, user: user, events: events, keyFile: keyFile,
-                recommender: recommender, k: k
-            ).execute()
-            if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try encoder.encode(result), as: UTF8.self))
-                return
-            }
-            let left = result.recommender == "channel" ? ", \(result.excluded.count) channels left out as already joined" : ""
-            print("top \(result.recommendations.count) \(result.recommender) recommendations (model \(result.model); "
-                + "folded in from \(result.userItems.count) items\(left)):")
-            for (rank, item) in result.recommendations.enumerated() {
-                print(String(format: "%3d. %@  %.4f", rank + 1, item.id, item.score))
+            try ExitCodes.mapped {
+                let result = try UserRecommendation(
+                    runPath: runPath, workspace: workspace, user: user, events: events, keyFile: keyFile,
+                    recommender: recommender, k: k
+                ).execute()
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                    print(String(decoding: try encoder.encode(result), as: UTF8.self))
+                    return
+                }
+                let left = result.recommender == "channel" ? ", \(result.excluded.count) channels left out as already joined" : ""
+                print("top \(result.recommendations.count) \(result.recommender) recommendations (model \(result.model); "
+                    + "folded in from \(result.userItems.count) items\(left)):")
+                for (rank, item) in result.recommendations.enumerated() {
+                    print(String(format: "%3d. %@  %.4f", rank + 1, item.id, item.score))
+                }
             }
         }
     }

@@ -14,9 +14,9 @@ extension ConsentRec {
                 and filters the events once; evaluates every model on held-out data against its quality \
                 gate; retrains what passes on all the data; audits the new run against the registry; \
                 publishes it atomically. A report goes to ROOT/reports/RUN_ID.json and .txt whatever \
-                happens. Exit status: 0 published, 2 config error, 3 input error, 4 consent or key \
-                failure, 5 no model passed its gate, 6 privacy audit failed, 7 I/O failure, 8 another \
-                run holds the lock.
+                happens. Exit status: 0 published, 1 training failed, 2 config error, 3 input error, \
+                4 consent or key failure, 5 no model passed its gate, 6 privacy audit failed, 7 I/O \
+                failure, 8 another run holds the lock.
                 """)
 
         @Option(help: "The TOML config (see data/nightly.toml and docs/nightly.md).") var config: String
@@ -51,19 +51,7 @@ extension ConsentRec {
             } catch {
                 display.finish()
                 FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-                throw ExitCode(Self.status(error))
-            }
-        }
-
-        static func status(_ error: NightlyError) -> Int32 {
-            switch error {
-            case .config: ExitCodes.configError
-            case .consent: ExitCodes.consentOrKey
-            case .input: ExitCodes.inputError
-            case .locked: ExitCodes.locked
-            case .gate: ExitCodes.gateFailed
-            case .audit: ExitCodes.auditFailed
-            case .io: ExitCodes.ioFailure
+                throw ExitCode(ExitCodes.status(for: error))
             }
         }
     }

@@ -26,23 +26,25 @@ extension ConsentRec {
         }
 
         func run() throws {
-            var logger = Logger(label: "consentrec")
-            logger.logLevel = .info
-            let display = ProgressDisplay(logger: logger)
-            let request = TrainingRequest(
-                events: data.events, consentPath: data.consent, keyFile: data.keyFile, ingest: data.ingestOptions,
-                recommenders: training.definitions, als: training.configuration, outputRoot: out, keepRuns: keepRuns,
-                includeUserFactors: userFactors)
-            let result = try TrainingRun(request: request).execute(logger: logger, progress: display.update)
-            display.finish()
-            var usage = result.manifest.usage
-            usage.matrices = result.manifest.usage.matrices
-            print(UsageSummary.text(usage))
-            let bytes = result.manifest.models.reduce(0) { $0 + $1.bytes }
-            print("published \(result.manifest.models.count) models (\(bytes / 1024) KiB) as run \(result.manifest.runID)")
-            print("run directory: \(result.runDirectory)")
-            print("current: \(out)/current")
-            if !result.pruned.isEmpty { print("pruned old runs: \(result.pruned.joined(separator: ", "))") }
+            try ExitCodes.mapped {
+                var logger = Logger(label: "consentrec")
+                logger.logLevel = .info
+                let display = ProgressDisplay(logger: logger)
+                let request = TrainingRequest(
+                    events: data.events, consentPath: data.consent, keyFile: data.keyFile, ingest: data.ingestOptions,
+                    recommenders: training.definitions, als: training.configuration, outputRoot: out, keepRuns: keepRuns,
+                    includeUserFactors: userFactors)
+                let result = try TrainingRun(request: request).execute(logger: logger, progress: display.update)
+                display.finish()
+                var usage = result.manifest.usage
+                usage.matrices = result.manifest.usage.matrices
+                print(UsageSummary.text(usage))
+                let bytes = result.manifest.models.reduce(0) { $0 + $1.bytes }
+                print("published \(result.manifest.models.count) models (\(bytes / 1024) KiB) as run \(result.manifest.runID)")
+                print("run directory: \(result.runDirectory)")
+                print("current: \(out)/current")
+                if !result.pruned.isEmpty { print("pruned old runs: \(result.pruned.joined(separator: ", "))") }
+            }
         }
     }
 }

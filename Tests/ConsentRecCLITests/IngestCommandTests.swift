@@ -32,7 +32,7 @@ final class IngestCommandTests: XCTestCase {
         var a = args()
         a[a.firstIndex(of: "--consent")! + 1] = dir.file("absent.csv")
         let result = try CommandRunner.run("consentrec", a)
-        XCTAssertNotEqual(result.status, 0)
+        XCTAssertEqual(result.status, 4)
         XCTAssertTrue(result.stderr.contains("the consent registry does not exist"), result.stderr)
         XCTAssertFalse(result.stdout.contains("rows read"))
     }
@@ -41,7 +41,7 @@ final class IngestCommandTests: XCTestCase {
         var a = args()
         a.removeSubrange(a.firstIndex(of: "--key-file")!...(a.firstIndex(of: "--key-file")! + 1))
         let result = try CommandRunner.run("consentrec", a, environment: ["PATH": "/usr/bin:/bin"])
-        XCTAssertNotEqual(result.status, 0)
+        XCTAssertEqual(result.status, 4)
         XCTAssertTrue(result.stderr.contains("no pseudonymisation key"), result.stderr)
     }
 
@@ -53,7 +53,7 @@ final class IngestCommandTests: XCTestCase {
         var a = args()
         a[a.firstIndex(of: "--events")! + 1] = dir.file("with-text.csv")
         let refused = try CommandRunner.run("consentrec", a)
-        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertEqual(refused.status, 3)
         XCTAssertTrue(refused.stderr.contains("column 'text' is not in the event schema"), refused.stderr)
         XCTAssertTrue(refused.stderr.contains("with-text.csv"))
         let ignored = try CommandRunner.run("consentrec", a + ["--ignore-column", "text"])

@@ -12,7 +12,7 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(generated.status, 0, generated.stderr)
     }
 
-    func config(_ body: String = "", consent: String = "data/consent.csv", events: String = "data/events.csv", gate: String = "") -> String {
+    func config(_ body: String = "", consent: String = "data/consent.csv", events: String = "data/events.csv", gate: String = "", als: String = "") -> String {
         dir.write("nightly-\(UUID().uuidString).toml", """
             [input]
             events = ["\(events)"]
@@ -26,6 +26,7 @@ final class RunCommandTests: XCTestCase {
             [recommenders.channel.als]
             factors = 8
             iterations = 4
+            \(als)
             [recommenders.channel.gate]
             \(gate.isEmpty ? "min_test_users = 3" : gate)
             [recommenders.emoji]
@@ -77,6 +78,10 @@ final class RunCommandTests: XCTestCase {
         // 7: the output root cannot be written.
         let io = try run(config(), ["--out", "/proc/consentrec-cannot-write-here"])
         XCTAssertEqual(io.status, 7, io.stderr)
+        // 1: training failed (diverged) — nothing is published.
+        let diverged = try run(config(als: "alpha = 3.0e38"))
+        XCTAssertEqual(diverged.status, 1, diverged.stderr)
+        XCTAssertTrue(diverged.stderr.contains("training diverged") || diverged.stderr.contains("not positive definite"), diverged.stderr)
         // 64: a usage error.
         XCTAssertEqual(try run(config(), ["--threads", "0"]).status, 64)
         // 6 is the privacy gate: reached by `consentrec audit` (TrainCommandTests) and, for `run`,

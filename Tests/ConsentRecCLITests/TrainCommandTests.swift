@@ -98,7 +98,7 @@ final class TrainCommandTests: XCTestCase {
     func testTrain_isRefusedWhileAnotherRunHoldsTheLock() throws {
         let lock = try OutputRoot(path: root).lock()
         let refused = try train()
-        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertEqual(refused.status, 8)
         XCTAssertTrue(refused.stderr.contains("another run holds the lock"), refused.stderr)
         withExtendedLifetime(lock) {}
         XCTAssertNil(OutputRoot(path: root).currentRun)
