@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // MARK: - Public API
@@ -44,6 +45,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             exclude: ["README.md"]
         ),
@@ -95,13 +97,18 @@ let package = Package(
             dependencies: ["Events", "Factorization", "ModelStore", "Pipeline", "SyntheticData", "TestSupport"]
         ),
         // Runs the built `consentrec` binary end to end.
-        .testTarget(name: "ConsentRecCLITests", dependencies: ["consentrec", "ModelStore", "TestSupport"]),
+        .testTarget(
+            name: "ConsentRecCLITests",
+            dependencies: ["consentrec", "ModelStore", "TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+        ),
         .testTarget(
             name: "EventsTests",
             dependencies: [
                 "Events", "Linalg", "SyntheticData", "TestSupport",
                 .product(name: "CompressNIO", package: "compress-nio"),
-            ]
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            exclude: []
         ),
         .testTarget(
             name: "FactorizationTests",

@@ -8,6 +8,8 @@ public enum BadRowKind: String, Sendable, CaseIterable, Codable {
     case reactWithoutEmoji = "react_without_emoji"
     case invalidUTF8 = "invalid_utf8"
     case overlongField = "overlong_field"
+    /// Slack exports: a channel folder that channels.json does not list.
+    case unknownChannel = "unknown_channel"
 }
 
 /// How many bad rows a run tolerates before it fails.

@@ -41,6 +41,8 @@ public struct DataUsage: Sendable, Equatable, Codable {
     public var channelsKept = 0
     public var emojiKept = 0
     public var matrices: [MatrixUsage] = []
+    /// Slack exports only: messages left out on purpose (bots, deleted users, system messages).
+    public var slackSkipped: SlackExport.Skipped?
 
     public init(policy: ConsentPolicy) { self.policy = policy }
 }

@@ -34,6 +34,13 @@ public struct EventLogReader: Sendable {
         var state = ReaderState(options: options, registry: registry)
         for (index, path) in files.enumerated() {
             guard let format = options.format ?? EventFormat.guess(path: path) else { throw .unknownFormat(path: path) }
+            if format == .slackExport {
+                let rowsBefore = state.log.usage.rowsRead
+                try state.readSlackExport(path, options: options.slack)
+                state.log.usage.files.append(.init(path: path, format: format, gzip: false, rows: state.log.usage.rowsRead - rowsBefore))
+                progress?(IngestProgress(file: path, fileIndex: index, files: files.count, rowsRead: state.log.usage.rowsRead, eventsKept: state.log.count))
+                continue
+            }
             let (source, gzip) = try ByteSources.open(path)
             let reader = RowReader(path: path, format: format, source: source, ignoredColumns: options.ignoredColumns)
             try reader.readHeader()

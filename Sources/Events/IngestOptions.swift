@@ -15,6 +15,8 @@ public struct IngestOptions: Sendable, Hashable {
     /// Keep the raw channel ids in memory (`EventLog.displayChannelIDs`) so a command can
     /// show the operator their own ids in the terminal. Off by default; never written anywhere.
     public var keepChannelIDsForDisplay = false
+    /// How Slack exports (`format` `slack-export`) are read.
+    public var slack = SlackExport.Options()
 
     public init(
         format: EventFormat? = nil, ignoredColumns: Set<String> = [], badRowLimit: BadRowLimit = BadRowLimit(),

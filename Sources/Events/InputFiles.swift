@@ -25,6 +25,7 @@ public enum InputFiles {
                 }
                 files.append(contentsOf: found.sorted())
             } else {
+                // A folder is accepted too (an unpacked Slack export).
                 guard FileManager.default.fileExists(atPath: argument) else {
                     throw .unreadableFile(path: argument, reason: "no such file")
                 }

@@ -13,8 +13,6 @@ struct ReaderState {
     var userIDs = ByteInterner(capacity: 1 << 16)
     var channelIDs = ByteInterner(capacity: 1 << 12)
     var emojiIDs = ByteInterner(capacity: 1 << 10)
-    var values = RowValues()
-
     init(options: IngestOptions, registry: ConsentRegistry) {
         self.options = options
         self.registry = registry
@@ -37,88 +35,82 @@ struct ReaderState {
     }
 
     mutating func readRows(_ reader: RowReader, progress: (Int, Int) -> Void) throws(IngestError) {
-        let maxField = options.maxFieldBytes
         var nextProgress = log.usage.rowsRead + 1_000_000
+        var values = RowValues()
         while true {
-            let result = try reader.next(&values)
-            let line: Int
-            switch result {
+            switch try reader.next(&values) {
             case .end:
                 progress(log.usage.rowsRead, log.count)
                 return
             case .bad(let badLine, let kind, let field, let reason):
                 log.usage.rowsRead += 1
-                try bad(kind, reader, badLine, field, reason)
-                continue
+                try bad(kind, reader.path, badLine, field, reason)
             case .row(let rowLine):
-                log.usage.rowsRead += 1
-                line = rowLine
+                try consume(values, path: reader.path, line: rowLine)
             }
             if log.usage.rowsRead >= nextProgress {
                 progress(log.usage.rowsRead, log.count)
                 nextProgress += 1_000_000
             }
-
-            // 1. Consent, before any other field is looked at.
-            guard let workspace = values[.workspaceID], !workspace.isEmpty else {
-                try bad(.emptyID, reader, line, "workspace_id", "empty"); continue
-            }
-            guard workspace.count <= maxField else {
-                try bad(.overlongField, reader, line, "workspace_id", "longer than \(maxField) bytes"); continue
-            }
-            guard Self.isValidUTF8(workspace) else {
-                try bad(.invalidUTF8, reader, line, "workspace_id", "not valid UTF-8"); continue
-            }
-            let (w, isNew) = workspaceIDs.intern(workspace, scope: 0)
-            if isNew { decide(Int(w), workspace) }
-            let slot = workspaceSlot[Int(w)]
-            if slot < 0 {
-                log.usage.eventsRemovedByConsent[Self.exclusionCodes[Int(-1 - slot)], default: 0] += 1
-                continue
-            }
-
-            // 2. The other fields.
-            guard let timeField = values[.timestamp], let time = Timestamp.parse(timeField) else {
-                try bad(.timestamp, reader, line, "timestamp", "not RFC 3339 or Unix seconds"); continue
-            }
-            guard let eventField = values[.event], let kind = EventKind.parse(eventField) else {
-                try bad(.unknownEvent, reader, line, "event", "not one of join, view, post, reply, react, leave"); continue
-            }
-            guard let user = values[.userID], !user.isEmpty else { try bad(.emptyID, reader, line, "user_id", "empty"); continue }
-            guard let channel = values[.channelID], !channel.isEmpty else {
-                try bad(.emptyID, reader, line, "channel_id", "empty"); continue
-            }
-            guard user.count <= maxField else { try bad(.overlongField, reader, line, "user_id", "longer than \(maxField) bytes"); continue }
-            guard channel.count <= maxField else {
-                try bad(.overlongField, reader, line, "channel_id", "longer than \(maxField) bytes"); continue
-            }
-            guard Self.isValidUTF8(user) else { try bad(.invalidUTF8, reader, line, "user_id", "not valid UTF-8"); continue }
-            guard Self.isValidUTF8(channel) else { try bad(.invalidUTF8, reader, line, "channel_id", "not valid UTF-8"); continue }
-            var emoji = values[.emoji].map(Self.trimColons) ?? UnsafeBufferPointer(start: nil, count: 0)
-            if emoji.count > maxField { try bad(.overlongField, reader, line, "emoji", "longer than \(maxField) bytes"); continue }
-            if !Self.isValidUTF8(emoji) { try bad(.invalidUTF8, reader, line, "emoji", "not valid UTF-8"); continue }
-            if kind == .react && emoji.isEmpty {
-                try bad(.reactWithoutEmoji, reader, line, "emoji", "a react event needs an emoji"); continue
-            }
-
-            // 3. Retention.
-            if time > options.asOf { log.usage.eventsRemovedAsFuture += 1; continue }
-            if let oldest, time < oldest { log.usage.eventsRemovedByRetention += 1; continue }
-
-            // 4. Intern and keep.
-            let scope = slot
-            let u = userIDs.intern(user, scope: scope).index
-            let c = channelIDs.intern(channel, scope: scope).index
-            var e: Int32 = -1
-            if !emoji.isEmpty { e = emojiIDs.intern(emoji, scope: 0).index }
-            emoji = UnsafeBufferPointer(start: nil, count: 0)
-            log.timestamps.append(time)
-            log.workspaces.append(slot)
-            log.users.append(u)
-            log.channels.append(c)
-            log.kinds.append(kind)
-            log.emoji.append(e)
         }
+    }
+
+    /// Counts a row that a source found bad before it had values (a malformed file, say).
+    mutating func recordBad(_ kind: BadRowKind, path: String, line: Int, field: String, reason: String) throws(IngestError) {
+        log.usage.rowsRead += 1
+        try bad(kind, path, line, field, reason)
+    }
+
+    /// One row, by the rules: consent, then validation, then retention, then interning.
+    mutating func consume(_ values: RowValues, path: String, line: Int) throws(IngestError) {
+        let maxField = options.maxFieldBytes
+        log.usage.rowsRead += 1
+        // 1. Consent, before any other field is looked at.
+        guard let workspace = values[.workspaceID], !workspace.isEmpty else {
+            return try bad(.emptyID, path, line, "workspace_id", "empty")
+        }
+        guard workspace.count <= maxField else { return try bad(.overlongField, path, line, "workspace_id", "longer than \(maxField) bytes") }
+        guard Self.isValidUTF8(workspace) else { return try bad(.invalidUTF8, path, line, "workspace_id", "not valid UTF-8") }
+        let (w, isNew) = workspaceIDs.intern(workspace, scope: 0)
+        if isNew { decide(Int(w), workspace) }
+        let slot = workspaceSlot[Int(w)]
+        if slot < 0 {
+            log.usage.eventsRemovedByConsent[Self.exclusionCodes[Int(-1 - slot)], default: 0] += 1
+            return
+        }
+
+        // 2. The other fields.
+        guard let timeField = values[.timestamp], let time = Timestamp.parse(timeField) else {
+            return try bad(.timestamp, path, line, "timestamp", "not RFC 3339 or Unix seconds")
+        }
+        guard let eventField = values[.event], let kind = EventKind.parse(eventField) else {
+            return try bad(.unknownEvent, path, line, "event", "not one of join, view, post, reply, react, leave")
+        }
+        guard let user = values[.userID], !user.isEmpty else { return try bad(.emptyID, path, line, "user_id", "empty") }
+        guard let channel = values[.channelID], !channel.isEmpty else { return try bad(.emptyID, path, line, "channel_id", "empty") }
+        guard user.count <= maxField else { return try bad(.overlongField, path, line, "user_id", "longer than \(maxField) bytes") }
+        guard channel.count <= maxField else { return try bad(.overlongField, path, line, "channel_id", "longer than \(maxField) bytes") }
+        guard Self.isValidUTF8(user) else { return try bad(.invalidUTF8, path, line, "user_id", "not valid UTF-8") }
+        guard Self.isValidUTF8(channel) else { return try bad(.invalidUTF8, path, line, "channel_id", "not valid UTF-8") }
+        let emoji = values[.emoji].map(Self.trimColons) ?? UnsafeBufferPointer(start: nil, count: 0)
+        if emoji.count > maxField { return try bad(.overlongField, path, line, "emoji", "longer than \(maxField) bytes") }
+        if !Self.isValidUTF8(emoji) { return try bad(.invalidUTF8, path, line, "emoji", "not valid UTF-8") }
+        if kind == .react && emoji.isEmpty { return try bad(.reactWithoutEmoji, path, line, "emoji", "a react event needs an emoji") }
+
+        // 3. Retention.
+        if time > options.asOf { log.usage.eventsRemovedAsFuture += 1; return }
+        if let oldest, time < oldest { log.usage.eventsRemovedByRetention += 1; return }
+
+        // 4. Intern and keep.
+        let u = userIDs.intern(user, scope: slot).index
+        let c = channelIDs.intern(channel, scope: slot).index
+        let e: Int32 = emoji.isEmpty ? -1 : emojiIDs.intern(emoji, scope: 0).index
+        log.timestamps.append(time)
+        log.workspaces.append(slot)
+        log.users.append(u)
+        log.channels.append(c)
+        log.kinds.append(kind)
+        log.emoji.append(e)
     }
 
     /// Records the consent decision for a newly seen workspace.
@@ -134,8 +126,8 @@ struct ReaderState {
         }
     }
 
-    private mutating func bad(_ kind: BadRowKind, _ reader: RowReader, _ line: Int, _ field: String, _ reason: String) throws(IngestError) {
-        log.usage.badRows.record(kind, file: reader.path, line: line, field: field, reason: reason)
+    private mutating func bad(_ kind: BadRowKind, _ path: String, _ line: Int, _ field: String, _ reason: String) throws(IngestError) {
+        log.usage.badRows.record(kind, file: path, line: line, field: field, reason: reason)
         // The absolute limit can fail the run early; the fraction needs the whole count.
         if let maxCount = options.badRowLimit.maxCount, log.usage.badRows.total > maxCount {
             throw .tooManyBadRows(summary: log.usage.badRows.summary + " after \(log.usage.rowsRead) rows", examples: log.usage.badRows.examples)

@@ -54,12 +54,19 @@ struct JSONObjectParser {
     var scratchUsed: Int
 
     mutating func skipWhitespace() {
-        while position < end, base[position] == 0x20 || base[position] == 0x09 || base[position] == 0x0D { position += 1 }
+        while position < end, base[position] == 0x20 || base[position] == 0x09 || base[position] == 0x0D || base[position] == 0x0A { position += 1 }
     }
 
     private func fail(_ field: String, _ reason: String) -> JSONRowError { .malformed(field: field, reason: reason) }
 
     mutating func parseObject(_ member: (String, inout JSONObjectParser) throws(JSONRowError) -> Void) throws(JSONRowError) {
+        try parseObjectValue(member)
+        skipWhitespace()
+        guard position == end else { throw fail("row", "text after the object") }
+    }
+
+    /// An object at `position`, members handed to `member`; what follows is left unread.
+    mutating func parseObjectValue(_ member: (String, inout JSONObjectParser) throws(JSONRowError) -> Void) throws(JSONRowError) {
         skipWhitespace()
         guard position < end, base[position] == 0x7B else { throw fail("row", "a line must be one JSON object") }
         position += 1
@@ -83,8 +90,36 @@ struct JSONObjectParser {
                 throw fail(key, "expected ',' or '}' after the value")
             }
         }
+    }
+
+    /// An array at `position`, each element handed to `element` (which must consume it).
+    mutating func parseArray(_ element: (inout JSONObjectParser) throws(JSONRowError) -> Void) throws(JSONRowError) {
         skipWhitespace()
-        guard position == end else { throw fail("row", "text after the object") }
+        guard position < end, base[position] == 0x5B else { throw fail("row", "expected an array") }
+        position += 1
+        skipWhitespace()
+        if position < end, base[position] == 0x5D { position += 1; return }
+        while true {
+            skipWhitespace()
+            try element(&self)
+            skipWhitespace()
+            guard position < end else { throw fail("row", "the array is not closed") }
+            if base[position] == 0x2C { position += 1; continue }
+            if base[position] == 0x5D { position += 1; return }
+            throw fail("row", "expected ',' or ']' in an array")
+        }
+    }
+
+    /// A string or number as text, or nil for anything else (which is stepped over).
+    mutating func scalarText(field: String) throws(JSONRowError) -> String? {
+        guard position < end else { throw fail(field, "a value is missing") }
+        let b = base[position]
+        if b == 0x22 || b == 0x2D || (b &- 48) < 10 {
+            return try parseScalar(field: field).map { String(decoding: $0, as: UTF8.self) }
+        }
+        if b == 0x74 { guard matchLiteral("true") else { throw fail(field, "not a JSON value") }; return "true" }
+        try skipValue()
+        return nil
     }
 
     /// A string's bytes (unescaped), a number's text, or nil for `null`.
@@ -106,7 +141,7 @@ struct JSONObjectParser {
         throw fail(field, "must be a string or a number")
     }
 
-    private mutating func matchLiteral(_ word: StaticString) -> Bool {
+    mutating func matchLiteral(_ word: StaticString) -> Bool {
         let n = word.utf8CodeUnitCount
         guard end - position >= n else { return false }
         for i in 0..<n where base[position + i] != word.utf8Start[i] { return false }

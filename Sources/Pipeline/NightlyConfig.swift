@@ -19,6 +19,7 @@ public struct NightlyConfig: Sendable {
     public var format: EventFormat?
     public var ignoredColumns: Set<String>
     public var badRowLimit: BadRowLimit
+    public var slack: SlackExport.Options
     public var consentPath: String
     public var policy: ConsentPolicy
     public var keyFile: String?
@@ -132,7 +133,8 @@ private struct Reader {
     func config(_ root: TOMLTable) throws(ConfigError) -> NightlyConfig {
         try keys(root, "", allowed: ["input", "consent", "privacy", "output", "run", "recommenders"])
         guard let input = try table(root, "input", "") else { throw .missing(path: path, key: "input") }
-        try keys(input, "input", allowed: ["events", "format", "ignore_columns", "max_bad_rows", "max_bad_fraction"])
+        try keys(input, "input", allowed: ["events", "format", "ignore_columns", "max_bad_rows", "max_bad_fraction",
+                                           "slack_workspace_id", "keep_deleted_users", "keep_skin_tones"])
         guard let events = try strings(input, "events", "input"), !events.isEmpty else { throw .missing(path: path, key: "input.events") }
         var format: EventFormat?
         if let f = try string(input, "format", "input") {
@@ -179,6 +181,9 @@ private struct Reader {
         return NightlyConfig(
             events: events.map(resolve), format: format, ignoredColumns: Set(try strings(input, "ignore_columns", "input") ?? []),
             badRowLimit: BadRowLimit(maxCount: try int(input, "max_bad_rows", "input", min: 0), maxFraction: maxFraction),
+            slack: SlackExport.Options(
+                workspaceID: try string(input, "slack_workspace_id", "input"), keepDeletedUsers: try bool(input, "keep_deleted_users", "input") ?? false,
+                keepSkinTones: try bool(input, "keep_skin_tones", "input") ?? false),
             consentPath: resolve(registry), policy: policy, keyFile: try string(privacy, "key_file", "privacy").map(resolve),
             asOf: asOf, retentionDays: try int(privacy, "retention_days", "privacy", min: 1), outputRoot: resolve(outRoot),
             keepRuns: try int(output, "keep_runs", "output", min: 1) ?? 5,

@@ -87,8 +87,9 @@ public struct NightlyRun: Sendable {
         BLASThreads.set(1)
         defer { BLASThreads.set(blasThreads) }
 
-        let options = IngestOptions(format: config.format, ignoredColumns: config.ignoredColumns, badRowLimit: config.badRowLimit,
+        var options = IngestOptions(format: config.format, ignoredColumns: config.ignoredColumns, badRowLimit: config.badRowLimit,
                                     policy: config.policy, asOf: asOf, retentionDays: config.retentionDays)
+        options.slack = config.slack
         let log: EventLog
         do {
             log = try EventLogReader(options: options, registry: registry, pseudonymiser: pseudonymiser).read(config.events, logger: logger) {

@@ -21,6 +21,9 @@ struct DataOptions: ParsableArguments {
     var format: EventFormat?
     @Option(name: .customLong("ignore-column"), help: "A column to skip unread (repeatable). Any other unknown column refuses the file.")
     var ignoreColumns: [String] = []
+    @Option(help: "Slack exports: the workspace id (default: team_id from users.json).") var slackWorkspaceID: String?
+    @Flag(help: "Slack exports: keep events of deleted users.") var keepDeletedUsers = false
+    @Flag(help: "Slack exports: keep skin-tone variants as their own emoji.") var keepSkinTones = false
     @Option(help: "Fail when more rows than this are bad.") var maxBadRows: Int?
     @Option(help: "Fail when more than this fraction of rows are bad.") var maxBadFraction: Double = 0.01
 
@@ -40,10 +43,12 @@ struct DataOptions: ParsableArguments {
     }
 
     var ingestOptions: IngestOptions {
-        IngestOptions(
+        var options = IngestOptions(
             format: format, ignoredColumns: Set(ignoreColumns),
             badRowLimit: BadRowLimit(maxCount: maxBadRows, maxFraction: maxBadFraction),
             policy: policy, asOf: asOfSeconds!, retentionDays: retentionDays)
+        options.slack = SlackExport.Options(workspaceID: slackWorkspaceID, keepDeletedUsers: keepDeletedUsers, keepSkinTones: keepSkinTones)
+        return options
     }
 }
 

@@ -1,0 +1,186 @@
+import Foundation
+import ZIPFoundation
+
+/// Reads a Slack workspace export — the ZIP an admin downloads, or its unpacked folder — as
+/// events in the event schema.
+///
+/// From `channels.json` (ids, names), `users.json` (ids, `deleted`, `is_bot`, `team_id`) and one
+/// JSON file per channel and day: `post` for a message, `reply` for a thread reply (`thread_ts`
+/// ≠ `ts`), `react` once per user listed in each reaction, `join`/`leave` from the
+/// `channel_join`/`channel_leave` subtypes; times from `ts`. The parser reads only those keys:
+/// text, blocks, attachments, files, profiles, names and e-mail addresses are stepped over in
+/// the bytes and never become a value anywhere.
+public struct SlackExport: Sendable {
+    public struct Options: Sendable, Hashable {
+        /// The workspace id to give every event; default: `team_id` from users.json.
+        public var workspaceID: String?
+        /// Keep events of deleted users (default: left out).
+        public var keepDeletedUsers = false
+        /// Keep skin-tone variants (`+1::skin-tone-3`) as their own emoji (default: folded
+        /// into the base emoji).
+        public var keepSkinTones = false
+
+        public init(workspaceID: String? = nil, keepDeletedUsers: Bool = false, keepSkinTones: Bool = false) {
+            self.workspaceID = workspaceID
+            self.keepDeletedUsers = keepDeletedUsers
+            self.keepSkinTones = keepSkinTones
+        }
+    }
+
+    /// One derived event.
+    public struct Event: Sendable, Equatable {
+        /// The day file within the export, and the message's number in it (for bad rows).
+        public let file: String
+        public let message: Int
+        public let timestamp: Int64
+        public let workspace: String
+        public let user: String
+        public let channel: String
+        public let kind: EventKind
+        public let emoji: String?
+    }
+
+    /// Counts of what the reader skipped on purpose.
+    public struct Skipped: Sendable, Equatable, Codable {
+        public var botMessages = 0
+        public var deletedUserEvents = 0
+        public var systemMessages = 0
+    }
+
+    public let path: String
+    public let options: Options
+
+    public init(path: String, options: Options = Options()) {
+        self.path = path
+        self.options = options
+    }
+
+    /// Reads every day file, handing each event to `event` and each bad message or file to
+    /// `bad` (file within the export, message number, field, reason).
+    /// - Throws: `IngestError` when the export itself cannot be read or lacks channels.json
+    ///   or users.json.
+    public func read(
+        event: (Event) throws(IngestError) -> Void,
+        bad: (BadRowKind, String, Int, String, String) throws(IngestError) -> Void
+    ) throws(IngestError) -> Skipped {
+        let files = try SlackFiles(path: path)
+        guard let channelsData = try files.read("channels.json") else { throw .unreadableFile(path: path, reason: "no channels.json in the export") }
+        guard let usersData = try files.read("users.json") else { throw .unreadableFile(path: path, reason: "no users.json in the export") }
+        let channels = try SlackJSON.channels(channelsData, path: path + ":channels.json")
+        let users = try SlackJSON.users(usersData, path: path + ":users.json")
+        guard let workspace = options.workspaceID ?? users.teamID else {
+            throw .unreadableFile(path: path, reason: "users.json names no team_id; give the workspace id")
+        }
+        var skipped = Skipped()
+        for name in files.dayFiles() {
+            let folder = String(name.split(separator: "/").first ?? "")
+            guard let channel = channels[folder] else {
+                try bad(.unknownChannel, name, 0, "channel", "the folder '\(folder)' is not in channels.json")
+                continue
+            }
+            guard let data = try files.read(name) else { continue }
+            let messages: [SlackJSON.Message]
+            do throws(JSONRowError) {
+                messages = try SlackJSON.messages(data)
+            } catch {
+                if case .malformed(_, let reason) = error { try bad(.malformed, name, 0, "file", "not a valid day file: \(reason)") }
+                continue
+            }
+            for (index, m) in messages.enumerated() {
+                let line = index + 1
+                if m.botID != nil || m.subtype == "bot_message" { skipped.botMessages += 1; continue }
+                guard let ts = m.ts, let seconds = Self.seconds(ts) else {
+                    try bad(.timestamp, name, line, "ts", "missing or not a Slack timestamp"); continue
+                }
+                let kind: EventKind
+                switch m.subtype {
+                case nil, "file_share", "me_message", "thread_broadcast":
+                    kind = (m.threadTS != nil && m.threadTS != ts) || m.subtype == "thread_broadcast" ? .reply : .post
+                case "channel_join": kind = .join
+                case "channel_leave": kind = .leave
+                default:
+                    skipped.systemMessages += 1
+                    continue
+                }
+                guard let user = m.user, !user.isEmpty else { try bad(.emptyID, name, line, "user", "a message without a user"); continue }
+                if users.bots.contains(user) { skipped.botMessages += 1; continue }
+                if users.deleted.contains(user) && !options.keepDeletedUsers {
+                    skipped.deletedUserEvents += 1
+                } else {
+                    try event(Event(file: name, message: line, timestamp: seconds, workspace: workspace, user: user, channel: channel, kind: kind, emoji: nil))
+                }
+                for reaction in m.reactions {
+                    let emoji = options.keepSkinTones ? reaction.name : Self.foldSkinTone(reaction.name)
+                    for reactor in reaction.users {
+                        if users.bots.contains(reactor) { continue }
+                        if users.deleted.contains(reactor) && !options.keepDeletedUsers { skipped.deletedUserEvents += 1; continue }
+                        try event(Event(file: name, message: line, timestamp: seconds, workspace: workspace, user: reactor, channel: channel, kind: .react, emoji: emoji))
+                    }
+                }
+            }
+        }
+        return skipped
+    }
+
+    /// `+1::skin-tone-3` → `+1`.
+    static func foldSkinTone(_ name: String) -> String {
+        guard let range = name.range(of: "::skin-tone-") else { return name }
+        return String(name[..<range.lowerBound])
+    }
+
+    /// Whole seconds of a Slack `ts` (`1700000000.000100`).
+    static func seconds(_ ts: String) -> Int64? {
+        let whole = ts.split(separator: ".", maxSplits: 1).first.map(String.init) ?? ts
+        guard let s = Int64(whole), s >= 0 else { return nil }
+        return s
+    }
+}
+
+/// The files of an export, from a ZIP (read entry by entry into memory, never unpacked to
+/// disk) or a folder.
+struct SlackFiles {
+    let path: String
+    let archive: Archive?
+
+    init(path: String) throws(IngestError) {
+        self.path = path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw .unreadableFile(path: path, reason: "no such file or folder")
+        }
+        if isDirectory.boolValue {
+            archive = nil
+        } else {
+            do {
+                archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
+            } catch {
+                throw .unreadableFile(path: path, reason: "not a readable ZIP archive: \(error)")
+            }
+        }
+    }
+
+    /// Day files `channel/YYYY-MM-DD.json`, sorted.
+    func dayFiles() -> [String] {
+        var names: [String] = []
+        if let archive {
+            for entry in archive where entry.type == .file { names.append(entry.path) }
+        } else if let walker = FileManager.default.enumerator(atPath: path) {
+            for case let name as String in walker { names.append(name) }
+        }
+        return names.filter { $0.split(separator: "/").count == 2 && $0.hasSuffix(".json") && !$0.hasPrefix("__MACOSX") }.sorted()
+    }
+
+    func read(_ name: String) throws(IngestError) -> Data? {
+        if let archive {
+            guard let entry = archive[name] else { return nil }
+            var data = Data()
+            do {
+                _ = try archive.extract(entry, skipCRC32: false) { data.append($0) }
+            } catch {
+                throw .unreadableFile(path: path, reason: "\(name): \(error)")
+            }
+            return data
+        }
+        return FileManager.default.contents(atPath: path + "/" + name)
+    }
+}

@@ -1,0 +1,48 @@
+import CompressNIO
+import Foundation
+import NIOCore
+
+/// Converts a Slack export into an event log file in the schema (CSV, gzip when the name ends
+/// in `.gz`), written beside the target and renamed, so a reader never sees half a file.
+public enum SlackImport {
+    public struct Summary: Sendable {
+        public var events: [EventKind: Int] = [:]
+        public var skipped = SlackExport.Skipped()
+        public var badRows = BadRowReport()
+        public var messagesRead: Int { events.values.reduce(0, +) + badRows.total }
+    }
+
+    /// - Throws: `IngestError` for an unreadable export or more bad rows than `limit` allows
+    ///   (nothing is written then).
+    public static func run(export: String, options: SlackExport.Options, out: String, limit: BadRowLimit) throws -> Summary {
+        var summary = Summary()
+        var text = "timestamp,workspace_id,user_id,channel_id,event,emoji\n"
+        func csv(_ field: String) -> String {
+            field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+                ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
+        }
+        summary.skipped = try SlackExport(path: export, options: options).read(
+            event: { (e: SlackExport.Event) throws(IngestError) in
+                summary.events[e.kind, default: 0] += 1
+                text += "\(e.timestamp),\(csv(e.workspace)),\(csv(e.user)),\(csv(e.channel)),\(e.kind.name),\(csv(e.emoji ?? ""))\n"
+            },
+            bad: { (kind, file, line, field, reason) throws(IngestError) in
+                summary.badRows.record(kind, file: export + ":" + file, line: line, field: field, reason: reason)
+                if let max = limit.maxCount, summary.badRows.total > max {
+                    throw .tooManyBadRows(summary: summary.badRows.summary, examples: summary.badRows.examples)
+                }
+            })
+        let rows = summary.messagesRead
+        if limit.isExceeded(bad: summary.badRows.total, read: rows) {
+            throw IngestError.tooManyBadRows(summary: summary.badRows.summary + " of \(rows) rows", examples: summary.badRows.examples)
+        }
+        var data = Data(text.utf8)
+        if out.hasSuffix(".gz") {
+            var buffer = ByteBufferAllocator().buffer(bytes: data)
+            let compressed = try buffer.compress(with: .gzip())
+            data = Data(compressed.readableBytesView)
+        }
+        try data.write(to: URL(fileURLWithPath: out), options: .atomic)
+        return summary
+    }
+}
