@@ -129,6 +129,20 @@ final class NightlyRunTests: XCTestCase {
         XCTAssertEqual(OutputRoot(path: dir.path + "/out").runs(), [])
     }
 
+    func testSlackExportInput_isConfigured_likeAnyOtherFormat() throws {
+        let text = config().replacingOccurrences(of: "events = [\"data/events.csv\"]", with: """
+            events = ["exports/acme.zip"]
+            format = "slack-export"
+            slack_workspace_id = "T0ACME"
+            keep_deleted_users = true
+            keep_skin_tones = false
+            """)
+        let loaded = try load(text, name: "slack.toml")
+        XCTAssertEqual(loaded.format, .slackExport)
+        XCTAssertEqual(loaded.events, [dir.path + "/exports/acme.zip"])
+        XCTAssertEqual(loaded.slack, SlackExport.Options(workspaceID: "T0ACME", keepDeletedUsers: true, keepSkinTones: false))
+    }
+
     func testBadConfig_namesTheBadKey() throws {
         let cases: [(String, ConfigError)] = [
             (config("[recommenders.emoji.evaluation]\nkk = 3"), .unknownKey(path: dir.file("bad.toml"), key: "recommenders.emoji.evaluation.kk")),
