@@ -137,3 +137,28 @@ public struct HeldOut: Sendable, Equatable {
                        coldStartInteractions: cold, repeatedInteractions: repeated)
     }
 }
+
+/// Training matrices and their held-out data for one recommender.
+public enum HeldOutSplit {
+    /// Splits `log` (or takes the pre-split `test` log), builds the training matrices with the
+    /// recommender's thresholds and the held-out ones without, and lays each held-out matrix
+    /// onto its training matrix. The nightly job and `evaluate` both use this, so they judge
+    /// models on the same data.
+    public static func make(
+        _ log: EventLog, test: EventLog? = nil, definition: RecommenderDefinition, split: SplitStrategy
+    ) -> (pairs: [(train: InteractionMatrix, held: HeldOut)], usage: [DataUsage.MatrixUsage]) {
+        let (trainLog, heldLog): (EventLog, EventLog)
+        if let test {
+            (trainLog, heldLog) = (log, test)
+        } else {
+            let mask = split.testMask(log, definition: definition)
+            (trainLog, heldLog) = (log.subset(mask.map { !$0 }), log.subset(mask))
+        }
+        let (trainMatrices, usage) = InteractionMatrixBuilder(definition: definition).build(trainLog)
+        var open = definition
+        open.minUserItems = 1; open.minItemUsers = 1; open.minEmojiWorkspaces = 1; open.minEmojiUsers = 1
+        let held = InteractionMatrixBuilder(definition: open).build(heldLog).matrices
+        let heldByKey = Dictionary(held.map { ($0.workspace ?? "", $0) }) { a, _ in a }
+        return (trainMatrices.map { ($0, HeldOut.align(heldByKey[$0.workspace ?? ""], onto: $0)) }, usage)
+    }
+}

@@ -110,20 +110,9 @@ public struct EvaluationRun: Sendable {
         var results: [EvaluationReport.Recommender] = []
         var usage = log.usage
         for definition in r.recommenders {
-            let (trainLog, heldLog): (EventLog, EventLog)
-            if let testLog {
-                (trainLog, heldLog) = (log, testLog)
-            } else {
-                let mask = r.split.testMask(log, definition: definition)
-                (trainLog, heldLog) = (log.subset(mask.map { !$0 }), log.subset(mask))
-            }
-            let (trainMatrices, trainUsage) = InteractionMatrixBuilder(definition: definition).build(trainLog)
+            let (split, trainUsage) = HeldOutSplit.make(log, test: testLog, definition: definition, split: r.split)
             usage.matrices += trainUsage
-            var open = definition
-            open.minUserItems = 1; open.minItemUsers = 1; open.minEmojiWorkspaces = 1; open.minEmojiUsers = 1
-            let testMatrices = InteractionMatrixBuilder(definition: open).build(heldLog).matrices
-            let testByWorkspace = Dictionary(testMatrices.map { ($0.workspace ?? "", $0) }) { a, _ in a }
-            let pairs = trainMatrices.map { ($0, HeldOut.align(testByWorkspace[$0.workspace ?? ""], onto: $0)) }
+            let pairs = split.map { ($0.train, $0.held) }
             results.append(try evaluate(definition, pairs, logger: logger, progress: progress))
         }
         return EvaluationReport(split: r.preSplit != nil ? "pre-split: --train / --test files" : r.split.description,

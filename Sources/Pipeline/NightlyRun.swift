@@ -109,11 +109,8 @@ public struct NightlyRun: Sendable {
                 usage.matrices += fullUsage
                 endStage("build")
                 // Held-out evaluation.
-                let mask = rc.split.testMask(log, definition: d)
-                let trainMatrices = InteractionMatrixBuilder(definition: d).build(log.subset(mask.map { !$0 })).matrices
-                var open = d
-                open.minUserItems = 1; open.minItemUsers = 1; open.minEmojiWorkspaces = 1; open.minEmojiUsers = 1
-                let heldByKey = Dictionary(InteractionMatrixBuilder(definition: open).build(log.subset(mask)).matrices.map { ($0.workspace ?? "", $0) }) { a, _ in a }
+                let split = HeldOutSplit.make(log, definition: d, split: rc.split).pairs
+                let trainMatrices = split.map(\.train)
                 let models = try TrainingScheduler.fit(trainMatrices.map(\.matrix), configuration: rc.als, threads: config.threads, logger: logger) {
                     progress(RunProgress(stage: .train, done: $0, total: trainMatrices.count))
                 }
@@ -121,8 +118,7 @@ public struct NightlyRun: Sendable {
                 let k = rc.k
                 let perMatrix = Mutex([(RankingMetrics.Accumulator, RankingMetrics.Accumulator)?](repeating: nil, count: trainMatrices.count))
                 ParallelFor(threads: config.threads).forEach(chunks: trainMatrices.count) { i in
-                    let train = trainMatrices[i]
-                    let held = HeldOut.align(heldByKey[train.workspace ?? ""], onto: train)
+                    let (train, held) = split[i]
                     var m = RankingMetrics.Accumulator(k: k), p = RankingMetrics.Accumulator(k: k)
                     let scorer = FactorScorer(userFactors: models[i].userFactors, itemFactors: models[i].itemFactors)
                     m.add(train: train.matrix, test: held.test, scores: scorer.scores)
