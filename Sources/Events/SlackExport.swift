@@ -152,7 +152,9 @@ struct SlackFiles {
             archive = nil
         } else {
             do {
-                archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
+                // `pathEncoding:` selects the throwing initializer; without it the compiler picks the
+                // deprecated failable one, and a corrupt ZIP would read as an empty export.
+                archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read, pathEncoding: nil)
             } catch {
                 throw .unreadableFile(path: path, reason: "not a readable ZIP archive: \(error)")
             }

@@ -52,8 +52,7 @@ public struct SyntheticEventLog: Sendable {
         let userCounts = weights.map { max(5, Int(Double(options.events) / meanEventsPerUser * $0 / totalWeight)) }
 
         let path = (directory as NSString).appendingPathComponent("events.csv")
-        FileManager.default.createFile(atPath: path, contents: nil)
-        guard let out = FileHandle(forWritingAtPath: path) else { throw CocoaError(.fileWriteUnknown) }
+        guard FileManager.default.createFile(atPath: path, contents: nil), let out = FileHandle(forWritingAtPath: path) else { throw CocoaError(.fileWriteUnknown) }
         defer { try? out.close() }
         var buffer = "timestamp,workspace_id,user_id,channel_id,event,emoji\n"
         var written = 0

@@ -36,8 +36,6 @@ final class ImportSlackCommandTests: XCTestCase {
     func testRunTrainedFromASlackExport_publishesModels() throws {
         let root = dir.file("export")
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        var rng = SystemRandomNumberGenerator()
-        _ = rng
         let users = (0..<30).map { "U\(1000 + $0)" }
         let channels = (0..<9).map { ("C\(2000 + $0)", "team\($0 / 3)-chan\($0 % 3)") }
         func json(_ value: Any) -> Data { try! JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]) }

@@ -45,6 +45,17 @@ final class SlackExportTests: XCTestCase {
         XCTAssertEqual(skippedZip, skipped)
     }
 
+    func testCorruptZip_isAnError_notAnEmptyExport() throws {
+        var data = FileManager.default.contents(atPath: try zipped())!
+        data = data.prefix(data.count / 2)  // the central directory is at the end: cut it off
+        let path = dir.write("cut.zip", data)
+        XCTAssertThrowsError(try read(path)) { error in
+            guard case .unreadableFile(let p, let reason) = error as? IngestError else { return XCTFail("\(error)") }
+            XCTAssertEqual(p, path)
+            XCTAssertTrue(reason.contains("ZIP"), reason)
+        }
+    }
+
     func testFlags_keepDeletedUsers_andSkinTones_andOverrideTheWorkspace() throws {
         let (events, _, skipped) = try read(Fixtures.slackExport, .init(workspaceID: "W-OVERRIDE", keepDeletedUsers: true, keepSkinTones: true))
         XCTAssertTrue(events.contains { $0.user == "U0CAROL" && $0.kind == .post })

@@ -25,7 +25,7 @@ public enum CommandRunner {
         if let environment { process.environment = environment }
         // Standard error goes to a file so that neither stream can fill up and block the child.
         let errorPath = NSTemporaryDirectory() + "consentrec-stderr-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: errorPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: errorPath) }
         let errorFile = FileHandle(forWritingAtPath: errorPath)!
         let out = Pipe()
