@@ -85,9 +85,7 @@ extension ConsentRec {
                 display.finish()
                 print(EvaluationTable.text(report))
                 if let json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                    try encoder.encode(report).write(to: URL(fileURLWithPath: json), options: .atomic)
+                    try JSONOutput.write(report, to: json)
                     print("report written to \(json)")
                 }
             }

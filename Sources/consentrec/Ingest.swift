@@ -29,9 +29,7 @@ extension ConsentRec {
                 usage.matrices = matrices.flatMap(\.usage)
                 print(UsageSummary.text(usage))
                 if let report {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                    try encoder.encode(usage).write(to: URL(fileURLWithPath: report), options: .atomic)
+                    try JSONOutput.write(usage, to: report)
                     print("report written to \(report)")
                 }
             }

@@ -35,9 +35,7 @@ extension ConsentRec {
                     recommender: recommender, k: k
                 ).execute()
                 if json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                    print(String(decoding: try encoder.encode(result), as: UTF8.self))
+                    print(String(decoding: try JSONOutput.encode(result), as: UTF8.self))
                     return
                 }
                 let left = result.recommender == "channel" ? ", \(result.excluded.count) channels left out as already joined" : ""
