@@ -91,7 +91,7 @@ let package = Package(
         ),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Events", "Factorization", "Linalg", "SyntheticData", "TestSupport"]),
-        .testTarget(name: "ModelStoreTests", dependencies: ["Factorization", "Linalg", "ModelStore", "TestSupport"]),
+        .testTarget(name: "ModelStoreTests", dependencies: ["Events", "Factorization", "Linalg", "ModelStore", "TestSupport"]),
         .testTarget(
             name: "PipelineTests",
             dependencies: ["Events", "Factorization", "ModelStore", "Pipeline", "SyntheticData", "TestSupport"]

@@ -18,18 +18,18 @@ read -r workspace user < <(awk -F, 'NR==FNR { if ($2 == "opted_out") out[$1] = 1
   FNR > 1 && !($2 in out) { print $2, $3; exit }' "$sample/consent.csv" "$sample/events.csv")
 echo; echo "== consentrec recommend (workspace $workspace, user $user)"
 "$bin" recommend --run "$out" --workspace "$workspace" --user "$user" --events "$sample/events.csv" \
-  --key-file "$sample/pseudonym.key" -k 5 || echo "(no channel model for this workspace in the run)"
+  --key-file "$sample/pseudonym.key" --consent "$sample/consent.csv" --as-of 2026-11-20T00:00:00Z -k 5 || echo "(no channel model for this workspace in the run)"
 "$bin" recommend --run "$out" --workspace "$workspace" --user "$user" --events "$sample/events.csv" \
-  --key-file "$sample/pseudonym.key" -k 5 --recommender emoji
+  --key-file "$sample/pseudonym.key" --consent "$sample/consent.csv" --as-of 2026-11-20T00:00:00Z -k 5 --recommender emoji
 
 echo; echo "== consentrec inspect $out"
 "$bin" inspect "$out"
 
 echo; echo "== consentrec audit $out (against today's registry)"
-"$bin" audit "$out" --consent "$sample/consent.csv" --key-file "$sample/pseudonym.key"
+"$bin" audit "$out" --consent "$sample/consent.csv" --key-file "$sample/pseudonym.key" --consent "$sample/consent.csv" --as-of 2026-11-20T00:00:00Z
 
 if [ -x .venv/bin/python ] && .venv/bin/python -c "import safetensors, numpy" 2>/dev/null; then
   echo; echo "== scripts/check_model.py (the emoji recommendation recomputed with safetensors + numpy)"
   "$bin" recommend --run "$out" --workspace "$workspace" --user "$user" --events "$sample/events.csv" \
-    --key-file "$sample/pseudonym.key" -k 5 --json --recommender emoji | .venv/bin/python scripts/check_model.py --run "$out" -
+    --key-file "$sample/pseudonym.key" --consent "$sample/consent.csv" --as-of 2026-11-20T00:00:00Z -k 5 --json --recommender emoji | .venv/bin/python scripts/check_model.py --run "$out" -
 fi

@@ -8,6 +8,9 @@ public enum BadRowKind: String, Sendable, CaseIterable, Codable {
     case reactWithoutEmoji = "react_without_emoji"
     case invalidUTF8 = "invalid_utf8"
     case overlongField = "overlong_field"
+    /// An id outside the id grammar (`IDGrammar`): padded, with control or invisible
+    /// characters, a quote, or not NFC. Never used, so a variant cannot slip past consent.
+    case invalidID = "invalid_id"
     /// Slack exports: a channel folder that channels.json does not list.
     case unknownChannel = "unknown_channel"
 }

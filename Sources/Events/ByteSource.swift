@@ -135,3 +135,19 @@ final class GzipStream: ByteSource {
         do { try decompressor.reset() } catch { throw .corruptGzip(file: path) }
     }
 }
+
+/// Bytes already in memory (the consent registry, which is checksummed whole).
+final class MemorySource: ByteSource {
+    private let data: Data
+    private var offset = 0
+
+    init(_ data: Data) { self.data = data }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(IngestError) -> Int {
+        let n = min(buffer.count, data.count - offset)
+        guard n > 0 else { return 0 }
+        data.copyBytes(to: buffer.bindMemory(to: UInt8.self), from: offset..<(offset + n))
+        offset += n
+        return n
+    }
+}

@@ -16,7 +16,8 @@ public enum ConsentExclusion: String, Sendable, CaseIterable, Codable {
     case notOptedIn = "not_opted_in"
 }
 
-/// The consent registry: `workspace_id,status,effective_at` rows, read whole before any event.
+/// The consent registry: `workspace_id,status,effective_at` rows (CSV), read whole before any
+/// event.
 ///
 /// Rules, in order:
 /// 1. For each workspace, the row with the latest `effective_at` at or before the as-of time
@@ -35,6 +36,11 @@ public struct ConsentRegistry: Sendable {
     public let path: String
 
     /// Reads and checks the whole registry.
+    ///
+    /// The file is read by the same RFC 4180 reader as event logs (quoted fields, CRLF line
+    /// ends, a byte-order mark), and every workspace id must follow the id grammar: a registry
+    /// with any bad row or odd id is refused whole, because a row that silently matched
+    /// nothing would fail open.
     /// - Throws: `ConsentError` when the file is missing, unreadable or has any bad row.
     public static func load(path: String, asOf: Int64) throws(ConsentError) -> ConsentRegistry {
         guard FileManager.default.fileExists(atPath: path) else { throw .registryMissing(path: path) }
@@ -44,56 +50,71 @@ public struct ConsentRegistry: Sendable {
         } catch {
             throw .registryUnreadable(path: path, reason: "\(error.localizedDescription)")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw .registryMalformed(file: path, line: 1, field: "file", reason: "not valid UTF-8")
-        }
-        return try parse(text, path: path, asOf: asOf, sha256: Checksum.sha256Hex(data))
+        return try parse(data, path: path, asOf: asOf)
     }
 
-    static func parse(_ text: String, path: String, asOf: Int64, sha256: String) throws(ConsentError) -> ConsentRegistry {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
-            $0.hasSuffix("\r") ? $0.dropLast() : $0
-        }
-        while lines.last?.isEmpty == true { lines.removeLast() }
-        guard let header = lines.first else {
-            throw .registryMalformed(file: path, line: 1, field: "header", reason: "the registry is empty; it needs the header workspace_id,status,effective_at")
-        }
-        let names = header.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-        guard Set(names) == ["workspace_id", "status", "effective_at"], names.count == 3 else {
-            throw .registryMalformed(file: path, line: 1, field: "header", reason: "expected the columns workspace_id,status,effective_at")
-        }
-        let wi = names.firstIndex(of: "workspace_id")!, si = names.firstIndex(of: "status")!, ei = names.firstIndex(of: "effective_at")!
+    static let schema = RowSchema(
+        columns: ["workspace_id", "status", "effective_at"], required: [0, 1, 2], unknownColumnNote: "consent registry")
+
+    static func parse(_ data: Data, path: String, asOf: Int64) throws(ConsentError) -> ConsentRegistry {
+        let reader = RowReader(path: path, format: .csv, source: MemorySource(data), ignoredColumns: [], schema: schema)
         var inForce: [String: (time: Int64, status: Status)] = [:]
         var laterOptOut = Set<String>()
-        for (offset, line) in lines.enumerated().dropFirst() {
-            let number = offset + 1
-            if line.allSatisfy({ $0 == " " }) { continue }
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard fields.count == 3 else {
-                throw .registryMalformed(file: path, line: number, field: "row", reason: "expected 3 fields, found \(fields.count)")
+        var values = RowValues(columns: schema.columns.count)
+        do throws(IngestError) { try reader.readHeader() } catch { throw registryError(error, path: path) }
+        reading: while true {
+            let result: RowResult
+            do throws(IngestError) { result = try reader.next(&values) } catch { throw registryError(error, path: path) }
+            switch result {
+            case .end: break reading
+            case .bad(let line, _, let field, let reason): throw .registryMalformed(file: path, line: line, field: field, reason: reason)
+            case .row(let line):
+                let row = try Row(values, path: path, line: line)
+                if row.time > asOf {
+                    if row.status == .optedOut { laterOptOut.insert(row.workspace) }
+                    continue
+                }
+                if let current = inForce[row.workspace],
+                    row.time < current.time || (row.time == current.time && current.status == .optedOut) { continue }
+                inForce[row.workspace] = (row.time, row.status)
             }
-            let workspace = fields[wi]
-            guard !workspace.isEmpty else {
-                throw .registryMalformed(file: path, line: number, field: "workspace_id", reason: "empty")
-            }
-            guard let status = Status(rawValue: fields[si]) else {
-                throw .registryMalformed(file: path, line: number, field: "status", reason: "must be opted_in or opted_out")
-            }
-            guard let time = Timestamp.parse(fields[ei]) else {
-                throw .registryMalformed(file: path, line: number, field: "effective_at", reason: "not an RFC 3339 time or Unix seconds")
-            }
-            if time > asOf {
-                if status == .optedOut { laterOptOut.insert(workspace) }
-                continue
-            }
-            if let current = inForce[workspace] {
-                if time < current.time || (time == current.time && current.status == .optedOut) { continue }
-            }
-            inForce[workspace] = (time, status)
         }
         var statuses = inForce.mapValues(\.status)
         for workspace in laterOptOut { statuses[workspace] = .optedOut }
-        return ConsentRegistry(statuses: statuses, sha256: sha256, path: path)
+        return ConsentRegistry(statuses: statuses, sha256: Checksum.sha256Hex(data), path: path)
+    }
+
+    /// A reading error of the registry, as the consent error it is.
+    static func registryError(_ error: IngestError, path: String) -> ConsentError {
+        switch error {
+        case .missingHeader, .missingColumn, .unknownColumn, .duplicateColumn:
+            .registryMalformed(file: path, line: 1, field: "header", reason: "expected the columns workspace_id,status,effective_at (\(error))")
+        default:
+            .registryUnreadable(path: path, reason: "\(error)")
+        }
+    }
+
+    /// One checked registry row.
+    struct Row {
+        let workspace: String
+        let status: Status
+        let time: Int64
+
+        init(_ values: RowValues, path: String, line: Int) throws(ConsentError) {
+            func text(_ slot: Int) -> String { values.slots[slot].map { String(decoding: $0, as: UTF8.self) } ?? "" }
+            if let problem = values.slots[0].flatMap(IDGrammar.problem) ?? (values.slots[0] == nil ? .empty : nil) {
+                throw .registryMalformed(file: path, line: line, field: "workspace_id", reason: problem.rawValue)
+            }
+            guard let status = Status(rawValue: text(1)) else {
+                throw .registryMalformed(file: path, line: line, field: "status", reason: "must be opted_in or opted_out")
+            }
+            guard let time = values.slots[2].flatMap(Timestamp.parse) else {
+                throw .registryMalformed(file: path, line: line, field: "effective_at", reason: "not an RFC 3339 time or Unix seconds")
+            }
+            workspace = text(0)
+            self.status = status
+            self.time = time
+        }
     }
 
     /// A registry in which exactly `workspaces` are opted in: with policy `opt-in`, a reader

@@ -5,7 +5,7 @@ public enum IngestError: Error, Equatable, CustomStringConvertible {
     case unknownFormat(path: String)
     case missingHeader(file: String)
     /// A column outside the schema: it could carry message content, so the file is refused.
-    case unknownColumn(file: String, line: Int, column: String)
+    case unknownColumn(file: String, line: Int, column: String, schema: String = "event schema")
     case missingColumn(file: String, column: String)
     case duplicateColumn(file: String, column: String)
     case truncatedGzip(file: String)
@@ -22,8 +22,8 @@ public enum IngestError: Error, Equatable, CustomStringConvertible {
             "\(path): cannot tell the format from the name; name it .csv, .tsv or .jsonl (optionally .gz) or give the format"
         case .missingHeader(let file):
             "\(file):1: the file has no header line; the first line must name the columns"
-        case .unknownColumn(let file, let line, let column):
-            "\(file):\(line): column '\(column)' is not in the event schema and is refused (it could carry "
+        case .unknownColumn(let file, let line, let column, let schema):
+            "\(file):\(line): column '\(column)' is not in the \(schema) and is refused (it could carry "
                 + "message content); list it in ignore_columns to skip it unread"
         case .missingColumn(let file, let column):
             "\(file):1: the required column '\(column)' is missing"

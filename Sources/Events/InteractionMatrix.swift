@@ -16,4 +16,6 @@ public struct InteractionMatrix: Sendable, Equatable {
     public let itemWorkspaceCounts: [Int]?
     /// Global emoji: by how many users each column's emoji was used.
     public let itemUserCounts: [Int]?
+    /// The workspaces and time span of the events that shaped this matrix.
+    public let provenance: Provenance
 }

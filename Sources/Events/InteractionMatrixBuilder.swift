@@ -85,7 +85,8 @@ public struct InteractionMatrixBuilder: Sendable {
                 weights: picks.map { s.weights[$0] }, log: log)
             let pseudonym = log.vocabulary.workspaces[w]
             usage.append(assembled.usage(definition, workspace: pseudonym, supportRemoved: 0))
-            if let matrix = assembled.matrix(definition, workspace: pseudonym) { matrices.append(matrix) }
+            let provenance = Provenance.of(picks.lazy.map { s.events[$0] }, in: log)!
+            if let matrix = assembled.matrix(definition, workspace: pseudonym, provenance: provenance) { matrices.append(matrix) }
         }
         return (matrices, usage)
     }
@@ -108,13 +109,16 @@ public struct InteractionMatrixBuilder: Sendable {
             users: picks.map { log.users[s.events[$0]] }, items: picks.map { s.items[$0] },
             weights: picks.map { s.weights[$0] }, log: log)
         let usage = assembled.usage(definition, workspace: nil, supportRemoved: candidates.count - admitted.count)
-        guard let base = assembled.matrix(definition, workspace: nil) else { return ([], [usage]) }
+        // Every workspace with a selected event moved the support counts, admitted or not.
+        guard let provenance = Provenance.of(s.events, in: log),
+            let base = assembled.matrix(definition, workspace: nil, provenance: provenance)
+        else { return ([], [usage]) }
         let indexOf = Dictionary(uniqueKeysWithValues: log.vocabulary.emoji.enumerated().map { ($1, $0) })
         let matrix = InteractionMatrix(
             recommender: base.recommender, scope: .global, workspace: nil, userIDs: base.userIDs,
             itemIDs: base.itemIDs, matrix: base.matrix,
             itemWorkspaceCounts: base.itemIDs.map { workspaceCount[indexOf[$0]!, default: 0] },
-            itemUserCounts: base.itemIDs.map { userCount[indexOf[$0]!, default: 0] })
+            itemUserCounts: base.itemIDs.map { userCount[indexOf[$0]!, default: 0] }, provenance: provenance)
         return ([matrix], [usage])
     }
 
@@ -200,11 +204,11 @@ public struct InteractionMatrixBuilder: Sendable {
         let itemsRemoved: Int
         let pairsRemoved: Int
 
-        func matrix(_ d: RecommenderDefinition, workspace: String?) -> InteractionMatrix? {
+        func matrix(_ d: RecommenderDefinition, workspace: String?, provenance: Provenance) -> InteractionMatrix? {
             guard matrix.nonZeros > 0 else { return nil }
             return InteractionMatrix(
                 recommender: d.target, scope: d.scope, workspace: workspace, userIDs: userIDs, itemIDs: itemIDs,
-                matrix: matrix, itemWorkspaceCounts: nil, itemUserCounts: nil)
+                matrix: matrix, itemWorkspaceCounts: nil, itemUserCounts: nil, provenance: provenance)
         }
 
         func usage(_ d: RecommenderDefinition, workspace: String?, supportRemoved: Int) -> DataUsage.MatrixUsage {

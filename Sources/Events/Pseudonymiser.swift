@@ -43,12 +43,20 @@ public struct PseudonymKey: @unchecked Sendable {
 /// Replaces customer ids by keyed hashes: HMAC-SHA-256 under the operator's key, truncated to
 /// 128 bits and written as 32 hex digits.
 ///
-/// Domain separation: the message is `kind 0x00 scope 0x00 id`, where kind is `workspace`,
-/// `user` or `channel` and the scope is the raw workspace id for users and channels (empty for
-/// workspaces). The same user id in two workspaces, or a user and a channel with the same id,
-/// therefore never share a pseudonym, and nothing can be linked across workspaces.
+/// Domain separation (scheme 2): the message is `kind`, the scope and the id, each preceded by
+/// its length as a 4-byte big-endian integer. The kind is `workspace`, `user` or `channel`; the
+/// scope is the raw workspace id for users and channels (empty for workspaces). Length prefixes
+/// make the message an unambiguous encoding of the triple, whatever bytes the ids hold: the same
+/// user id in two workspaces, a user and a channel with the same id, or two (workspace, user)
+/// pairs that concatenate alike never share a pseudonym.
+///
+/// Scheme 1 (before ConsentRec 0.2) joined the fields with NUL bytes, which ids may contain.
+/// Runs record the scheme in their manifest; see docs/privacy.md for the migration.
 public struct Pseudonymiser: @unchecked Sendable {
     public enum Kind: String, Sendable { case workspace, user, channel }
+
+    /// The version of the pseudonym scheme, recorded in every manifest.
+    public static let scheme = 2
 
     private let key: SymmetricKey
 
@@ -56,14 +64,19 @@ public struct Pseudonymiser: @unchecked Sendable {
 
     public func pseudonym(_ kind: Kind, _ id: some Collection<UInt8>, workspace: some Collection<UInt8>) -> String {
         var message = [UInt8]()
-        message.reserveCapacity(kind.rawValue.utf8.count + workspace.count + id.count + 2)
-        message.append(contentsOf: kind.rawValue.utf8)
-        message.append(0)
-        if kind != .workspace { message.append(contentsOf: workspace) }
-        message.append(0)
-        message.append(contentsOf: id)
+        message.reserveCapacity(kind.rawValue.utf8.count + workspace.count + id.count + 12)
+        Self.appendField(kind.rawValue.utf8, to: &message)
+        if kind == .workspace { Self.appendField(EmptyCollection(), to: &message) } else { Self.appendField(workspace, to: &message) }
+        Self.appendField(id, to: &message)
         let mac = HMAC<SHA256>.authenticationCode(for: message, using: key)
         return Hex.encode(mac.prefix(16))
+    }
+
+    @inline(__always)
+    static func appendField(_ field: some Collection<UInt8>, to message: inout [UInt8]) {
+        let n = UInt32(field.count)
+        message.append(contentsOf: [UInt8(n >> 24), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)])
+        message.append(contentsOf: field)
     }
 
     /// The pseudonym of a workspace.

@@ -10,6 +10,10 @@ struct ReaderState {
     /// Per interned workspace: its index in the log, or −1 − reason for an excluded one.
     var workspaceSlot: [Int32] = []
     var keptWorkspaceRaw: [Int] = []  // log index → workspaceIDs index
+    /// Interned workspace ids outside the id grammar, and what is wrong with each.
+    var invalidWorkspaces: [Int32: IDGrammar.Problem] = [:]
+    /// `workspaceSlot` of a workspace id outside the id grammar.
+    static let invalidSlot = Int32.min
     var userIDs = ByteInterner(capacity: 1 << 16)
     var channelIDs = ByteInterner(capacity: 1 << 12)
     var emojiIDs = ByteInterner(capacity: 1 << 10)
@@ -70,10 +74,10 @@ struct ReaderState {
             return try bad(.emptyID, path, line, "workspace_id", "empty")
         }
         guard workspace.count <= maxField else { return try bad(.overlongField, path, line, "workspace_id", "longer than \(maxField) bytes") }
-        guard Self.isValidUTF8(workspace) else { return try bad(.invalidUTF8, path, line, "workspace_id", "not valid UTF-8") }
         let (w, isNew) = workspaceIDs.intern(workspace, scope: 0)
         if isNew { decide(Int(w), workspace) }
         let slot = workspaceSlot[Int(w)]
+        if slot == Self.invalidSlot { return try badID(invalidWorkspaces[w]!, path, line, "workspace_id") }
         if slot < 0 {
             log.usage.eventsRemovedByConsent[Self.exclusionCodes[Int(-1 - slot)], default: 0] += 1
             return
@@ -90,8 +94,8 @@ struct ReaderState {
         guard let channel = values[.channelID], !channel.isEmpty else { return try bad(.emptyID, path, line, "channel_id", "empty") }
         guard user.count <= maxField else { return try bad(.overlongField, path, line, "user_id", "longer than \(maxField) bytes") }
         guard channel.count <= maxField else { return try bad(.overlongField, path, line, "channel_id", "longer than \(maxField) bytes") }
-        guard Self.isValidUTF8(user) else { return try bad(.invalidUTF8, path, line, "user_id", "not valid UTF-8") }
-        guard Self.isValidUTF8(channel) else { return try bad(.invalidUTF8, path, line, "channel_id", "not valid UTF-8") }
+        if let problem = IDGrammar.problem(user) { return try badID(problem, path, line, "user_id") }
+        if let problem = IDGrammar.problem(channel) { return try badID(problem, path, line, "channel_id") }
         let emoji = values[.emoji].map(Self.trimColons) ?? UnsafeBufferPointer(start: nil, count: 0)
         if emoji.count > maxField { return try bad(.overlongField, path, line, "emoji", "longer than \(maxField) bytes") }
         if !Self.isValidUTF8(emoji) { return try bad(.invalidUTF8, path, line, "emoji", "not valid UTF-8") }
@@ -113,8 +117,14 @@ struct ReaderState {
         log.emoji.append(e)
     }
 
-    /// Records the consent decision for a newly seen workspace.
+    /// Records the consent decision for a newly seen workspace. An id outside the id grammar
+    /// is never decided on: its rows are bad, whatever the registry says of look-alike ids.
     private mutating func decide(_ w: Int, _ workspace: UnsafeBufferPointer<UInt8>) {
+        if let problem = IDGrammar.problem(workspace) {
+            workspaceSlot.append(Self.invalidSlot)
+            invalidWorkspaces[Int32(w)] = problem
+            return
+        }
         let id = String(decoding: workspace, as: UTF8.self)
         if let reason = registry.exclusion(of: id, policy: options.policy) {
             let code = Int32(Self.exclusionCodes.firstIndex(of: reason)!)
@@ -123,6 +133,15 @@ struct ReaderState {
         } else {
             workspaceSlot.append(Int32(keptWorkspaceRaw.count))
             keptWorkspaceRaw.append(w)
+        }
+    }
+
+    /// Counts a row whose id breaks the id grammar.
+    private mutating func badID(_ problem: IDGrammar.Problem, _ path: String, _ line: Int, _ field: String) throws(IngestError) {
+        switch problem {
+        case .empty: try bad(.emptyID, path, line, field, "empty")
+        case .invalidUTF8: try bad(.invalidUTF8, path, line, field, "not valid UTF-8")
+        default: try bad(.invalidID, path, line, field, problem.rawValue)
         }
     }
 

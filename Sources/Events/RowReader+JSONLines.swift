@@ -17,9 +17,9 @@ extension RowReader {
         if parser.position == lineEnd { return .empty }  // blank line
         do throws(JSONRowError) {
             try parser.parseObject { (key: String, parser: inout JSONObjectParser) throws(JSONRowError) in
-                if let column = EventColumn(rawValue: key) {
-                    if values.slots[column.slot] != nil { throw JSONRowError.malformed(field: key, reason: "the key appears twice") }
-                    values.slots[column.slot] = try parser.parseScalar(field: key)
+                if let slot = schema.slot(named: key) {
+                    if values.slots[slot] != nil { throw JSONRowError.malformed(field: key, reason: "the key appears twice") }
+                    values.slots[slot] = try parser.parseScalar(field: key)
                 } else if ignored.contains(key.lowercased()) {
                     try parser.skipValue()
                 } else {
@@ -28,13 +28,13 @@ extension RowReader {
             }
         } catch {
             switch error {
-            case .unknownKey(let key): throw .unknownColumn(file: path, line: rowLine, column: key)
+            case .unknownKey(let key): throw .unknownColumn(file: path, line: rowLine, column: key, schema: schema.unknownColumnNote)
             case .malformed(let field, let reason): return .malformed(line: rowLine, field: field, reason: reason)
             }
         }
         scratchUsed = parser.scratchUsed
-        for column in EventColumn.required where values[column] == nil {
-            return .malformed(line: rowLine, field: column.rawValue, reason: "missing")
+        for slot in schema.required where values.slots[slot] == nil {
+            return .malformed(line: rowLine, field: schema.columns[slot], reason: "missing")
         }
         return .record(line: rowLine, fields: 0)
     }

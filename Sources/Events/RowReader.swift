@@ -3,11 +3,31 @@ import Foundation
 /// One row's values by schema column, pointing into the reader's buffers: valid until the next
 /// call to `RowReader.next`. Columns the file lacks, ignored columns and JSON nulls are nil.
 struct RowValues {
-    var slots: [UnsafeBufferPointer<UInt8>?] = Array(repeating: nil, count: EventColumn.allCases.count)
+    var slots: [UnsafeBufferPointer<UInt8>?]
+
+    init(columns: Int = EventColumn.allCases.count) { slots = Array(repeating: nil, count: columns) }
 
     subscript(column: EventColumn) -> UnsafeBufferPointer<UInt8>? { slots[column.slot] }
 
     mutating func clear() { for i in slots.indices { slots[i] = nil } }
+}
+
+/// The columns a `RowReader` maps to slots: the event schema, or the consent registry's. Both
+/// are read by the same RFC 4180 reader, so quoting, CRLF and a byte-order mark mean the same.
+struct RowSchema: Sendable {
+    /// Column names, by slot.
+    let columns: [String]
+    /// Slots every file must have.
+    let required: [Int]
+    /// What the file holds, for the refusal of an unknown column.
+    let unknownColumnNote: String
+
+    func slot(named name: String) -> Int? { columns.firstIndex(of: name) }
+
+    static let events = RowSchema(
+        columns: EventColumn.allCases.sorted { $0.slot < $1.slot }.map(\.rawValue),
+        required: EventColumn.required.map(\.slot),
+        unknownColumnNote: "event schema")
 }
 
 extension EventColumn {
@@ -43,6 +63,7 @@ final class RowReader {
     let format: EventFormat
     private var source: any ByteSource
     let ignored: Set<String>
+    let schema: RowSchema
 
     var buffer: UnsafeMutableRawBufferPointer
     var start = 0
@@ -56,14 +77,16 @@ final class RowReader {
 
     /// For CSV/TSV: header position → slot, or -1 for an ignored column.
     private var columnSlots: [Int] = []
-    /// Columns present in the file (from the header; for JSONL, every schema column may be).
-    private(set) var presentColumns: Set<EventColumn> = []
+    /// Slots of the columns present in the file (from the header; for JSONL, every schema
+    /// column may be).
+    private(set) var presentSlots: Set<Int> = []
 
     /// Rows larger than this stop the file: no sane event row comes near it.
     static let maxRowBytes = 64 << 20
 
-    init(path: String, format: EventFormat, source: any ByteSource, ignoredColumns: Set<String>) {
+    init(path: String, format: EventFormat, source: any ByteSource, ignoredColumns: Set<String>, schema: RowSchema = .events) {
         self.path = path
+        self.schema = schema
         self.format = format
         self.source = source
         self.ignored = Set(ignoredColumns.map { $0.lowercased() })
@@ -117,11 +140,11 @@ final class RowReader {
     /// - Throws: `IngestError` for a missing header, an unknown, missing or repeated column.
     func readHeader() throws(IngestError) {
         if format == .jsonl {
-            presentColumns = Set(EventColumn.allCases)
+            presentSlots = Set(schema.columns.indices)
             return
         }
         var names: [String] = []
-        var values = RowValues()
+        var values = RowValues(columns: schema.columns.count)
         while true {
             ensureScratch(buffer.count)
             scratchUsed = 0
@@ -144,21 +167,21 @@ final class RowReader {
         if let first = names.first, first.hasPrefix("\u{FEFF}") { names[0] = String(first.dropFirst()) }
         let normalized = names.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         // A first line naming no schema column is data, not a header.
-        guard normalized.contains(where: { EventColumn(rawValue: $0) != nil }) else { throw .missingHeader(file: path) }
+        guard normalized.contains(where: { schema.slot(named: $0) != nil }) else { throw .missingHeader(file: path) }
         var seen = Set<String>()
         for name in normalized {
             guard seen.insert(name).inserted else { throw .duplicateColumn(file: path, column: name) }
-            if let column = EventColumn(rawValue: name) {
-                columnSlots.append(column.slot)
-                presentColumns.insert(column)
+            if let slot = schema.slot(named: name) {
+                columnSlots.append(slot)
+                presentSlots.insert(slot)
             } else if ignored.contains(name) {
                 columnSlots.append(-1)
             } else {
-                throw .unknownColumn(file: path, line: 1, column: name)
+                throw .unknownColumn(file: path, line: 1, column: name, schema: schema.unknownColumnNote)
             }
         }
-        for column in EventColumn.required where !presentColumns.contains(column) {
-            throw .missingColumn(file: path, column: column.rawValue)
+        for slot in schema.required where !presentSlots.contains(slot) {
+            throw .missingColumn(file: path, column: schema.columns[slot])
         }
     }
 
@@ -310,7 +333,7 @@ final class RowReader {
 
     private func columnName(_ field: Int) -> String {
         let s = slot(of: field)
-        if s >= 0, let column = EventColumn.allCases.first(where: { $0.slot == s }) { return column.rawValue }
+        if s >= 0 { return schema.columns[s] }
         return "field \(field + 1)"
     }
 }

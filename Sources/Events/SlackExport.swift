@@ -38,6 +38,10 @@ public struct SlackExport: Sendable {
         public let channel: String
         public let kind: EventKind
         public let emoji: String?
+
+        func with(user: String, kind: EventKind, emoji: String?) -> Event {
+            Event(file: file, message: message, timestamp: timestamp, workspace: workspace, user: user, channel: channel, kind: kind, emoji: emoji)
+        }
     }
 
     /// Counts of what the reader skipped on purpose.
@@ -68,9 +72,7 @@ public struct SlackExport: Sendable {
         guard let usersData = try files.read("users.json") else { throw .unreadableFile(path: path, reason: "no users.json in the export") }
         let channels = try SlackJSON.channels(channelsData, path: path + ":channels.json")
         let users = try SlackJSON.users(usersData, path: path + ":users.json")
-        guard let workspace = options.workspaceID ?? users.teamID else {
-            throw .unreadableFile(path: path, reason: "users.json names no team_id; give the workspace id")
-        }
+        let workspace = try Self.workspace(options.workspaceID, teamIDs: users.teamIDs, path: path)
         var skipped = Skipped()
         for name in files.dayFiles() {
             let folder = String(name.split(separator: "/").first ?? "")
@@ -88,38 +90,66 @@ public struct SlackExport: Sendable {
             }
             for (index, m) in messages.enumerated() {
                 let line = index + 1
-                if m.botID != nil || m.subtype == "bot_message" { skipped.botMessages += 1; continue }
                 guard let ts = m.ts, let seconds = Self.seconds(ts) else {
                     try bad(.timestamp, name, line, "ts", "missing or not a Slack timestamp"); continue
                 }
-                let kind: EventKind
-                switch m.subtype {
-                case nil, "file_share", "me_message", "thread_broadcast":
-                    kind = (m.threadTS != nil && m.threadTS != ts) || m.subtype == "thread_broadcast" ? .reply : .post
-                case "channel_join": kind = .join
-                case "channel_leave": kind = .leave
-                default:
-                    skipped.systemMessages += 1
-                    continue
+                let context = Event(file: name, message: line, timestamp: seconds, workspace: workspace, user: "", channel: channel, kind: .post, emoji: nil)
+                if let kind = Self.kind(of: m, users: users, skipped: &skipped) {
+                    guard let user = m.user, !user.isEmpty else { try bad(.emptyID, name, line, "user", "a message without a user"); continue }
+                    if users.deleted.contains(user) && !options.keepDeletedUsers {
+                        skipped.deletedUserEvents += 1
+                    } else {
+                        try event(context.with(user: user, kind: kind, emoji: nil))
+                    }
                 }
-                guard let user = m.user, !user.isEmpty else { try bad(.emptyID, name, line, "user", "a message without a user"); continue }
-                if users.bots.contains(user) { skipped.botMessages += 1; continue }
-                if users.deleted.contains(user) && !options.keepDeletedUsers {
-                    skipped.deletedUserEvents += 1
-                } else {
-                    try event(Event(file: name, message: line, timestamp: seconds, workspace: workspace, user: user, channel: channel, kind: kind, emoji: nil))
-                }
+                // People's reactions count whoever wrote the message, a bot included: the
+                // reaction is the person's signal (the message itself stays out).
                 for reaction in m.reactions {
                     let emoji = options.keepSkinTones ? reaction.name : Self.foldSkinTone(reaction.name)
                     for reactor in reaction.users {
                         if users.bots.contains(reactor) { continue }
                         if users.deleted.contains(reactor) && !options.keepDeletedUsers { skipped.deletedUserEvents += 1; continue }
-                        try event(Event(file: name, message: line, timestamp: seconds, workspace: workspace, user: reactor, channel: channel, kind: .react, emoji: emoji))
+                        try event(context.with(user: reactor, kind: .react, emoji: emoji))
                     }
                 }
             }
         }
         return skipped
+    }
+
+    /// The event kind of a message, or nil for one that is not a person's event (a bot's, a
+    /// system message), counted in `skipped`.
+    static func kind(of m: SlackJSON.Message, users: SlackJSON.Users, skipped: inout Skipped) -> EventKind? {
+        if m.botID != nil || m.subtype == "bot_message" || m.user.map(users.bots.contains) == true {
+            skipped.botMessages += 1
+            return nil
+        }
+        switch m.subtype {
+        case nil, "file_share", "me_message", "thread_broadcast":
+            return (m.threadTS != nil && m.threadTS != m.ts) || m.subtype == "thread_broadcast" ? .reply : .post
+        case "channel_join": return .join
+        case "channel_leave": return .leave
+        default:
+            skipped.systemMessages += 1
+            return nil
+        }
+    }
+
+    /// The workspace id of every event: the one given, or the export's single `team_id`.
+    /// - Throws: when users.json names no team, or several (an Enterprise Grid export, or files
+    ///   of two workspaces mixed): events must never be attributed to the wrong workspace's
+    ///   consent.
+    static func workspace(_ given: String?, teamIDs: [String], path: String) throws(IngestError) -> String {
+        if let given { return given }
+        guard let team = teamIDs.first else {
+            throw .unreadableFile(path: path, reason: "users.json names no team_id; give the workspace id (--workspace-id or slack_workspace_id)")
+        }
+        guard teamIDs.count == 1 else {
+            throw .unreadableFile(
+                path: path, reason: "users.json names \(teamIDs.count) different team_id values; the export mixes workspaces, so "
+                    + "no workspace can be inferred. Give the workspace id (--workspace-id or slack_workspace_id) if it is one workspace")
+        }
+        return team
     }
 
     /// `+1::skin-tone-3` → `+1`.

@@ -20,7 +20,8 @@ enum SlackJSON {
     struct Users {
         var deleted = Set<String>()
         var bots = Set<String>()
-        var teamID: String?
+        /// Every distinct `team_id` in users.json, sorted.
+        var teamIDs: [String] = []
     }
 
     static func withParser<T>(_ data: Data, _ body: (inout JSONObjectParser) throws(JSONRowError) -> T) throws(JSONRowError) -> T {
@@ -88,8 +89,9 @@ enum SlackJSON {
                     guard let id else { return }
                     if deleted { users.deleted.insert(id) }
                     if bot || id == "USLACKBOT" { users.bots.insert(id) }
-                    if users.teamID == nil { users.teamID = team }
+                    if let team, !users.teamIDs.contains(team) { users.teamIDs.append(team) }
                 }
+                users.teamIDs.sort()
                 return users
             }
         } catch {

@@ -1,12 +1,14 @@
 import Events
 import Foundation
 
-/// Checks a published run against the consent registry and key of *today*: the check a
-/// nightly job runs after an opt-out arrives.
+/// Checks a run against the consent registry and key of *today*: the check a nightly job runs
+/// on the run it is about to publish and on every run it keeps, and `consentrec audit` runs by
+/// hand.
 ///
 /// It recomputes the pseudonym of every workspace the registry excludes and fails if any of
-/// them appears in any model, model path or the manifest; under the opt-in policy, every
-/// workspace in the run must be opted in now. Global models must meet their support
+/// them shaped any model — by the provenance each model records, in the manifest and in the
+/// file itself — or appears in a model path or the manifest; under the opt-in policy, every
+/// contributing workspace must be opted in now. Global models must meet their support
 /// thresholds item by item. Checksums are verified on the way.
 public struct Audit: Sendable {
     public struct Finding: Sendable, Equatable, CustomStringConvertible {
@@ -16,57 +18,64 @@ public struct Audit: Sendable {
         public var description: String { "\(location): \(problem)" }
     }
 
-    public let registry: ConsentRegistry
-    public let pseudonymiser: Pseudonymiser
     public let policy: ConsentPolicy
+    private let excluded: Set<String>
+    private let allowed: Set<String>?
 
     public init(registry: ConsentRegistry, pseudonymiser: Pseudonymiser, policy: ConsentPolicy) {
-        self.registry = registry
-        self.pseudonymiser = pseudonymiser
         self.policy = policy
+        excluded = Set(registry.optedOutWorkspaces.map(pseudonymiser.workspace))
+        allowed = policy == .optIn ? Set(registry.optedInWorkspaces.map(pseudonymiser.workspace)) : nil
     }
+
+    /// Why the workspace with this pseudonym may not be used today, or nil if it may.
+    public func violation(_ pseudonym: String) -> String? {
+        if excluded.contains(pseudonym) { return "workspace \(pseudonym) has opted out" }
+        if let allowed, !allowed.contains(pseudonym) { return "workspace \(pseudonym) is not opted in (policy opt-in)" }
+        return nil
+    }
+
+    /// Why a model with this provenance may not exist today (one reason per workspace).
+    public func violations(_ provenance: Provenance) -> [String] { provenance.workspaces.compactMap(violation) }
 
     /// Every finding; an empty list means the run passes.
     public func check(_ run: PublishedRun) -> [Finding] {
-        let excluded = Set(registry.optedOutWorkspaces.map(pseudonymiser.workspace))
-        let allowed: Set<String>? = policy == .optIn ? Set(registry.optedInWorkspaces.map(pseudonymiser.workspace)) : nil
-        func violation(_ pseudonym: String) -> String? {
-            if excluded.contains(pseudonym) { return "workspace \(pseudonym) has opted out" }
-            if let allowed, !allowed.contains(pseudonym) { return "workspace \(pseudonym) is not opted in (policy opt-in)" }
-            return nil
-        }
         var findings: [Finding] = []
         let m = run.manifest
         for w in m.workspacesUsed { if let v = violation(w) { findings.append(Finding(location: Manifest.fileName, problem: "used \(v)")) } }
         for u in m.usage.matrices {
             if let w = u.workspace, let v = violation(w) { findings.append(Finding(location: Manifest.fileName, problem: "counts a matrix of \(v)")) }
         }
-        for entry in m.models {
-            if let w = entry.workspace, let v = violation(w) { findings.append(Finding(location: entry.path, problem: "is a model of \(v)")) }
-            for pseudonym in excluded where entry.path.contains(pseudonym) {
-                findings.append(Finding(location: entry.path, problem: "names opted-out workspace \(pseudonym)"))
-            }
-            let model: ModelFile
-            do throws(ModelStoreError) {
-                model = try run.model(entry)
-            } catch {
-                findings.append(Finding(location: entry.path, problem: "\(error)"))
-                continue
-            }
-            if let w = model.workspace, let v = violation(w) { findings.append(Finding(location: entry.path, problem: "metadata names \(v)")) }
-            if model.scope == "global" {
-                guard let support = model.support else {
-                    findings.append(Finding(location: entry.path, problem: "a global model without support counts"))
-                    continue
-                }
-                for (i, id) in model.itemIDs.enumerated()
-                where support.itemWorkspaceCounts[i] < support.minWorkspaces || support.itemUserCounts[i] < support.minUsers {
-                    findings.append(Finding(
-                        location: entry.path,
-                        problem: "item '\(id)' has support \(support.itemWorkspaceCounts[i]) workspaces / \(support.itemUserCounts[i]) users, "
-                            + "under the thresholds \(support.minWorkspaces) / \(support.minUsers)"))
-                }
-            }
+        for entry in m.models { findings += check(entry, in: run) }
+        return findings
+    }
+
+    /// The findings for one model: its manifest entry, then the file.
+    func check(_ entry: Manifest.Model, in run: PublishedRun) -> [Finding] {
+        var findings: [Finding] = []
+        func add(_ problem: String) { findings.append(Finding(location: entry.path, problem: problem)) }
+        if let w = entry.workspace, let v = violation(w) { add("is a model of \(v)") }
+        for v in violations(entry.provenance) { add("was trained on events of \(v)") }
+        for pseudonym in excluded where entry.path.contains(pseudonym) { add("names opted-out workspace \(pseudonym)") }
+        let model: ModelFile
+        do throws(ModelStoreError) {
+            model = try run.model(entry)
+        } catch {
+            add("\(error)")
+            return findings
+        }
+        if let w = model.workspace, let v = violation(w) { add("metadata names \(v)") }
+        if model.provenance != entry.provenance { add("the provenance in the file differs from the manifest's") }
+        if let w = model.workspace, model.provenance.workspaces != [w] { add("a workspace model whose contributors are not its workspace alone") }
+        guard model.scope == "global" else { return findings }
+        guard let support = model.support else {
+            add("a global model without support counts")
+            return findings
+        }
+        for (i, id) in model.itemIDs.enumerated()
+        where support.itemWorkspaceCounts[i] < support.minWorkspaces || support.itemUserCounts[i] < support.minUsers {
+            add("item '\(id)' has support \(support.itemWorkspaceCounts[i]) workspaces / \(support.itemUserCounts[i]) users, "
+                + "under the thresholds \(support.minWorkspaces) / \(support.minUsers)")
         }
         return findings
     }

@@ -50,11 +50,19 @@ public struct Manifest: Sendable, Codable, Equatable {
         /// Held-out metrics, when the run evaluated the model.
         public var metrics: [String: Double]?
         /// Set when a model failed its quality gate and the previous run's model was kept:
-        /// the id of the run it was trained in.
+        /// the id of the run it was trained in. Its `metrics` are then that run's.
         public var carriedFrom: String?
+        /// When the model was trained (RFC 3339): a carried model keeps its first time.
+        public var trainedAt: String
+        /// The workspaces whose events shaped the model, and their time span: what the audit,
+        /// the purge and carry-forward check against today's registry and retention window.
+        public var provenance: Provenance
 
         public init(path: String, recommender: String, scope: String, workspace: String?, users: Int, items: Int,
-                    factors: Int, nonZeros: Int, bytes: Int, sha256: String, metrics: [String: Double]? = nil) {
+                    factors: Int, nonZeros: Int, bytes: Int, sha256: String, metrics: [String: Double]? = nil,
+                    trainedAt: String, provenance: Provenance) {
+            self.trainedAt = trainedAt
+            self.provenance = provenance
             self.path = path
             self.recommender = recommender
             self.scope = scope
@@ -69,7 +77,21 @@ public struct Manifest: Sendable, Codable, Equatable {
         }
     }
 
+    /// A recommender as the run configured it: its definition and the hyper-parameters of the
+    /// models it trained (a carried model's own are in its file).
+    public struct Recommender: Sendable, Codable, Equatable {
+        public var definition: RecommenderDefinition
+        public var hyperparameters: ModelFile.Hyperparameters
+
+        public init(definition: RecommenderDefinition, hyperparameters: ModelFile.Hyperparameters) {
+            self.definition = definition
+            self.hyperparameters = hyperparameters
+        }
+    }
+
     public var toolVersion: String
+    /// The pseudonym scheme (`Pseudonymiser.scheme`) every pseudonym in the run was made with.
+    public var pseudonymScheme: Int
     public var runID: String
     public var createdAt: String
     public var asOf: String
@@ -80,18 +102,18 @@ public struct Manifest: Sendable, Codable, Equatable {
     public var inputs: [Input]
     public var consent: Consent
     public var usage: DataUsage
-    /// Pseudonyms of every workspace whose events were used.
+    /// Pseudonyms of every workspace whose events were read into this run or shaped any of
+    /// its models (carried ones included).
     public var workspacesUsed: [String]
-    public var recommenders: [RecommenderDefinition]
-    public var hyperparameters: ALSConfiguration
+    public var recommenders: [Recommender]
     public var models: [Model]
 
     public init(
         toolVersion: String, runID: String, createdAt: String, asOf: String, retentionDays: Int?, configDigest: String,
-        inputs: [Input], consent: Consent, usage: DataUsage, workspacesUsed: [String], recommenders: [RecommenderDefinition],
-        hyperparameters: ALSConfiguration, models: [Model]
+        inputs: [Input], consent: Consent, usage: DataUsage, workspacesUsed: [String], recommenders: [Recommender], models: [Model]
     ) {
         self.toolVersion = toolVersion
+        pseudonymScheme = Pseudonymiser.scheme
         self.runID = runID
         self.createdAt = createdAt
         self.asOf = asOf
@@ -102,7 +124,6 @@ public struct Manifest: Sendable, Codable, Equatable {
         self.usage = usage
         self.workspacesUsed = workspacesUsed
         self.recommenders = recommenders
-        self.hyperparameters = hyperparameters
         self.models = models
     }
 
@@ -112,7 +133,12 @@ public struct Manifest: Sendable, Codable, Equatable {
         return try! encoder.encode(self)
     }
 
+    /// Reads a manifest, refusing one written under another pseudonym scheme first: its
+    /// pseudonyms cannot be checked against today's registry by this version.
     public static func decode(_ data: Data, path: String) throws(ModelStoreError) -> Manifest {
+        struct Scheme: Decodable { let pseudonymScheme: Int? }
+        let scheme = (try? JSONDecoder().decode(Scheme.self, from: data))?.pseudonymScheme ?? 1
+        guard scheme == Pseudonymiser.scheme else { throw .pseudonymScheme(path: path, found: scheme, expected: Pseudonymiser.scheme) }
         do {
             return try JSONDecoder().decode(Manifest.self, from: data)
         } catch {

@@ -1,3 +1,4 @@
+import Events
 import Factorization
 import Foundation
 import Linalg
@@ -7,15 +8,17 @@ import Linalg
 ///
 /// - tensor `item_factors` `[items, factors]`; `user_factors` `[users, factors]` only when
 ///   the operator asks for user factors;
-/// - metadata (strings): `format` (`consentrec-als-1`), `recommender`, `scope`, `workspace`
+/// - metadata (strings): `format` (`consentrec-als-2`), `recommender`, `scope`, `workspace`
 ///   (a pseudonym, or empty for a global model), `item_ids` (JSON array, row order),
-///   `user_ids` (with user factors), `hyperparameters` (JSON), and for global models
+///   `user_ids` (with user factors), `hyperparameters` (JSON), the provenance —
+///   `contributors` (JSON array of the workspace pseudonyms whose events shaped the model),
+///   `events_from` and `events_to` (RFC 3339) — and for global models
 ///   `item_workspace_counts`, `item_user_counts`, `min_workspaces`, `min_users`.
 ///
 /// In Python: `f = safe_open(path, "np"); y = f.get_tensor("item_factors");
 /// ids = json.loads(f.metadata()["item_ids"])`.
 public struct ModelFile: Sendable, Equatable {
-    public static let format = "consentrec-als-1"
+    public static let format = "consentrec-als-2"
 
     public var recommender: String
     public var scope: String
@@ -27,6 +30,8 @@ public struct ModelFile: Sendable, Equatable {
     public var userFactors: Matrix?
     public var hyperparameters: Hyperparameters
     public var support: Support?
+    /// The workspaces and time span of the events that shaped the model.
+    public var provenance: Provenance
 
     /// The hyper-parameters that determine a model (not the thread count, which does not).
     public struct Hyperparameters: Sendable, Equatable, Codable {
@@ -71,8 +76,10 @@ public struct ModelFile: Sendable, Equatable {
 
     public init(
         recommender: String, scope: String, workspace: String?, itemIDs: [String], itemFactors: Matrix,
-        userIDs: [String]? = nil, userFactors: Matrix? = nil, hyperparameters: Hyperparameters, support: Support? = nil
+        userIDs: [String]? = nil, userFactors: Matrix? = nil, hyperparameters: Hyperparameters, support: Support? = nil,
+        provenance: Provenance
     ) {
+        self.provenance = provenance
         self.recommender = recommender
         self.scope = scope
         self.workspace = workspace
@@ -89,6 +96,8 @@ public struct ModelFile: Sendable, Equatable {
         var metadata = [
             "format": Self.format, "recommender": recommender, "scope": scope, "workspace": workspace ?? "",
             "item_ids": Self.jsonArray(itemIDs), "hyperparameters": Self.canonicalJSON(hyperparameters),
+            "contributors": Self.jsonArray(provenance.workspaces), "events_from": Timestamp.format(provenance.oldestEvent),
+            "events_to": Timestamp.format(provenance.newestEvent),
         ]
         if let userFactors, let userIDs {
             tensors["user_factors"] = SafeTensors.Tensor(shape: [userFactors.rows, userFactors.columns], values: userFactors.storage)
@@ -118,10 +127,13 @@ public struct ModelFile: Sendable, Equatable {
         guard let hp = m["hyperparameters"].flatMap({ try? JSONDecoder().decode(Hyperparameters.self, from: Data($0.utf8)) }),
             hp.factors == items.shape[1]
         else { throw fail("hyperparameters are missing or do not match the factor count") }
+        guard let contributors = decodeStrings(m["contributors"]), let from = m["events_from"].flatMap(Timestamp.parse),
+            let to = m["events_to"].flatMap(Timestamp.parse)
+        else { throw fail("the provenance (contributors, events_from, events_to) is missing or malformed") }
         var model = ModelFile(
             recommender: recommender, scope: scope, workspace: (m["workspace"] ?? "").isEmpty ? nil : m["workspace"],
             itemIDs: itemIDs, itemFactors: Matrix(rows: items.shape[0], columns: items.shape[1], storage: items.values),
-            hyperparameters: hp)
+            hyperparameters: hp, provenance: Provenance(workspaces: contributors, oldestEvent: from, newestEvent: to))
         if let users = file.tensors["user_factors"] {
             guard users.shape.count == 2, users.shape[1] == items.shape[1], let ids = decodeStrings(m["user_ids"]), ids.count == users.shape[0] else {
                 throw fail("user_factors and user_ids do not match")

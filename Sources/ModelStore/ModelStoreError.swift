@@ -7,6 +7,7 @@ public enum ModelStoreError: Error, Equatable, CustomStringConvertible {
     case locked(root: String, holder: String)
     case ioFailure(path: String, reason: String)
     case unknownWorkspace(run: String)
+    case pseudonymScheme(path: String, found: Int, expected: Int)
 
     public var description: String {
         switch self {
@@ -22,6 +23,10 @@ public enum ModelStoreError: Error, Equatable, CustomStringConvertible {
             "\(root): another run holds the lock (\(holder)); wait for it to finish, nothing was changed"
         case .ioFailure(let path, let reason):
             "\(path): \(reason)"
+        case .pseudonymScheme(let path, let found, let expected):
+            "\(path): the run was written under pseudonym scheme \(found); this version uses scheme \(expected), so its "
+                + "pseudonyms cannot be checked against the registry. It is treated as failing the audit: the next `train` or "
+                + "`run` on this output root (or `consentrec purge`) withdraws it. See docs/privacy.md, \"Migrating pseudonyms\""
         case .unknownWorkspace(let run):
             "\(run): no model for this workspace in the run (it may have opted out, been excluded by thresholds, or have no data)"
         }

@@ -12,6 +12,7 @@ import Glibc
 ///   current -> runs/RUN_ID     the published run (a symlink, swapped atomically)
 ///   runs/RUN_ID/               complete runs: manifest.json and models/
 ///   runs/.partial-RUN_ID/      a run being written (removed if it fails)
+///   runs/.purged-RUN_ID/       a run withdrawn by the consent purge, being deleted
 /// ```
 ///
 /// A reader who resolves `current` sees the old complete run or the new complete run, never a
@@ -70,9 +71,7 @@ public struct OutputRoot: Sendable {
     /// removed first: they were never published.
     public func beginRun(id: String, faults: FaultInjection = FaultInjection()) throws(ModelStoreError) -> RunWriter {
         try makeDirectories()
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: runsPath)) ?? [] where name.hasPrefix(".partial-") {
-            try? FileManager.default.removeItem(atPath: runsPath + "/" + name)
-        }
+        for name in hiddenEntries(prefix: ".partial-") { try? FileManager.default.removeItem(atPath: runsPath + "/" + name) }
         return try RunWriter(root: self, id: id, faults: faults)
     }
 

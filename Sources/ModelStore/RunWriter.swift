@@ -79,16 +79,7 @@ public final class RunWriter {
         do {
             try Self.fsyncDirectory(root.runsPath)
             try step()
-            // A new symlink under a temporary name, renamed over `current`: rename is atomic.
-            let temporary = root.path + "/.current-" + id
-            unlink(temporary)
-            guard symlink("runs/" + id, temporary) == 0 else {
-                throw ModelStoreError.ioFailure(path: temporary, reason: "cannot create the symlink: \(String(cString: strerror(errno)))")
-            }
-            guard rename(temporary, root.currentPath) == 0 else {
-                unlink(temporary)
-                throw ModelStoreError.ioFailure(path: root.currentPath, reason: "cannot swap the current run: \(String(cString: strerror(errno)))")
-            }
+            try root.pointCurrent(at: id)
         } catch {
             try? FileManager.default.removeItem(atPath: finalPath)
             throw error

@@ -1,6 +1,7 @@
 import Evaluation
 import Events
 import Foundation
+import ModelStore
 
 /// What a nightly run did: written as `ROOT/reports/RUN_ID.json` and `.txt` whatever the
 /// outcome, and into the run directory when it is published.
@@ -9,6 +10,30 @@ public struct NightlyReport: Sendable, Codable {
         case published
         case gateFailed = "gate_failed"
         case auditFailed = "audit_failed"
+        /// Nothing passed its gate and the consent purge withdrew every published run.
+        case withdrawn = "nothing_published"
+    }
+
+    /// A model of the last run kept in place of a new one that failed its gate. Its metrics in
+    /// the manifest are those of the run it was trained in.
+    public struct CarriedModel: Sendable, Codable, Equatable {
+        public let path: String
+        public let trainedIn: String
+        public let trainedAt: String
+        public let ageDays: Double
+
+        init(_ entry: ModelStore.Manifest.Model, now: Int64) {
+            path = entry.path
+            trainedIn = entry.carriedFrom ?? ""
+            trainedAt = entry.trainedAt
+            ageDays = Double(now - (Timestamp.parse(entry.trainedAt) ?? now)) / 86_400
+        }
+    }
+
+    /// A model of the last run that could not be carried forward.
+    public struct DroppedModel: Sendable, Codable, Equatable {
+        public let path: String
+        public let reason: String
     }
 
     public struct ModelGate: Sendable, Codable {
@@ -46,7 +71,11 @@ public struct NightlyReport: Sendable, Codable {
     public var usage: DataUsage
     public var recommenders: [Recommender]
     public var published: [String]
-    public var carriedForward: [String]
+    public var carriedForward: [CarriedModel]
+    /// Models of the last run that failed tonight's consent or retention rules and were not carried.
+    public var dropped: [DroppedModel]
+    /// What the consent purge withdrew before the run read anything.
+    public var purge: PurgeOutcome
     public var auditFindings: [String]
     public var runDirectory: String?
 
@@ -75,6 +104,14 @@ public struct NightlyReport: Sendable, Codable {
             }
         }
         lines.append("published: \(published.count) models\(carriedForward.isEmpty ? "" : ", \(carriedForward.count) carried forward from the last run")")
+        for c in carriedForward {
+            lines.append(String(format: "  carried forward: %@ (trained in %@, %.1f days old; its metrics are that run's)", c.path, c.trainedIn, c.ageDays))
+        }
+        for d in dropped { lines.append("  not carried forward: \(d.path): \(d.reason)") }
+        if !purge.withdrawn.isEmpty || purge.movedCurrent {
+            lines.append(purge.summary)
+            for w in purge.withdrawn { lines.append("  withdrawn \(w.runID): " + w.reasons.prefix(3).joined(separator: "; ")) }
+        }
         if let runDirectory { lines.append("run directory: \(runDirectory)") }
         for f in auditFindings { lines.append("audit: \(f)") }
         return lines.joined(separator: "\n")

@@ -14,6 +14,9 @@ public enum NightlyError: Error, CustomStringConvertible {
     case input(any Error)
     case locked(ModelStoreError)
     case gate(NightlyReport)
+    /// Nothing passed its gate, and the consent purge had withdrawn every published run:
+    /// nothing is published now.
+    case withdrawn(NightlyReport)
     case audit(NightlyReport)
     case training(TrainingError)
     case io(any Error)
@@ -25,6 +28,8 @@ public enum NightlyError: Error, CustomStringConvertible {
         case .input(let e): "\(e)"
         case .locked(let e): "\(e)"
         case .gate(let r): "no model passed its quality gate; nothing was published and the last run stays current\n" + r.text
+        case .withdrawn(let r):
+            "no model passed its quality gate, and the consent purge withdrew every published run: NOTHING IS PUBLISHED now\n" + r.text
         case .audit(let r): "the privacy audit of the new run failed; nothing was published\n" + r.text
         case .training(let e): "\(e); nothing was published"
         case .io(let e): "\(e)"
@@ -36,6 +41,7 @@ public enum NightlyError: Error, CustomStringConvertible {
 enum LogKey {
     static let run = "run", stage = "stage", seconds = "seconds", recommender = "recommender"
     static let models = "models", passed = "passed", failed = "failed", status = "status"
+    static let runs = "runs", current = "current", pruned = "pruned"
 }
 
 /// The nightly job: read and filter once, build every matrix, evaluate each model on held-out
@@ -47,6 +53,8 @@ public struct NightlyRun: Sendable {
     /// Tests only: workspace pseudonyms added to the manifest before the audit, to prove the
     /// privacy gate stops a run.
     public var injectedWorkspaces: [String] = []
+    /// Tests only: fail the consent purge at a chosen step.
+    public var purgeFaults = FaultInjection()
 
     public init(config: NightlyConfig) { self.config = config }
 
@@ -66,9 +74,10 @@ public struct NightlyRun: Sendable {
         let runID = TrainingRun.makeRunID()
 
         // Consent first: the registry, then the key. Either missing stops the run.
-        let registry: ConsentRegistry, key: PseudonymKey
+        let registry: ConsentRegistry, today: ConsentRegistry, key: PseudonymKey
         do {
             registry = try ConsentRegistry.load(path: config.consentPath, asOf: asOf)
+            today = try ConsentErasure.todaysRegistry(path: config.consentPath, asOf: asOf)
             key = try PseudonymKey.load(file: config.keyFile)
         } catch { throw .consent(error) }
         let pseudonymiser = Pseudonymiser(key: key)
@@ -81,15 +90,20 @@ public struct NightlyRun: Sendable {
             throw .io(error)
         }
         defer { withExtendedLifetime(lock) {} }
+        // Erasure across runs, before anything is read: what stays is what today's registry allows.
+        let purge: PurgeOutcome
+        do {
+            purge = try ConsentErasure(registry: today, pseudonymiser: pseudonymiser, policy: config.policy).purge(root, faults: purgeFaults, logger: logger)
+        } catch { throw .io(error) }
         let last = root.currentRun.flatMap { try? PublishedRun.open($0) }
+        let carryRule = CarryForwardRule(audit: Audit(registry: registry, pseudonymiser: pseudonymiser, policy: config.policy),
+                                         oldestAllowed: config.retentionDays.map { asOf - Int64($0) * 86_400 })
         // One BLAS thread for the whole run: the scheduler runs its own threads.
         let blasThreads = BLASThreads.current
         BLASThreads.set(1)
         defer { BLASThreads.set(blasThreads) }
 
-        var options = IngestOptions(format: config.format, ignoredColumns: config.ignoredColumns, badRowLimit: config.badRowLimit,
-                                    policy: config.policy, asOf: asOf, retentionDays: config.retentionDays)
-        options.slack = config.slack
+        let options = config.ingestOptions(asOf: asOf)
         let log: EventLog
         do {
             log = try EventLogReader(options: options, registry: registry, pseudonymiser: pseudonymiser).read(config.events, logger: logger) {
@@ -101,7 +115,8 @@ public struct NightlyRun: Sendable {
         var usage = log.usage
         var summaries: [NightlyReport.Recommender] = []
         var toTrain: [(NightlyConfig.Recommender, InteractionMatrix, [String: Double])] = []
-        var toCarry: [(Manifest.Model, RecommenderDefinition.Target)] = []
+        var toCarry: [Manifest.Model] = []
+        var dropped: [NightlyReport.DroppedModel] = []
         do {
             for rc in config.recommenders {
                 let d = rc.definition
@@ -149,8 +164,17 @@ public struct NightlyRun: Sendable {
                         let reason = "no held-out data for this model"
                         verdict = rc.gate.publishUngated ? .ungated(reason: reason) : .failed(reason: reason + ", and publish_ungated is false")
                     }
-                    let carried = !verdict.publishes && previous != nil
-                    if verdict.publishes { toTrain.append((rc, matrix, metrics)) } else if let previous { toCarry.append((previous, d.target)) }
+                    var carried = false
+                    if verdict.publishes {
+                        toTrain.append((rc, matrix, metrics))
+                    } else if let previous {
+                        if let reason = carryRule.refusal(previous) {
+                            dropped.append(.init(path: previous.path, reason: reason))
+                        } else {
+                            toCarry.append(previous)
+                            carried = true
+                        }
+                    }
                     gates.append(.init(workspace: ws, verdict: verdict, testUsers: Int(metrics["test_users"] ?? 0), model: metrics[metricKey],
                                        popularity: metrics["popularity_" + metricKey], lastRun: lastValue, published: verdict.publishes, carriedForward: carried))
                 }
@@ -169,8 +193,8 @@ public struct NightlyRun: Sendable {
 
         var report = NightlyReport(
             runID: runID, status: .published, asOf: Timestamp.format(asOf), startedAt: Timestamp.format(now), seconds: 0,
-            stageSeconds: stageSeconds, usage: usage, recommenders: summaries, published: [], carriedForward: [],
-            auditFindings: [], runDirectory: nil)
+            stageSeconds: stageSeconds, usage: usage, recommenders: summaries, published: [], carriedForward: [], dropped: dropped,
+            purge: purge, auditFindings: [], runDirectory: nil)
         func finish(_ status: NightlyReport.Status) -> NightlyReport {
             report.status = status
             report.stageSeconds = stageSeconds
@@ -180,7 +204,9 @@ public struct NightlyRun: Sendable {
             logger.info("run finished", metadata: [LogKey.run: "\(runID)", LogKey.status: "\(status.rawValue)"])
             return report
         }
-        guard !toTrain.isEmpty else { throw .gate(finish(.gateFailed)) }
+        guard !toTrain.isEmpty else {
+            throw purge.withdrewEverything ? .withdrawn(finish(.withdrawn)) : .gate(finish(.gateFailed))
+        }
 
         // Retrain what passed on all the data, and write the run.
         do {
@@ -195,45 +221,34 @@ public struct NightlyRun: Sendable {
                 }
                 for (j, i) in indices.enumerated() { fitted[i] = models[j] }
             }
+            let trainedAt = Timestamp.format(Int64(Date().timeIntervalSince1970))
             for (i, (rc, matrix, metrics)) in toTrain.enumerated() {
-                let model = fitted[i]!
-                let file = ModelFile(
-                    recommender: rc.definition.target.rawValue, scope: rc.definition.scope.rawValue, workspace: matrix.workspace,
-                    itemIDs: matrix.itemIDs, itemFactors: model.itemFactors, hyperparameters: .init(rc.als),
-                    support: matrix.itemWorkspaceCounts.map {
-                        .init(itemWorkspaceCounts: $0, itemUserCounts: matrix.itemUserCounts ?? [], minWorkspaces: rc.definition.minEmojiWorkspaces, minUsers: rc.definition.minEmojiUsers)
-                    })
-                let data = file.encode()
-                let path = "models/\(rc.definition.target.rawValue)/\(matrix.workspace ?? "global").safetensors"
-                let sha = try writer.write(data, to: path)
-                entries.append(.init(path: path, recommender: rc.definition.target.rawValue, scope: rc.definition.scope.rawValue,
-                                     workspace: matrix.workspace, users: matrix.matrix.rows, items: matrix.matrix.columns, factors: rc.als.factors,
-                                     nonZeros: matrix.matrix.nonZeros, bytes: data.count, sha256: sha, metrics: metrics.isEmpty ? nil : metrics))
-                report.published.append(path)
+                entries.append(try writer.writeModel(
+                    matrix, definition: rc.definition, model: fitted[i]!, hyperparameters: .init(rc.als),
+                    metrics: metrics.isEmpty ? nil : metrics, trainedAt: trainedAt))
+                report.published.append(entries.last!.path)
             }
-            for (previous, _) in toCarry {
-                guard let last, let data = FileManager.default.contents(atPath: last.directory + "/" + previous.path) else { continue }
-                _ = try writer.write(data, to: previous.path)
-                var entry = previous
-                entry.carriedFrom = previous.carriedFrom ?? last.manifest.runID
+            for previous in toCarry {
+                guard let last else { continue }
+                let entry = try writer.carry(previous, from: last)
                 entries.append(entry)
-                report.carriedForward.append(previous.path)
+                report.carriedForward.append(.init(entry, now: now))
             }
             endStage("train")
-            var inputs: [Manifest.Input] = []
-            for f in usage.files {
-                inputs.append(.init(path: f.path, sha256: try Checksum.sha256Hex(file: f.path), rows: f.rows, format: f.format.rawValue, gzip: f.gzip))
-            }
-            let manifest = Manifest(
-                toolVersion: TrainingRun.toolVersion, runID: runID, createdAt: Timestamp.format(Int64(Date().timeIntervalSince1970)),
-                asOf: Timestamp.format(asOf), retentionDays: config.retentionDays, configDigest: Self.digest(config),
-                inputs: inputs, consent: .init(policy: config.policy, registryPath: config.consentPath, registrySHA256: registry.sha256),
-                usage: usage, workspacesUsed: (Array(Set(log.workspaces.map { log.vocabulary.workspaces[Int($0)] })) + injectedWorkspaces).sorted(),
-                recommenders: config.recommenders.map(\.definition), hyperparameters: config.recommenders[0].als, models: entries)
+            var manifest = try RunRecord(runID: runID, asOf: asOf, configuration: RunConfiguration(config), consentPath: config.consentPath,
+                                         registry: registry, log: log, usage: usage).manifest(models: entries)
+            manifest.workspacesUsed = (manifest.workspacesUsed + injectedWorkspaces).sorted()
             // The privacy gate: audit the staged run against the registry as it is now.
+            // It fails closed: a registry that cannot be read again stops the run.
             let staged = try writer.stage(manifest: manifest)
-            let today = (try? ConsentRegistry.load(path: config.consentPath, asOf: max(now, asOf))) ?? registry
-            let findings = Audit(registry: today, pseudonymiser: pseudonymiser, policy: config.policy).check(staged)
+            let current: ConsentRegistry
+            do {
+                current = try ConsentErasure.todaysRegistry(path: config.consentPath, asOf: asOf)
+            } catch {
+                writer.abandon()
+                throw NightlyError.consent(error)
+            }
+            let findings = Audit(registry: current, pseudonymiser: pseudonymiser, policy: config.policy).check(staged)
             if !findings.isEmpty {
                 writer.abandon()
                 report.auditFindings = findings.map(\.description)
@@ -267,14 +282,5 @@ public struct NightlyRun: Sendable {
             try? json.write(to: URL(fileURLWithPath: "\(folder)/\(report.runID).json"), options: .atomic)
         }
         try? Data((report.text + "\n").utf8).write(to: URL(fileURLWithPath: "\(folder)/\(report.runID).txt"), options: .atomic)
-    }
-
-    static func digest(_ config: NightlyConfig) -> String {
-        var text = "\(config.policy.rawValue)|\(config.retentionDays ?? 0)|\(config.ignoredColumns.sorted())"
-        for r in config.recommenders {
-            text += "|\(r.definition.target.rawValue):\(r.definition.scope.rawValue):\(r.definition.weights.sorted { $0.key.rawValue < $1.key.rawValue })"
-            text += ":\(ModelFile.Hyperparameters(r.als)):\(r.split):\(r.k):\(r.gate)"
-        }
-        return Checksum.sha256Hex(Data(text.utf8))
     }
 }

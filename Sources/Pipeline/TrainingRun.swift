@@ -1,4 +1,3 @@
-import Crypto
 import Events
 import Factorization
 import Foundation
@@ -57,13 +56,15 @@ public struct TrainingResult: Sendable {
     public let runDirectory: String
     public let manifest: Manifest
     public let pruned: [String]
+    /// What the consent purge withdrew before the run read anything.
+    public let purge: PurgeOutcome
 }
 
 /// Reads, filters and indexes events, trains every matrix of every recommender, and
 /// publishes the models as one run. Consent is checked before anything else; a failure at
 /// any point leaves the published run as it was.
 public struct TrainingRun: Sendable {
-    public static let toolVersion = "0.1.0"
+    public static let toolVersion = "0.2.0"
 
     public let request: TrainingRequest
 
@@ -73,15 +74,18 @@ public struct TrainingRun: Sendable {
         let r = request
         // 1. Consent registry, then the key: either missing stops everything.
         let registry = try ConsentRegistry.load(path: r.consentPath, asOf: r.ingest.asOf)
+        let today = try ConsentErasure.todaysRegistry(path: r.consentPath, asOf: r.ingest.asOf)
         let key = try PseudonymKey.load(file: r.keyFile)
         try r.als.validate()
-        // 2. One run per output root at a time.
+        let pseudonymiser = Pseudonymiser(key: key)
+        // 2. One run per output root at a time; then erasure across the runs it keeps.
         let root = OutputRoot(path: r.outputRoot)
         let lock = try root.lock()
         defer { withExtendedLifetime(lock) {} }
+        let purge = try ConsentErasure(registry: today, pseudonymiser: pseudonymiser, policy: r.ingest.policy).purge(root, logger: logger)
 
         // 3. Read and index.
-        let reader = EventLogReader(options: r.ingest, registry: registry, pseudonymiser: Pseudonymiser(key: key))
+        let reader = EventLogReader(options: r.ingest, registry: registry, pseudonymiser: pseudonymiser)
         let log = try reader.read(r.events, logger: logger) { p in
             progress(RunProgress(stage: .read, done: p.rowsRead, total: nil))
         }
@@ -96,68 +100,27 @@ public struct TrainingRun: Sendable {
 
         // 4. Train and write into a fresh run directory.
         let runID = Self.makeRunID()
+        let trainedAt = Timestamp.format(Int64(Date().timeIntervalSince1970))
         let writer = try root.beginRun(id: runID, faults: r.faults)
         var models: [Manifest.Model] = []
         for (index, (definition, interactions)) in built.enumerated() {
             let model = try ImplicitALS(configuration: r.als).fit(interactions.matrix, logger: logger)
-            let file = ModelFile(
-                recommender: definition.target.rawValue, scope: definition.scope.rawValue, workspace: interactions.workspace,
-                itemIDs: interactions.itemIDs, itemFactors: model.itemFactors,
-                userIDs: r.includeUserFactors ? interactions.userIDs : nil, userFactors: r.includeUserFactors ? model.userFactors : nil,
-                hyperparameters: ModelFile.Hyperparameters(r.als),
-                support: interactions.itemWorkspaceCounts.map {
-                    ModelFile.Support(itemWorkspaceCounts: $0, itemUserCounts: interactions.itemUserCounts ?? [],
-                                      minWorkspaces: definition.minEmojiWorkspaces, minUsers: definition.minEmojiUsers)
-                })
-            let data = file.encode()
-            let path = "models/\(definition.target.rawValue)/\(interactions.workspace ?? "global").safetensors"
-            let sha = try writer.write(data, to: path)
-            models.append(Manifest.Model(
-                path: path, recommender: definition.target.rawValue, scope: definition.scope.rawValue,
-                workspace: interactions.workspace, users: interactions.matrix.rows, items: interactions.matrix.columns,
-                factors: r.als.factors, nonZeros: interactions.matrix.nonZeros, bytes: data.count, sha256: sha))
+            models.append(try writer.writeModel(
+                interactions, definition: definition, model: model, hyperparameters: ModelFile.Hyperparameters(r.als),
+                includeUserFactors: r.includeUserFactors, trainedAt: trainedAt))
             progress(RunProgress(stage: .train, done: index + 1, total: built.count))
         }
 
         // 5. The manifest, then publish.
-        var inputs: [Manifest.Input] = []
-        for file in usage.files {
-            inputs.append(Manifest.Input(
-                path: file.path, sha256: try Checksum.sha256Hex(file: file.path), rows: file.rows,
-                format: file.format.rawValue, gzip: file.gzip))
-        }
-        let manifest = Manifest(
-            toolVersion: Self.toolVersion, runID: runID, createdAt: Timestamp.format(Int64(Date().timeIntervalSince1970)),
-            asOf: Timestamp.format(r.ingest.asOf), retentionDays: r.ingest.retentionDays, configDigest: configDigest(),
-            inputs: inputs,
-            consent: Manifest.Consent(policy: r.ingest.policy, registryPath: r.consentPath, registrySHA256: registry.sha256),
-            usage: usage, workspacesUsed: Array(Set(log.workspaces.map { log.vocabulary.workspaces[Int($0)] })).sorted(),
-            recommenders: r.recommenders, hyperparameters: r.als, models: models)
+        let record = RunRecord(runID: runID, asOf: r.ingest.asOf, configuration: RunConfiguration(r), consentPath: r.consentPath,
+                               registry: registry, log: log, usage: usage)
+        let manifest = try record.manifest(models: models)
         progress(RunProgress(stage: .publish, done: 0, total: 1))
         let directory = try writer.publish(manifest: manifest)
         let pruned = root.prune(keep: r.keepRuns)
         progress(RunProgress(stage: .publish, done: 1, total: 1))
-        logger.info("run published", metadata: ["run": "\(runID)", "models": "\(models.count)", "pruned": "\(pruned.count)"])
-        return TrainingResult(runDirectory: directory, manifest: manifest, pruned: pruned)
-    }
-
-    /// SHA-256 of the canonical JSON of everything configurable except the thread count.
-    func configDigest() -> String {
-        struct Config: Encodable {
-            let recommenders: [RecommenderDefinition]
-            let hyperparameters: ModelFile.Hyperparameters
-            let policy: ConsentPolicy
-            let retentionDays: Int?
-            let ignoredColumns: [String]
-        }
-        let config = Config(
-            recommenders: request.recommenders, hyperparameters: ModelFile.Hyperparameters(request.als),
-            policy: request.ingest.policy, retentionDays: request.ingest.retentionDays,
-            ignoredColumns: request.ingest.ignoredColumns.sorted())
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let data = try! encoder.encode(config)
-        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        logger.info("run published", metadata: [LogKey.run: "\(runID)", LogKey.models: "\(models.count)", LogKey.pruned: "\(pruned.count)"])
+        return TrainingResult(runDirectory: directory, manifest: manifest, pruned: pruned, purge: purge)
     }
 
     /// A run id that sorts by time: `20261122T120102Z-3fa9`.

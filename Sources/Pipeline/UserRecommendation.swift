@@ -40,13 +40,25 @@ public struct UserRecommendation: Sendable {
     public enum Failure: Error, CustomStringConvertible {
         case noModel(recommender: String)
         case noEvents(files: [String])
+        /// The workspace may not be served: the registry excludes it today.
+        case excluded(reason: String)
+        /// The model was shaped by a workspace the registry excludes today.
+        case modelNotAllowed(path: String, reasons: [String])
+        case invalidID(field: String, problem: IDGrammar.Problem)
 
         public var description: String {
             switch self {
             case .noModel(let recommender):
                 "the run has no \(recommender) model for this workspace (opted out, below the thresholds, or no data)"
             case .noEvents(let files):
-                "the user has no usable events in \(files.joined(separator: ", ")); there is nothing to fold in"
+                "the user has no usable events in \(files.joined(separator: ", ")) (within the retention window); there is nothing to fold in"
+            case .excluded(let reason):
+                "refused: \(reason) in the consent registry; nothing of this workspace may be used"
+            case .modelNotAllowed(let path, let reasons):
+                "refused: the model \(path) was trained on events of a workspace the registry excludes now ("
+                    + reasons.joined(separator: "; ") + "); `consentrec purge` or the next run withdraws it"
+            case .invalidID(let field, let problem):
+                "the \(field) is not a valid id: \(problem.rawValue)"
             }
         }
     }
@@ -58,9 +70,17 @@ public struct UserRecommendation: Sendable {
     public let keyFile: String?
     public let recommender: RecommenderDefinition.Target
     public let k: Int
+    public let consentPath: String
+    /// Default: the policy the run was trained under.
+    public var policy: ConsentPolicy?
+    /// Only the user's events of the last this many days are folded in; default: the run's window.
+    public var retentionDays: Int?
+    /// Unix seconds; default: now.
+    public var asOf: Int64?
 
     public init(runPath: String, workspace: String, user: String, events: [String], keyFile: String?,
-                recommender: RecommenderDefinition.Target, k: Int) {
+                recommender: RecommenderDefinition.Target, k: Int, consentPath: String) {
+        self.consentPath = consentPath
         self.runPath = runPath
         self.workspace = workspace
         self.user = user
@@ -71,18 +91,28 @@ public struct UserRecommendation: Sendable {
     }
 
     public func execute() throws -> Result {
-        let run = try PublishedRun.open(runPath)
+        // Consent first: the registry and the key, before the run is opened.
+        let now = asOf ?? Int64(Date().timeIntervalSince1970)
+        let registry = try ConsentRegistry.load(path: consentPath, asOf: now)
         let pseudonymiser = Pseudonymiser(key: try PseudonymKey.load(file: keyFile))
+        if let problem = IDGrammar.problem(workspace) { throw Failure.invalidID(field: "workspace", problem: problem) }
+        if let problem = IDGrammar.problem(user) { throw Failure.invalidID(field: "user", problem: problem) }
+        let run = try PublishedRun.open(runPath)
+        let audit = Audit(registry: registry, pseudonymiser: pseudonymiser, policy: policy ?? run.manifest.consent.policy)
         let workspacePseudonym = pseudonymiser.workspace(workspace)
+        if let reason = audit.violation(workspacePseudonym) { throw Failure.excluded(reason: reason) }
         guard let entry = run.manifest.models.first(where: {
             $0.recommender == recommender.rawValue && ($0.scope == "global" || $0.workspace == workspacePseudonym)
-        }), var definition = run.manifest.recommenders.first(where: { $0.target == recommender }) else {
+        }), var definition = run.manifest.recommenders.first(where: { $0.definition.target == recommender })?.definition else {
             throw Failure.noModel(recommender: recommender.rawValue)
         }
+        let violations = audit.violations(entry.provenance)
+        guard violations.isEmpty else { throw Failure.modelNotAllowed(path: entry.path, reasons: violations) }
         let model = try run.model(entry)
 
-        // This workspace's events only (the registry below admits nothing else), kept from any date.
-        var options = IngestOptions(policy: .optIn, asOf: Int64(Date().timeIntervalSince1970))
+        // This workspace's events only (the registry below admits nothing else), inside the
+        // retention window.
+        var options = IngestOptions(policy: .optIn, asOf: now, retentionDays: retentionDays ?? run.manifest.retentionDays)
         options.keepChannelIDsForDisplay = true
         let reader = EventLogReader(options: options, registry: .allowing([workspace]), pseudonymiser: pseudonymiser)
         var quiet = Logger(label: "consentrec.recommend")

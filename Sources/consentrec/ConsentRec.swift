@@ -8,6 +8,6 @@ struct ConsentRec: ParsableCommand {
         commandName: "consentrec",
         abstract: "Train channel and emoji recommenders on consenting workspaces only.",
         version: "0.1.0",
-        subcommands: [Run.self, Generate.self, ImportSlack.self, Ingest.self, Train.self, Evaluate.self, Recommend.self, Inspect.self, Audit.self]
+        subcommands: [Run.self, Generate.self, ImportSlack.self, Ingest.self, Train.self, Evaluate.self, Recommend.self, Inspect.self, Audit.self, Purge.self]
     )
 }

@@ -16,6 +16,8 @@ enum ExitCodes {
     static let ioFailure: Int32 = 7
     static let verificationFailed: Int32 = 7
     static let locked: Int32 = 8
+    /// The consent purge withdrew every published run and nothing new was published.
+    static let nothingPublished: Int32 = 9
 
     /// The status for an error a command did not handle itself.
     static func status(for error: any Error) -> Int32 {
@@ -27,6 +29,7 @@ enum ExitCodes {
             case .input: inputError
             case .locked: locked
             case .gate: gateFailed
+            case .withdrawn: nothingPublished
             case .audit: auditFailed
             case .training: trainingFailed
             case .io: ioFailure
@@ -35,8 +38,17 @@ enum ExitCodes {
         case is ConsentError, is KeyError: consentOrKey
         case is IngestError: inputError
         case let e as ModelStoreError:
-            if case .locked = e { locked } else { ioFailure }
+            switch e {
+            case .locked: locked
+            case .pseudonymScheme: auditFailed
+            default: ioFailure
+            }
         case is TrainingError: trainingFailed
+        case let e as UserRecommendation.Failure:
+            switch e {
+            case .excluded, .modelNotAllowed: consentOrKey
+            case .noModel, .noEvents, .invalidID: inputError
+            }
         default: ioFailure
         }
     }

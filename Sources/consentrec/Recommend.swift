@@ -8,7 +8,9 @@ extension ConsentRec {
         static let configuration = CommandConfiguration(
             abstract: "Recommend for one user from a published run, folding the user in from their own events.",
             discussion: """
-                The workspace and user are given as your raw ids; they are pseudonymised with the key \
+                The consent registry is read first: a workspace it excludes today is refused (exit 4), and \
+                so is a model shaped by any excluded workspace. Only the user's events inside the \
+                retention window are folded in. The workspace and user are given as your raw ids; they are pseudonymised with the key \
                 to find the model and the user's events in --events. Channels the user is in are left \
                 out. Item ids are shown as your raw ids when the events name them, else as pseudonyms.
                 """)
@@ -18,6 +20,10 @@ extension ConsentRec {
         @Option(help: "The user (raw id).") var user: String
         @Option(name: .customLong("events"), parsing: .upToNextOption, help: "Event files holding the user's recent events.")
         var events: [String]
+        @Option(help: "The consent registry as it is today: an excluded workspace is refused (exit 4).") var consent: String
+        @Option(help: "opt-out or opt-in; default: the policy the run was trained under.") var policy: ConsentPolicy?
+        @Option(help: "Fold in only the user's events of the last N days; default: the run's retention window.") var retentionDays: Int?
+        @Option(help: "The time recommendations are made at (RFC 3339 or Unix seconds); default: now.") var asOf: String?
         @Option(help: "The pseudonymisation key file; default: $\(PseudonymKey.environmentVariable).") var keyFile: String?
         @Option(help: "channel or emoji.") var recommender: RecommenderDefinition.Target = .channel
         @Option(name: .short, help: "How many items.") var k = 10
@@ -26,14 +32,19 @@ extension ConsentRec {
         func validate() throws {
             guard k >= 1 else { throw ValidationError("-k must be at least 1") }
             guard !events.isEmpty else { throw ValidationError("give the user's events with --events") }
+            if let asOf, Timestamp.parse(asOf) == nil { throw ValidationError("--as-of must be RFC 3339 or Unix seconds") }
+            if let retentionDays, retentionDays < 1 { throw ValidationError("--retention-days must be at least 1") }
         }
 
         func run() throws {
             try ExitCodes.mapped {
-                let result = try UserRecommendation(
+                var request = UserRecommendation(
                     runPath: runPath, workspace: workspace, user: user, events: events, keyFile: keyFile,
-                    recommender: recommender, k: k
-                ).execute()
+                    recommender: recommender, k: k, consentPath: consent)
+                request.policy = policy
+                request.retentionDays = retentionDays
+                request.asOf = asOf.flatMap(Timestamp.parse)
+                let result = try request.execute()
                 if json {
                     print(String(decoding: try JSONOutput.encode(result), as: UTF8.self))
                     return

@@ -10,13 +10,16 @@ extension ConsentRec {
         static let configuration = CommandConfiguration(
             abstract: "The nightly job: train every configured recommender, gate, audit and publish.",
             discussion: """
-                Reads the config, the consent registry and the key; takes the output root's lock; reads \
+                Reads the config, the consent registry and the key; takes the output root's lock; audits \
+                every kept run against today's registry and withdraws each that fails; reads \
                 and filters the events once; evaluates every model on held-out data against its quality \
-                gate; retrains what passes on all the data; audits the new run against the registry; \
+                gate; retrains what passes on all the data (carrying forward the last run's model where a \
+                new one fails, if today's consent and retention still allow it); audits the new run against the registry; \
                 publishes it atomically. A report goes to ROOT/reports/RUN_ID.json and .txt whatever \
                 happens. Exit status: 0 published, 1 training failed, 2 config error, 3 input error, \
                 4 consent or key failure, 5 no model passed its gate, 6 privacy audit failed, 7 I/O \
-                failure, 8 another run holds the lock.
+                failure, 8 another run holds the lock, 9 nothing is published (the consent purge withdrew \
+                every published run and no new model passed its gate).
                 """)
 
         @Option(help: "The TOML config (see data/nightly.toml and docs/nightly.md).") var config: String

@@ -44,6 +44,7 @@ extension ConsentRec {
                 print("run directory: \(result.runDirectory)")
                 print("current: \(out)/current")
                 if !result.pruned.isEmpty { print("pruned old runs: \(result.pruned.joined(separator: ", "))") }
+                if !result.purge.withdrawn.isEmpty { print(result.purge.summary) }
             }
         }
     }

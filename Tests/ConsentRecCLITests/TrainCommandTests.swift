@@ -50,7 +50,7 @@ final class TrainCommandTests: XCTestCase {
         let (workspace, user) = try someUser()
         let recommended = try CommandRunner.run("consentrec", [
             "recommend", "--run", root, "--workspace", workspace, "--user", user, "--events", dir.file("events.csv"),
-            "--key-file", dir.file("pseudonym.key"), "-k", "5",
+            "--key-file", dir.file("pseudonym.key"), "-k", "5", "--consent", dir.file("consent.csv"), "--as-of", "2026-11-20T00:00:00Z",
         ])
         XCTAssertEqual(recommended.status, 0, recommended.stderr)
         XCTAssertTrue(recommended.stdout.contains("channel recommendations"), recommended.stdout)

@@ -7,9 +7,9 @@ final class PseudonymTests: XCTestCase {
     let p = Pseudonymiser(key: EventsFixture.key)
 
     func testKnownAnswer_fromAnIndependentHMAC() {
-        // python3 -c "import hmac,hashlib; print(hmac.new(b'0123456789abcdef0123456789abcdef',
-        //   b'user\x00T1\x00U1', hashlib.sha256).hexdigest()[:32])"
-        XCTAssertEqual(p.user("U1", workspace: "T1"), "019c3869f51457fc552e9b269a28dcc9")
+        // python3 -c "import hmac,hashlib,struct; f=lambda b: struct.pack('>I',len(b))+b;
+        //   print(hmac.new(b'0123456789abcdef0123456789abcdef', f(b'user')+f(b'T1')+f(b'U1'), hashlib.sha256).hexdigest()[:32])"
+        XCTAssertEqual(p.user("U1", workspace: "T1"), "635eeecbe6d14da9cfa95e7b9d9547d9")
     }
 
     func testDomainsAndWorkspaces_neverShareAPseudonym() {

@@ -7,18 +7,18 @@ final class ReaderFormatTests: XCTestCase {
 
     func testCSV_quotingEdgeCases_perRFC4180() throws {
         let csv = "emoji,event,channel_id,user_id,workspace_id,timestamp\r\n"
-            + "\"+1\",react,\"C,1\",\"U\"\"q\",W1,1763600000\r\n"
+            + "\"+\"\"1\",react,\"C,1\",\"U q\",W1,1763600000\r\n"
             + "\"party\nparrot\",react,C2,U2,W1,1763600001\r\n"
             + ",post,C3,U3,W1,1763600002"  // no final newline
         let log = try fixture.read("q.csv", csv)
         XCTAssertEqual(log.count, 3)
-        XCTAssertEqual(log.vocabulary.emoji, ["+1", "party\nparrot"])
+        XCTAssertEqual(log.vocabulary.emoji, ["+\"1", "party\nparrot"])
         XCTAssertEqual(log.kinds, [.react, .react, .post])
         XCTAssertEqual(log.emoji, [0, 1, -1])
         // The quoted ids were read whole: two distinct channels hash as their full text.
         let p = Pseudonymiser(key: EventsFixture.key)
         XCTAssertEqual(log.vocabulary.channels[0], p.channel("C,1", workspace: "W1"))
-        XCTAssertEqual(log.vocabulary.users[0], p.user("U\"q", workspace: "W1"))
+        XCTAssertEqual(log.vocabulary.users[0], p.user("U q", workspace: "W1"))
     }
 
     func testCSV_headerWithBOM_anyColumnOrder_andBlankLines() throws {

@@ -92,3 +92,50 @@ final class SlackExportTests: XCTestCase {
         for secret in ["SECRET", "Secretname", "example.com", "alice", "Initech"] { XCTAssertFalse(produced.contains(secret), secret) }
     }
 }
+
+/// A small export written by hand, for the team-id and bot-reaction rules.
+final class SlackExportConsentTests: XCTestCase {
+    let dir = TemporaryDirectory()
+
+    func export(teams: [String]) throws -> String {
+        let root = dir.path + "/export-\(teams.count)"
+        try FileManager.default.createDirectory(atPath: root + "/general", withIntermediateDirectories: true)
+        _ = dir.write("export-\(teams.count)/channels.json", #"[{"id":"C1","name":"general"}]"#)
+        let users = teams.enumerated().map { #"{"id":"U\#($0.offset)","team_id":"\#($0.element)","is_bot":false}"# }
+            + [#"{"id":"UBOT","team_id":"\#(teams[0])","is_bot":true}"#]
+        _ = dir.write("export-\(teams.count)/users.json", "[" + users.joined(separator: ",") + "]")
+        _ = dir.write("export-\(teams.count)/general/2026-11-01.json", """
+            [{"type":"message","subtype":"bot_message","bot_id":"B1","text":"deployed","ts":"1793491300.000100",
+              "reactions":[{"name":"tada","users":["U0","UBOT"],"count":2}]},
+             {"type":"message","user":"UBOT","text":"hello","ts":"1793491400.000100",
+              "reactions":[{"name":"eyes","users":["U0"],"count":1}]},
+             {"type":"message","user":"U0","text":"hi","ts":"1793491500.000100"}]
+            """)
+        return root
+    }
+
+    func read(_ path: String, _ options: SlackExport.Options = .init()) throws -> ([SlackExport.Event], SlackExport.Skipped) {
+        var events: [SlackExport.Event] = []
+        let skipped = try SlackExport(path: path, options: options).read(
+            event: { (e: SlackExport.Event) throws(IngestError) in events.append(e) },
+            bad: { (_, _, _, _, _) throws(IngestError) in })
+        return (events, skipped)
+    }
+
+    func testMixedTeamIDs_areRefused_unlessTheWorkspaceIsGiven() throws {
+        let mixed = try export(teams: ["T0ACME", "T0OTHER"])
+        XCTAssertThrowsError(try read(mixed)) { error in
+            guard case .unreadableFile(_, let reason) = error as? IngestError else { return XCTFail("\(error)") }
+            XCTAssertTrue(reason.contains("2 different team_id"), reason)
+        }
+        let (events, _) = try read(mixed, .init(workspaceID: "T0ACME"))
+        XCTAssertTrue(events.allSatisfy { $0.workspace == "T0ACME" })
+        XCTAssertEqual(try read(try export(teams: ["T0ACME"])).0.first?.workspace, "T0ACME")
+    }
+
+    func testPeoplesReactions_onBotMessages_count_butTheBotsMessagesDoNot() throws {
+        let (events, skipped) = try read(try export(teams: ["T0ACME"]))
+        XCTAssertEqual(events.map { "\($0.kind.name) \($0.user) \($0.emoji ?? "-")" }, ["react U0 tada", "react U0 eyes", "post U0 -"])
+        XCTAssertEqual(skipped.botMessages, 2)
+    }
+}

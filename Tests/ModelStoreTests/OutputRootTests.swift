@@ -74,6 +74,6 @@ final class OutputRootTests: XCTestCase {
         Manifest(
             toolVersion: "t", runID: id, createdAt: "", asOf: "", retentionDays: nil, configDigest: "", inputs: [],
             consent: .init(policy: .optOut, registryPath: "", registrySHA256: ""), usage: .init(policy: .optOut),
-            workspacesUsed: [], recommenders: [], hyperparameters: .init(), models: [])
+            workspacesUsed: [], recommenders: [], models: [])
     }
 }

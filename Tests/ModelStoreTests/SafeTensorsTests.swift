@@ -1,3 +1,4 @@
+import Events
 import Factorization
 import Foundation
 import Linalg
@@ -56,7 +57,8 @@ final class SafeTensorsTests: XCTestCase {
         var model = ModelFile(
             recommender: "emoji", scope: "global", workspace: nil, itemIDs: ["+1", "tada", "eyes", "a\"b"], itemFactors: y,
             hyperparameters: .init(ALSConfiguration(factors: 3)),
-            support: .init(itemWorkspaceCounts: [5, 6, 7, 8], itemUserCounts: [30, 40, 50, 60], minWorkspaces: 5, minUsers: 25))
+            support: .init(itemWorkspaceCounts: [5, 6, 7, 8], itemUserCounts: [30, 40, 50, 60], minWorkspaces: 5, minUsers: 25),
+            provenance: Provenance(workspaces: ["0a", "0b"], oldestEvent: 1_700_000_000, newestEvent: 1_700_086_400))
         XCTAssertEqual(try ModelFile.decode(model.encode(), path: "m"), model)
         model.userIDs = ["u1", "u2"]
         model.userFactors = x

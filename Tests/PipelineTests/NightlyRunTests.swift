@@ -8,56 +8,18 @@ import TestSupport
 import XCTest
 
 final class NightlyRunTests: XCTestCase {
-    let dir = TemporaryDirectory()
-    var options = SyntheticEventLog.Options()
+    var fixture: NightlyFixture!
+    var dir: TemporaryDirectory { fixture.dir }
+    var options: SyntheticEventLog.Options { fixture.options }
+    var quiet: Logger { fixture.quiet }
 
-    override func setUpWithError() throws {
-        options.workspaces = 12
-        options.events = 20_000
-        options.optedOutShare = 0.25
-        try SyntheticEventLog(options: options).write(to: dir.path + "/data")
-    }
+    override func setUpWithError() throws { fixture = try NightlyFixture() }
 
     func config(_ extra: String = "", channelGate: String = "min_lift_over_popularity = 0.0\nmin_test_users = 3", root: String = "out") -> String {
-        """
-        [input]
-        events = ["data/events.csv"]
-        [consent]
-        registry = "data/consent.csv"
-        [privacy]
-        key_file = "data/pseudonym.key"
-        as_of = "2026-11-20T00:00:00Z"
-        [output]
-        root = "\(root)"
-        [run]
-        threads = 2
-        [recommenders.channel.als]
-        factors = 8
-        iterations = 5
-        regularization = 1.0
-        [recommenders.channel.gate]
-        \(channelGate)
-        [recommenders.emoji]
-        min_emoji_workspaces = 2
-        min_emoji_users = 5
-        [recommenders.emoji.als]
-        factors = 8
-        iterations = 5
-        [recommenders.emoji.gate]
-        min_lift_over_popularity = -1.0
-        \(extra)
-        """
+        fixture.config(extra, channelGate: channelGate, root: root)
     }
 
-    func load(_ text: String, name: String = "nightly.toml") throws -> NightlyConfig {
-        try NightlyConfig.load(path: dir.write(name, text))
-    }
-
-    var quiet: Logger {
-        var l = Logger(label: "test")
-        l.logLevel = .critical
-        return l
-    }
+    func load(_ text: String, name: String = "nightly.toml") throws -> NightlyConfig { try fixture.load(text, name: name) }
 
     func testNightlyRun_publishes_withoutOptedOutWorkspaces_andReportsEverything() throws {
         let report = try NightlyRun(config: load(config())).execute(logger: quiet)

@@ -141,7 +141,7 @@ final class TrainingRunTests: XCTestCase {
         manifest.models[index] = Manifest.Model(
             path: entry.path, recommender: entry.recommender, scope: entry.scope, workspace: nil, users: entry.users,
             items: entry.items, factors: entry.factors, nonZeros: entry.nonZeros, bytes: data.count,
-            sha256: SHA256Hex.of(data))
+            sha256: SHA256Hex.of(data), trainedAt: entry.trainedAt, provenance: entry.provenance)
         try manifest.encoded().write(to: URL(fileURLWithPath: run.directory + "/manifest.json"))
         let consistent = try PublishedRun.open(out.path + "/root")
         let supportFindings = Audit(registry: registry, pseudonymiser: Pseudonymiser(key: key), policy: .optOut).check(consistent)

@@ -1,0 +1,113 @@
+import Events
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a purge found and did. Run ids and pseudonyms only.
+public struct PurgeOutcome: Sendable, Codable, Equatable {
+    public struct Withdrawn: Sendable, Codable, Equatable {
+        public let runID: String
+        /// The audit's findings (or why the run could not be audited).
+        public let reasons: [String]
+    }
+
+    /// Complete runs that passed the audit and stay.
+    public var kept: [String] = []
+    /// Runs removed because they failed the audit.
+    public var withdrawn: [Withdrawn] = []
+    /// The current run before and after the purge (run ids).
+    public var currentBefore: String?
+    public var currentAfter: String?
+
+    /// True when a run was published before and nothing is now: every run failed the audit.
+    public var withdrewEverything: Bool { currentBefore != nil && currentAfter == nil }
+    public var movedCurrent: Bool { currentBefore != currentAfter }
+
+    /// One line for logs and reports.
+    public var summary: String {
+        guard !withdrawn.isEmpty || movedCurrent else { return "consent purge: every run passed the audit (\(kept.count) kept)" }
+        var text = "consent purge: withdrew \(withdrawn.count) run\(withdrawn.count == 1 ? "" : "s") that failed the audit ("
+            + withdrawn.map(\.runID).joined(separator: ", ") + ")"
+        if movedCurrent {
+            text += currentAfter.map { "; current now points to \($0)" } ?? "; NOTHING IS PUBLISHED now (current removed)"
+        }
+        return text
+    }
+}
+
+extension OutputRoot {
+    /// Audits every complete run under `runs/` — the current one and every one kept for
+    /// rollback — and withdraws each that fails, so that nothing trained on an excluded
+    /// workspace stays on disk. The caller holds the root's lock.
+    ///
+    /// Crash-safe order: `current` first moves to the newest run that passes (or is removed:
+    /// "nothing published"), so it never points at a failing run; each failing run is then
+    /// renamed to a hidden `.purged-` name (invisible at once) and deleted. A purge killed at
+    /// any point leaves only hidden leftovers, which the next purge deletes.
+    /// - Parameter findings: the audit of one run; a run that cannot be opened fails.
+    public func purge(faults: FaultInjection = FaultInjection(), findings: (PublishedRun) -> [Audit.Finding]) throws -> PurgeOutcome {
+        var steps = 0
+        func step() throws {
+            if let fail = faults.failAtStep, steps >= fail { throw InjectedFault(step: steps) }
+            steps += 1
+        }
+        try makeDirectories()
+        for name in hiddenEntries(prefix: ".purged-") { try? FileManager.default.removeItem(atPath: runsPath + "/" + name) }
+        var outcome = PurgeOutcome()
+        outcome.currentBefore = currentRun.map { ($0 as NSString).lastPathComponent }
+        for name in runs() {
+            let reasons: [String]
+            do throws(ModelStoreError) {
+                reasons = findings(try PublishedRun.open(runsPath + "/" + name)).map(\.description)
+            } catch {
+                reasons = ["cannot be audited: \(error)"]
+            }
+            if reasons.isEmpty { outcome.kept.append(name) } else { outcome.withdrawn.append(.init(runID: name, reasons: reasons)) }
+        }
+        outcome.currentAfter = outcome.currentBefore.flatMap { outcome.kept.contains($0) ? $0 : outcome.kept.last }
+        if outcome.movedCurrent {
+            try step()
+            if let target = outcome.currentAfter { try pointCurrent(at: target) } else { try withdrawCurrent() }
+            try RunWriter.fsyncDirectory(path)
+        }
+        for run in outcome.withdrawn {
+            try step()
+            let hidden = runsPath + "/.purged-" + run.runID
+            guard rename(runsPath + "/" + run.runID, hidden) == 0 else {
+                throw ModelStoreError.ioFailure(path: runsPath + "/" + run.runID, reason: "cannot withdraw the run: \(String(cString: strerror(errno)))")
+            }
+            try RunWriter.fsyncDirectory(runsPath)
+            try step()
+            try FileManager.default.removeItem(atPath: hidden)
+        }
+        return outcome
+    }
+
+    /// Names under `runs/` with a hidden prefix (`.partial-`, `.purged-`).
+    func hiddenEntries(prefix: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: runsPath)) ?? []).filter { $0.hasPrefix(prefix) }
+    }
+
+    /// Points `current` at `runs/NAME` atomically: a new symlink under a temporary name,
+    /// renamed over `current`. The caller syncs the root directory.
+    func pointCurrent(at name: String) throws {
+        let temporary = path + "/.current-" + name
+        unlink(temporary)
+        guard symlink("runs/" + name, temporary) == 0 else {
+            throw ModelStoreError.ioFailure(path: temporary, reason: "cannot create the symlink: \(String(cString: strerror(errno)))")
+        }
+        guard rename(temporary, currentPath) == 0 else {
+            unlink(temporary)
+            throw ModelStoreError.ioFailure(path: currentPath, reason: "cannot swap the current run: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Removes `current`: the explicit "nothing published" state.
+    func withdrawCurrent() throws {
+        guard unlink(currentPath) == 0 || errno == ENOENT else {
+            throw ModelStoreError.ioFailure(path: currentPath, reason: "cannot withdraw the current run: \(String(cString: strerror(errno)))")
+        }
+    }
+}

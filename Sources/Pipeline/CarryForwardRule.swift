@@ -1,0 +1,26 @@
+import Events
+import ModelStore
+
+/// Which of the last run's models may be carried into a new run when the new model fails its
+/// gate: only one whose every contributing workspace is still allowed by the run's registry
+/// and policy, and whose oldest event is still inside the retention window. Anything else is
+/// dropped, and the report says why: a carried model is published again, so it must meet
+/// tonight's rules, not the night it was trained under.
+struct CarryForwardRule {
+    let audit: Audit
+    /// Unix seconds of the retention window's start, if there is a window.
+    let oldestAllowed: Int64?
+
+    /// Why `entry` may not be carried forward, or nil if it may.
+    func refusal(_ entry: Manifest.Model) -> String? {
+        let violations = audit.violations(entry.provenance)
+        if !violations.isEmpty {
+            return "trained on events of a workspace no longer allowed (" + violations.joined(separator: "; ") + ")"
+        }
+        if let oldestAllowed, entry.provenance.oldestEvent < oldestAllowed {
+            return "trained on events from \(Timestamp.format(entry.provenance.oldestEvent)), before the retention window "
+                + "(which starts \(Timestamp.format(oldestAllowed)))"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,73 @@
+import Events
+import Factorization
+import Foundation
+import ModelStore
+
+/// Model files and the manifest, written the same way by the hand retrain and the nightly job.
+extension RunWriter {
+    /// Writes one freshly trained model with its provenance and returns its manifest entry.
+    func writeModel(
+        _ interactions: InteractionMatrix, definition: RecommenderDefinition, model: ALSModel,
+        hyperparameters: ModelFile.Hyperparameters, includeUserFactors: Bool = false, metrics: [String: Double]? = nil,
+        trainedAt: String
+    ) throws -> Manifest.Model {
+        let file = ModelFile(
+            recommender: definition.target.rawValue, scope: definition.scope.rawValue, workspace: interactions.workspace,
+            itemIDs: interactions.itemIDs, itemFactors: model.itemFactors,
+            userIDs: includeUserFactors ? interactions.userIDs : nil, userFactors: includeUserFactors ? model.userFactors : nil,
+            hyperparameters: hyperparameters,
+            support: interactions.itemWorkspaceCounts.map {
+                ModelFile.Support(itemWorkspaceCounts: $0, itemUserCounts: interactions.itemUserCounts ?? [],
+                                  minWorkspaces: definition.minEmojiWorkspaces, minUsers: definition.minEmojiUsers)
+            },
+            provenance: interactions.provenance)
+        let data = file.encode()
+        let path = "models/\(definition.target.rawValue)/\(interactions.workspace ?? "global").safetensors"
+        let sha = try write(data, to: path)
+        return Manifest.Model(
+            path: path, recommender: definition.target.rawValue, scope: definition.scope.rawValue, workspace: interactions.workspace,
+            users: interactions.matrix.rows, items: interactions.matrix.columns, factors: hyperparameters.factors,
+            nonZeros: interactions.matrix.nonZeros, bytes: data.count, sha256: sha, metrics: metrics,
+            trainedAt: trainedAt, provenance: interactions.provenance)
+    }
+
+    /// Copies a model of an earlier run into this one byte for byte (after checking it against
+    /// that run's manifest); the entry keeps its metrics, training time and provenance and
+    /// says which run it was trained in.
+    func carry(_ entry: Manifest.Model, from run: PublishedRun) throws -> Manifest.Model {
+        let path = run.directory + "/" + entry.path
+        _ = try run.model(entry)
+        guard let data = FileManager.default.contents(atPath: path) else { throw ModelStoreError.missingFile(path: path) }
+        try write(data, to: entry.path)
+        var carried = entry
+        carried.carriedFrom = entry.carriedFrom ?? run.manifest.runID
+        return carried
+    }
+}
+
+/// What a run's manifest says beyond its models.
+struct RunRecord {
+    let runID: String
+    let asOf: Int64
+    let configuration: RunConfiguration
+    let consentPath: String
+    let registry: ConsentRegistry
+    let log: EventLog
+    let usage: DataUsage
+
+    /// The manifest: inputs with checksums, consent, usage, and every workspace that was read
+    /// or shaped any model (carried ones included).
+    func manifest(models: [Manifest.Model]) throws -> Manifest {
+        var inputs: [Manifest.Input] = []
+        for f in usage.files {
+            inputs.append(.init(path: f.path, sha256: try Checksum.sha256Hex(file: f.path), rows: f.rows, format: f.format.rawValue, gzip: f.gzip))
+        }
+        var used = Set(log.workspaces.map { log.vocabulary.workspaces[Int($0)] })
+        for m in models { used.formUnion(m.provenance.workspaces) }
+        return Manifest(
+            toolVersion: TrainingRun.toolVersion, runID: runID, createdAt: Timestamp.format(Int64(Date().timeIntervalSince1970)),
+            asOf: Timestamp.format(asOf), retentionDays: configuration.data.retentionDays, configDigest: configuration.digest,
+            inputs: inputs, consent: .init(policy: configuration.data.policy, registryPath: consentPath, registrySHA256: registry.sha256),
+            usage: usage, workspacesUsed: used.sorted(), recommenders: configuration.manifestRecommenders, models: models)
+    }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import Events
+import Foundation
+import Logging
+import Pipeline
+
+extension ConsentRec {
+    struct Purge: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Withdraw every kept run that today's consent registry no longer allows.",
+            discussion: """
+                Takes the output root's lock, audits every complete run under ROOT/runs (the current one \
+                and every one kept for rollback) against today's registry and key, and removes each that \
+                fails. `current` first moves to the newest run that passes, or is removed when none does. \
+                `run` and `train` do the same before they read anything; this command is for an opt-out \
+                that must take effect now. Exit 0: every remaining run passes (or nothing was published \
+                to begin with). Exit 9: the current run was withdrawn and no run passes, so nothing is \
+                published. Exit 4: registry or key missing. Exit 8: another run holds the lock.
+                """)
+
+        @Argument(help: "The output root.") var root: String
+        @Option(help: "The consent registry as it is today.") var consent: String
+        @Option(help: "The pseudonymisation key file; default: $\(PseudonymKey.environmentVariable).") var keyFile: String?
+        @Option(help: "opt-out or opt-in; default: each run's own policy.") var policy: ConsentPolicy?
+
+        func run() throws {
+            try ExitCodes.mapped {
+                let outcome = try PurgeRequest(outputRoot: root, consentPath: consent, keyFile: keyFile, policy: policy)
+                    .execute(logger: Logger(label: "consentrec.purge"))
+                print(outcome.summary)
+                for w in outcome.withdrawn {
+                    print("  withdrawn \(w.runID):")
+                    for reason in w.reasons { print("    \(reason)") }
+                }
+                if outcome.withdrewEverything { throw ExitCode(ExitCodes.nothingPublished) }
+            }
+        }
+    }
+}
