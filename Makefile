@@ -5,7 +5,7 @@ APT_PACKAGES := libopenblas-dev liblapacke-dev
 
 VENV := .venv
 
-.PHONY: deps pydeps build demo demo-als test bench bench-quick bench-implicit clean
+.PHONY: deps pydeps build demo demo-als test consent-properties bench bench-quick bench-implicit clean
 
 # Installs OpenBLAS and LAPACKE with apt-get when they are missing.
 deps:
@@ -42,6 +42,11 @@ demo-als: deps
 # would otherwise be the last word of the run.
 test: deps pydeps
 	CONSENTREC_PYTHON=$(abspath $(VENV))/bin/python $(SWIFT) test --disable-swift-testing
+
+# The property-based consent suite at length: 40 random sequences of nightly runs (make test
+# runs 4), each night checked against models retrained on the allowed rows alone.
+consent-properties: deps
+	CONSENTREC_PROPERTY_SEQUENCES=$${SEQUENCES:-40} $(SWIFT) test --disable-swift-testing --filter ConsentPropertyTests
 
 # Benchmarks print figures; nothing is asserted. Each run is its own process, so each peak RSS
 # belongs to one configuration.

@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(name: "ModelStoreTests", dependencies: ["Events", "Factorization", "Linalg", "ModelStore", "TestSupport"]),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Events", "Factorization", "ModelStore", "Pipeline", "SyntheticData", "TestSupport"]
+            dependencies: ["Events", "Factorization", "Linalg", "ModelStore", "Pipeline", "SyntheticData", "TestSupport"]
         ),
         // Runs the built `consentrec` binary end to end.
         .testTarget(

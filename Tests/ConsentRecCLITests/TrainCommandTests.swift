@@ -68,6 +68,7 @@ final class TrainCommandTests: XCTestCase {
             let json = try CommandRunner.run("consentrec", [
                 "recommend", "--run", root, "--workspace", workspace, "--user", user, "--events", dir.file("events.csv"),
                 "--key-file", dir.file("pseudonym.key"), "-k", "8", "--json", "--recommender", recommender,
+                "--consent", dir.file("consent.csv"), "--as-of", "2026-11-20T00:00:00Z",
             ])
             XCTAssertEqual(json.status, 0, json.stderr)
             let file = dir.write("rec-\(recommender).json", json.stdout)
@@ -114,5 +115,37 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(audited.stdout.contains("audit FAILED"))
         XCTAssertTrue(audited.stdout.contains("models/channel/"), audited.stdout)
         XCTAssertFalse(audited.stdout.contains(workspace), "the raw workspace id must not be printed")
+    }
+
+    func testLateOptOut_recommendRefuses_auditFails_purgeWithdraws_andTheNextTrainIsClean() throws {
+        XCTAssertEqual(try train().status, 0)
+        let (workspace, user) = try someUser()
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: dir.file("consent.csv")))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("\(workspace),opted_out,2026-11-21T00:00:00Z\n".utf8))
+        try handle.close()
+        let consent = ["--consent", dir.file("consent.csv"), "--key-file", dir.file("pseudonym.key")]
+
+        let recommended = try CommandRunner.run("consentrec", [
+            "recommend", "--run", root, "--workspace", workspace, "--user", user, "--events", dir.file("events.csv"),
+            "--as-of", "2026-11-20T00:00:00Z",
+        ] + consent)
+        XCTAssertEqual(recommended.status, 4, recommended.stdout + recommended.stderr)
+        XCTAssertTrue(recommended.stderr.contains("refused"), recommended.stderr)
+        XCTAssertFalse(recommended.stderr.contains(workspace), "no raw id in the message")
+
+        let audited = try CommandRunner.run("consentrec", ["audit", root] + consent)
+        XCTAssertEqual(audited.status, 6, audited.stdout)
+        XCTAssertTrue(audited.stdout.contains("was trained on events of workspace"), audited.stdout)
+
+        let purged = try CommandRunner.run("consentrec", ["purge", root] + consent)
+        XCTAssertEqual(purged.status, 9, purged.stdout + purged.stderr)
+        XCTAssertTrue(purged.stdout.contains("NOTHING IS PUBLISHED"), purged.stdout)
+        XCTAssertFalse(purged.stdout.contains(workspace))
+        XCTAssertNotEqual(try CommandRunner.run("consentrec", ["inspect", root]).status, 0)
+        XCTAssertEqual(try CommandRunner.run("consentrec", ["purge", root] + consent).status, 0, "nothing left to withdraw")
+
+        XCTAssertEqual(try train().status, 0)
+        XCTAssertEqual(try CommandRunner.run("consentrec", ["audit", root] + consent).status, 0)
     }
 }
