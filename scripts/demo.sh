@@ -26,7 +26,7 @@ echo; echo "== consentrec inspect $out"
 "$bin" inspect "$out"
 
 echo; echo "== consentrec audit $out (against today's registry)"
-"$bin" audit "$out" --consent "$sample/consent.csv" --key-file "$sample/pseudonym.key" --consent "$sample/consent.csv" --as-of 2026-11-20T00:00:00Z
+"$bin" audit "$out" --consent "$sample/consent.csv" --key-file "$sample/pseudonym.key"
 
 if [ -x .venv/bin/python ] && .venv/bin/python -c "import safetensors, numpy" 2>/dev/null; then
   echo; echo "== scripts/check_model.py (the emoji recommendation recomputed with safetensors + numpy)"

@@ -31,6 +31,11 @@ public struct EventLogReader: Sendable {
         progress: ((IngestProgress) -> Void)? = nil
     ) throws(IngestError) -> EventLog {
         let files = try InputFiles.expand(arguments)
+        // One given workspace id names one export: it must not put two exports under one consent.
+        if options.slack.workspaceID != nil,
+            files.filter({ (options.format ?? EventFormat.guess(path: $0)) == .slackExport }).count > 1 {
+            throw .unreadableFile(path: files.joined(separator: ", "), reason: "one Slack workspace id is given for several exports; read them one at a time or import each with its own id")
+        }
         var state = ReaderState(options: options, registry: registry)
         for (index, path) in files.enumerated() {
             guard let format = options.format ?? EventFormat.guess(path: path) else { throw .unknownFormat(path: path) }

@@ -140,7 +140,14 @@ public struct SlackExport: Sendable {
     ///   of two workspaces mixed): events must never be attributed to the wrong workspace's
     ///   consent.
     static func workspace(_ given: String?, teamIDs: [String], path: String) throws(IngestError) -> String {
-        if let given { return given }
+        if let given {
+            // A mixed export may be attributed to one of its own teams only, never to an outside id.
+            guard teamIDs.count <= 1 || teamIDs.contains(given) else {
+                throw .unreadableFile(path: path, reason: "the export mixes \(teamIDs.count) team_id values and the given workspace id is none of them; "
+                    + "events must not be attributed to another workspace's consent")
+            }
+            return given
+        }
         guard let team = teamIDs.first else {
             throw .unreadableFile(path: path, reason: "users.json names no team_id; give the workspace id (--workspace-id or slack_workspace_id)")
         }

@@ -42,10 +42,12 @@ extension OutputRoot {
     /// rollback — and withdraws each that fails, so that nothing trained on an excluded
     /// workspace stays on disk. The caller holds the root's lock.
     ///
-    /// Crash-safe order: `current` first moves to the newest run that passes (or is removed:
-    /// "nothing published"), so it never points at a failing run; each failing run is then
-    /// renamed to a hidden `.purged-` name (invisible at once) and deleted. A purge killed at
-    /// any point leaves only hidden leftovers, which the next purge deletes.
+    /// Crash-safe order: `current` first moves to the newest passing run no newer than itself
+    /// (never forward past an operator's rollback), or is removed ("nothing published"), so it
+    /// never points at a failing run; every failing run is then renamed to a hidden `.purged-`
+    /// name (invisible at once), and only then deleted. Leftover `.partial-` runs of killed
+    /// processes are deleted too. A purge killed at any point leaves failing runs that are not
+    /// current, which the next purge finishes.
     /// - Parameter findings: the audit of one run; a run that cannot be opened fails.
     public func purge(faults: FaultInjection = FaultInjection(), findings: (PublishedRun) -> [Audit.Finding]) throws -> PurgeOutcome {
         var steps = 0
@@ -54,7 +56,11 @@ extension OutputRoot {
             steps += 1
         }
         try makeDirectories()
-        for name in hiddenEntries(prefix: ".purged-") { try? FileManager.default.removeItem(atPath: runsPath + "/" + name) }
+        // Leftovers of killed runs and purges may hold models of any workspace: the caller holds
+        // the lock, so none is in progress, and each must go (an error stops the purge).
+        for name in hiddenEntries(prefix: ".purged-") + hiddenEntries(prefix: ".partial-") {
+            try FileManager.default.removeItem(atPath: runsPath + "/" + name)
+        }
         var outcome = PurgeOutcome()
         outcome.currentBefore = currentRun.map { ($0 as NSString).lastPathComponent }
         for name in runs() {
@@ -66,21 +72,26 @@ extension OutputRoot {
             }
             if reasons.isEmpty { outcome.kept.append(name) } else { outcome.withdrawn.append(.init(runID: name, reasons: reasons)) }
         }
-        outcome.currentAfter = outcome.currentBefore.flatMap { outcome.kept.contains($0) ? $0 : outcome.kept.last }
+        // Never forward past a rollback: the newest passing run no newer than the current one.
+        outcome.currentAfter = outcome.currentBefore.flatMap { current in
+            outcome.kept.contains(current) ? current : outcome.kept.last { $0 < current }
+        }
         if outcome.movedCurrent {
             try step()
             if let target = outcome.currentAfter { try pointCurrent(at: target) } else { try withdrawCurrent() }
             try RunWriter.fsyncDirectory(path)
         }
+        // Every failing run out of sight first (one rename each, one sync), then deleted.
         for run in outcome.withdrawn {
             try step()
-            let hidden = runsPath + "/.purged-" + run.runID
-            guard rename(runsPath + "/" + run.runID, hidden) == 0 else {
+            guard rename(runsPath + "/" + run.runID, runsPath + "/.purged-" + run.runID) == 0 else {
                 throw ModelStoreError.ioFailure(path: runsPath + "/" + run.runID, reason: "cannot withdraw the run: \(String(cString: strerror(errno)))")
             }
-            try RunWriter.fsyncDirectory(runsPath)
+        }
+        if !outcome.withdrawn.isEmpty { try RunWriter.fsyncDirectory(runsPath) }
+        for run in outcome.withdrawn {
             try step()
-            try FileManager.default.removeItem(atPath: hidden)
+            try FileManager.default.removeItem(atPath: runsPath + "/.purged-" + run.runID)
         }
         return outcome
     }

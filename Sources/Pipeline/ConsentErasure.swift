@@ -20,8 +20,9 @@ struct ConsentErasure {
     }
 
     func purge(_ root: OutputRoot, faults: FaultInjection = FaultInjection(), logger: Logger) throws -> PurgeOutcome {
-        let audit = Audit(registry: registry, pseudonymiser: pseudonymiser, policy: policy)
-        let outcome = try root.purge(faults: faults) { audit.check($0) }
+        let outcome = try root.purge(faults: faults) { run in
+            Audit(registry: registry, pseudonymiser: pseudonymiser, policy: policy.stricter(run.manifest.consent.policy)).check(run)
+        }
         if outcome.withdrawn.isEmpty && !outcome.movedCurrent {
             logger.info("consent purge passed", metadata: [LogKey.runs: "\(outcome.kept.count)"])
         } else {
@@ -40,7 +41,8 @@ public struct PurgeRequest: Sendable {
     public var outputRoot: String
     public var consentPath: String
     public var keyFile: String?
-    /// Default: each run's own policy, as its manifest records it.
+    /// Audit under opt-in even for runs trained under opt-out; never weaker than a run's own
+    /// policy (default: each run's own policy, as its manifest records it).
     public var policy: ConsentPolicy?
 
     public init(outputRoot: String, consentPath: String, keyFile: String?, policy: ConsentPolicy? = nil) {
@@ -58,11 +60,18 @@ public struct PurgeRequest: Sendable {
         let lock = try root.lock()
         defer { withExtendedLifetime(lock) {} }
         let outcome = try root.purge { run in
-            Audit(registry: registry, pseudonymiser: pseudonymiser, policy: policy ?? run.manifest.consent.policy).check(run)
+            Audit(registry: registry, pseudonymiser: pseudonymiser,
+                  policy: (policy ?? run.manifest.consent.policy).stricter(run.manifest.consent.policy)).check(run)
         }
         logger.info("consent purge finished", metadata: [
             LogKey.runs: "\(outcome.withdrawn.count)", LogKey.current: "\(outcome.currentAfter ?? "none")",
         ])
         return outcome
     }
+}
+
+extension ConsentPolicy {
+    /// The stricter of two policies: opt-in when either is. A run is never audited, purged or
+    /// served under a weaker policy than it was trained under.
+    func stricter(_ other: ConsentPolicy) -> ConsentPolicy { self == .optIn || other == .optIn ? .optIn : .optOut }
 }

@@ -123,10 +123,11 @@ public struct TrainingRun: Sendable {
         return TrainingResult(runDirectory: directory, manifest: manifest, pruned: pruned, purge: purge)
     }
 
-    /// A run id that sorts by time: `20261122T120102Z-3fa9`.
+    /// A run id that sorts by time, to the millisecond: `20261122T120102.345Z-3fa9`.
     static func makeRunID() -> String {
-        let now = Timestamp.format(Int64(Date().timeIntervalSince1970))
-        let compact = now.replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
-        return compact + "-" + String(format: "%04x", UInt16.random(in: 0...UInt16.max))
+        let now = Date().timeIntervalSince1970
+        let compact = Timestamp.format(Int64(now)).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
+        let millis = String(format: ".%03dZ", Int((now * 1000).truncatingRemainder(dividingBy: 1000)))
+        return compact.replacingOccurrences(of: "Z", with: millis) + "-" + String(format: "%04x", UInt16.random(in: 0...UInt16.max))
     }
 }

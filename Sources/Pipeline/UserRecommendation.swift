@@ -92,13 +92,17 @@ public struct UserRecommendation: Sendable {
 
     public func execute() throws -> Result {
         // Consent first: the registry and the key, before the run is opened.
-        let now = asOf ?? Int64(Date().timeIntervalSince1970)
-        let registry = try ConsentRegistry.load(path: consentPath, asOf: now)
+        let clock = Int64(Date().timeIntervalSince1970)
+        let now = asOf ?? clock
+        // Consent as of the real time, whatever --as-of says: a future as-of must not bring a
+        // future opt-in into force (opt-outs count from when they are recorded anyway).
+        let registry = try ConsentRegistry.load(path: consentPath, asOf: clock)
         let pseudonymiser = Pseudonymiser(key: try PseudonymKey.load(file: keyFile))
         if let problem = IDGrammar.problem(workspace) { throw Failure.invalidID(field: "workspace", problem: problem) }
         if let problem = IDGrammar.problem(user) { throw Failure.invalidID(field: "user", problem: problem) }
         let run = try PublishedRun.open(runPath)
-        let audit = Audit(registry: registry, pseudonymiser: pseudonymiser, policy: policy ?? run.manifest.consent.policy)
+        let audit = Audit(registry: registry, pseudonymiser: pseudonymiser,
+                          policy: (policy ?? run.manifest.consent.policy).stricter(run.manifest.consent.policy))
         let workspacePseudonym = pseudonymiser.workspace(workspace)
         if let reason = audit.violation(workspacePseudonym) { throw Failure.excluded(reason: reason) }
         guard let entry = run.manifest.models.first(where: {

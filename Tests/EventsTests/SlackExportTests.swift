@@ -131,6 +131,8 @@ final class SlackExportConsentTests: XCTestCase {
         let (events, _) = try read(mixed, .init(workspaceID: "T0ACME"))
         XCTAssertTrue(events.allSatisfy { $0.workspace == "T0ACME" })
         XCTAssertEqual(try read(try export(teams: ["T0ACME"])).0.first?.workspace, "T0ACME")
+        // A mixed export may not be put under an outside id.
+        XCTAssertThrowsError(try read(mixed, .init(workspaceID: "T0THIRD")))
     }
 
     func testPeoplesReactions_onBotMessages_count_butTheBotsMessagesDoNot() throws {

@@ -243,4 +243,29 @@ final class ConsentAcrossRunsTests: XCTestCase {
             XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: f.root.path + "/runs").filter { $0.hasPrefix(".") }, [])
         }
     }
+
+    func testPurge_removesLeftoverPartialRuns_whichMayHoldAnyWorkspacesModels() throws {
+        _ = try run(f.config(), name: "1.toml")
+        // A killed run left a partial directory behind, models and all.
+        try FileManager.default.createDirectory(atPath: f.root.path + "/runs/.partial-killed/models/channel", withIntermediateDirectories: true)
+        _ = f.dir.write("out/runs/.partial-killed/models/channel/x.safetensors", "model bytes")
+        let outcome = try PurgeRequest(outputRoot: f.root.path, consentPath: f.registryPath, keyFile: f.dir.path + "/data/pseudonym.key")
+            .execute(logger: f.quiet)
+        XCTAssertEqual(outcome.withdrawn, [])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: f.root.path + "/runs/.partial-killed"))
+        XCTAssertNotNil(f.root.currentRun)
+    }
+
+    func testRunsTrainedUnderOptIn_areAuditedUnderOptIn_evenWhenTonightsPolicyIsOptOut() throws {
+        _ = try run(f.config(policy: .optIn))
+        let current = try XCTUnwrap(f.root.currentRun)
+        let pseudonym = try XCTUnwrap(PublishedRun.open(current).manifest.models.compactMap(\.workspace).first)
+        let w = try XCTUnwrap(f.rawWorkspaces()[pseudonym])
+        // W's opt-in is withdrawn by removing its rows (not an opt-out row): under opt-in it may not be used.
+        let text = try String(contentsOfFile: f.registryPath, encoding: .utf8)
+        try text.split(separator: "\n").filter { !$0.hasPrefix(w + ",") }.joined(separator: "\n").appending("\n")
+            .write(toFile: f.registryPath, atomically: true, encoding: .utf8)
+        let report = try run(f.config(asOf: "2026-11-21T00:00:00Z"), name: "optout.toml")
+        XCTAssertTrue(report.purge.withdrawn.contains { $0.reasons.joined().contains("is not opted in") }, "\(report.purge)")
+    }
 }
