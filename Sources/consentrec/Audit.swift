@@ -15,17 +15,15 @@ extension ConsentRec {
                 """)
 
         @Argument(help: "An output root (its current run) or a run directory.") var runPath: String
-        @Option(help: "The consent registry as it is today.") var consent: String
-        @Option(help: "The pseudonymisation key file; default: $\(PseudonymKey.environmentVariable).") var keyFile: String?
-        @Option(help: "opt-out or opt-in; default: the policy the run was trained under.") var policy: ConsentPolicy?
+        @OptionGroup var consentOptions: ConsentOptions
 
         func run() throws {
             try ExitCodes.mapped {
-                let registry = try ConsentRegistry.load(path: consent, asOf: Int64(Date().timeIntervalSince1970))
-                let key = try PseudonymKey.load(file: keyFile)
+                let registry = try ConsentRegistry.load(path: consentOptions.consent, asOf: Int64(Date().timeIntervalSince1970))
+                let key = try PseudonymKey.load(file: consentOptions.keyFile)
                 let published = try PublishedRun.open(runPath)
                 let audit = ModelStore.Audit(
-                    registry: registry, pseudonymiser: Pseudonymiser(key: key), policy: policy ?? published.manifest.consent.policy)
+                    registry: registry, pseudonymiser: Pseudonymiser(key: key), policy: consentOptions.policy ?? published.manifest.consent.policy)
                 let findings = audit.check(published)
                 if findings.isEmpty {
                     print("audit passed: run \(published.manifest.runID), \(published.manifest.models.count) models, no excluded workspace, support thresholds met")

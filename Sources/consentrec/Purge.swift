@@ -19,13 +19,11 @@ extension ConsentRec {
                 """)
 
         @Argument(help: "The output root.") var root: String
-        @Option(help: "The consent registry as it is today.") var consent: String
-        @Option(help: "The pseudonymisation key file; default: $\(PseudonymKey.environmentVariable).") var keyFile: String?
-        @Option(help: "opt-out or opt-in; default: each run's own policy.") var policy: ConsentPolicy?
+        @OptionGroup var consentOptions: ConsentOptions
 
         func run() throws {
             try ExitCodes.mapped {
-                let outcome = try PurgeRequest(outputRoot: root, consentPath: consent, keyFile: keyFile, policy: policy)
+                let outcome = try PurgeRequest(outputRoot: root, consentPath: consentOptions.consent, keyFile: consentOptions.keyFile, policy: consentOptions.policy)
                     .execute(logger: Logger(label: "consentrec.purge"))
                 print(outcome.summary)
                 for w in outcome.withdrawn {
