@@ -83,6 +83,12 @@ let package = Package(
             ]
         ),
 
+        // The fuzz targets: libFuzzer with `make fuzz`, a replayer of saved inputs otherwise.
+        .executableTarget(
+            name: "consentrec-fuzz",
+            dependencies: ["Events", "ModelStore", "Pipeline"]
+        ),
+
         // MARK: - Tests
         .target(
             name: "TestSupport",
@@ -99,7 +105,7 @@ let package = Package(
         // Runs the built `consentrec` binary end to end.
         .testTarget(
             name: "ConsentRecCLITests",
-            dependencies: ["consentrec", "ModelStore", "TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+            dependencies: ["consentrec", "Events", "ModelStore", "TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
         ),
         .testTarget(
             name: "EventsTests",

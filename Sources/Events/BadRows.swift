@@ -13,6 +13,9 @@ public enum BadRowKind: String, Sendable, CaseIterable, Codable {
     case invalidID = "invalid_id"
     /// Slack exports: a channel folder that channels.json does not list.
     case unknownChannel = "unknown_channel"
+    /// Slack exports: a day file left out whole (malformed, over the size cap, duplicated):
+    /// counted once per message it lost, at least once.
+    case badFile = "bad_file"
 }
 
 /// How many bad rows a run tolerates before it fails.
@@ -50,8 +53,8 @@ public struct BadRowReport: Sendable, Equatable, Codable {
 
     public var total: Int { counts.values.reduce(0, +) }
 
-    mutating func record(_ kind: BadRowKind, file: String, line: Int, field: String, reason: String) {
-        counts[kind, default: 0] += 1
+    mutating func record(_ kind: BadRowKind, file: String, line: Int, field: String, reason: String, rows: Int = 1) {
+        counts[kind, default: 0] += rows
         if examples.count < Self.exampleLimit {
             examples.append("\(file):\(line): \(field): \(reason)")
         }

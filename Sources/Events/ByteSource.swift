@@ -1,4 +1,5 @@
 import CompressNIO
+import Crypto
 import Foundation
 import NIOCore
 
@@ -11,6 +12,9 @@ protocol ByteSource {
     /// Fills up to `buffer.count` bytes; 0 means the end of the data.
     /// - Throws: `IngestError` for a read failure or a corrupt or truncated gzip stream.
     mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(IngestError) -> Int
+    /// SHA-256 (hex) of the bytes taken from the file so far, as stored (compressed for
+    /// gzip): once the source is read to its end, the checksum of exactly what was read.
+    func storedBytesDigest() -> String
 }
 
 enum ByteSources {
@@ -24,23 +28,53 @@ enum ByteSources {
     }
 }
 
-/// A file read with `read(2)`.
+/// A file read with `read(2)`, checksummed as it is read.
 final class PlainFile: ByteSource {
     let descriptor: Int32
     let path: String
+    private var hasher = SHA256()
 
+    /// Opens a regular file. Anything else — a directory, a FIFO that would block forever, a
+    /// device such as /dev/zero that never ends — is refused by what it is, checked on the
+    /// opened descriptor (non-blocking, so a FIFO cannot stall the open).
     init(path: String) throws(IngestError) {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { throw .unreadableFile(path: path, reason: String(cString: strerror(errno))) }
         var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw .unreadableFile(path: path, reason: String(cString: strerror(errno)))
+        guard fstat(fd, &info) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw .unreadableFile(path: path, reason: reason)
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw .unreadableFile(path: path, reason: "not a regular file")
+            close(fd)
+            throw .unreadableFile(path: path, reason: "not a regular file but \(Self.kind(info.st_mode))")
         }
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .unreadableFile(path: path, reason: String(cString: strerror(errno))) }
         descriptor = fd
         self.path = path
+    }
+
+    static func kind(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFDIR: "a directory"
+        case S_IFIFO: "a FIFO (named pipe)"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFSOCK: "a socket"
+        default: "not a file"
+        }
+    }
+
+    /// The whole file, for small inputs read at once (the consent registry).
+    func readAll() throws(IngestError) -> Data {
+        var data = Data()
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        defer { chunk.deallocate() }
+        while true {
+            let n = try read(into: chunk)
+            if n == 0 { return data }
+            data.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
+        }
     }
 
     deinit { close(descriptor) }
@@ -48,11 +82,16 @@ final class PlainFile: ByteSource {
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(IngestError) -> Int {
         while true {
             let n = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
-            if n >= 0 { return n }
+            if n >= 0 {
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                return n
+            }
             if errno == EINTR { continue }
             throw .unreadableFile(path: path, reason: String(cString: strerror(errno)))
         }
     }
+
+    func storedBytesDigest() -> String { Hex.encode(hasher.finalize()) }
 }
 
 /// A gzip file inflated as it is read (zlib through compress-nio), including files made of
@@ -91,6 +130,8 @@ final class GzipStream: ByteSource {
         output.moveReaderIndex(forwardBy: n)
         return n
     }
+
+    func storedBytesDigest() -> String { file.storedBytesDigest() }
 
     private func refillInput() throws(IngestError) {
         input.discardReadBytes()
@@ -150,4 +191,6 @@ final class MemorySource: ByteSource {
         offset += n
         return n
     }
+
+    func storedBytesDigest() -> String { Checksum.sha256Hex(data.prefix(offset)) }
 }

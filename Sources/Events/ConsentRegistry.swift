@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Which workspaces may be used when the registry says nothing about them.
 public enum ConsentPolicy: String, Sendable, CaseIterable, Codable {
     /// A workspace is used unless it opted out.
@@ -43,12 +47,14 @@ public struct ConsentRegistry: Sendable {
     /// nothing would fail open.
     /// - Throws: `ConsentError` when the file is missing, unreadable or has any bad row.
     public static func load(path: String, asOf: Int64) throws(ConsentError) -> ConsentRegistry {
-        guard FileManager.default.fileExists(atPath: path) else { throw .registryMissing(path: path) }
+        var info = stat()
+        if lstat(path, &info) != 0 && errno == ENOENT { throw .registryMissing(path: path) }
         let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        do throws(IngestError) {
+            data = try PlainFile(path: path).readAll()
         } catch {
-            throw .registryUnreadable(path: path, reason: "\(error.localizedDescription)")
+            guard case .unreadableFile(_, let reason) = error else { throw .registryUnreadable(path: path, reason: "\(error)") }
+            throw .registryUnreadable(path: path, reason: reason)
         }
         return try parse(data, path: path, asOf: asOf)
     }

@@ -7,6 +7,21 @@ public struct DataUsage: Sendable, Equatable, Codable {
         public let gzip: Bool
         /// Data rows (header excluded), good and bad.
         public var rows: Int
+        /// Empty lines stepped over. Header + rows + blank lines = every line of the file.
+        public var blankLines: Int
+        /// SHA-256 of the bytes read, taken while reading (for a Slack export, of the entries
+        /// read: see `SlackExport`).
+        public var sha256: String
+    }
+
+    /// A file that could not be read as a whole and was left out (a malformed or oversized
+    /// Slack day file). Its messages are also counted among the bad rows.
+    public struct BadFile: Sendable, Equatable, Codable {
+        public let path: String
+        public let reason: String
+        /// Messages lost with it: those the reader could count before it stopped; nil when
+        /// the file was not parsed at all (larger than the cap).
+        public let messagesLost: Int?
     }
 
     /// One trained matrix: its shape and what its thresholds removed.
@@ -28,6 +43,7 @@ public struct DataUsage: Sendable, Equatable, Codable {
     public var files: [FileUsage] = []
     public var rowsRead = 0
     public var badRows = BadRowReport()
+    public var badFiles: [BadFile] = []
     public var policy: ConsentPolicy
     public var eventsRemovedByConsent: [ConsentExclusion: Int] = [:]
     public var workspacesRemovedByConsent: [ConsentExclusion: Int] = [:]

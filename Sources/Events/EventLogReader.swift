@@ -39,35 +39,45 @@ public struct EventLogReader: Sendable {
         var state = ReaderState(options: options, registry: registry)
         for (index, path) in files.enumerated() {
             guard let format = options.format ?? EventFormat.guess(path: path) else { throw .unknownFormat(path: path) }
-            if format == .slackExport {
-                let rowsBefore = state.log.usage.rowsRead
-                try state.readSlackExport(path, options: options.slack)
-                state.log.usage.files.append(.init(path: path, format: format, gzip: false, rows: state.log.usage.rowsRead - rowsBefore))
-                progress?(IngestProgress(file: path, fileIndex: index, files: files.count, rowsRead: state.log.usage.rowsRead, eventsKept: state.log.count))
-                continue
-            }
-            let (source, gzip) = try ByteSources.open(path)
-            let reader = RowReader(path: path, format: format, source: source, ignoredColumns: options.ignoredColumns)
-            try reader.readHeader()
-            if !gzip, let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int {
-                state.reserve(rows: size / 48)  // event rows are rarely shorter than 48 bytes
-            }
             let rowsBefore = state.log.usage.rowsRead
-            try state.readRows(reader) { rows, kept in
-                progress?(IngestProgress(file: path, fileIndex: index, files: files.count, rowsRead: rows, eventsKept: kept))
+            let file: DataUsage.FileUsage
+            if format == .slackExport {
+                let sha256 = try state.readSlackExport(path, options: options.slack)
+                file = .init(path: path, format: format, gzip: false, rows: state.log.usage.rowsRead - rowsBefore, blankLines: 0, sha256: sha256)
+            } else {
+                file = try readFile(path, format: format, into: &state) { rows, kept in
+                    progress?(IngestProgress(file: path, fileIndex: index, files: files.count, rowsRead: rows, eventsKept: kept))
+                }
             }
-            state.log.usage.files.append(.init(path: path, format: format, gzip: gzip, rows: state.log.usage.rowsRead - rowsBefore))
+            if let twin = state.log.usage.files.first(where: { $0.sha256 == file.sha256 }) {
+                throw .unreadableFile(path: path, reason: "the same content as \(twin.path) (SHA-256 \(file.sha256)); a file listed twice would be counted twice")
+            }
+            state.log.usage.files.append(file)
+            progress?(IngestProgress(file: path, fileIndex: index, files: files.count, rowsRead: state.log.usage.rowsRead, eventsKept: state.log.count))
             logger.info(
                 "input file read",
-                metadata: [
-                    "file": "\(path)", "format": "\(format.rawValue)", "gzip": "\(gzip)",
-                    "rows": "\(state.log.usage.rowsRead - rowsBefore)",
-                ])
+                metadata: ["file": "\(path)", "format": "\(format.rawValue)", "gzip": "\(file.gzip)", "rows": "\(file.rows)"])
         }
         let usage = state.log.usage
         if options.badRowLimit.isExceeded(bad: usage.badRows.total, read: usage.rowsRead) {
             throw .tooManyBadRows(summary: usage.badRows.summary + " of \(usage.rowsRead) rows", examples: usage.badRows.examples)
         }
         return state.finish(pseudonymiser: pseudonymiser)
+    }
+
+    /// Reads one CSV, TSV or JSON Lines file (plain or gzip), checksumming it as it is read.
+    private func readFile(
+        _ path: String, format: EventFormat, into state: inout ReaderState, progress: (Int, Int) -> Void
+    ) throws(IngestError) -> DataUsage.FileUsage {
+        let (source, gzip) = try ByteSources.open(path)
+        let reader = RowReader(path: path, format: format, source: source, ignoredColumns: options.ignoredColumns)
+        try reader.readHeader()
+        if !gzip, let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int {
+            state.reserve(rows: size / 48)  // event rows are rarely shorter than 48 bytes
+        }
+        let rowsBefore = state.log.usage.rowsRead
+        try state.readRows(reader, progress: progress)
+        return .init(path: path, format: format, gzip: gzip, rows: state.log.usage.rowsRead - rowsBefore,
+                     blankLines: reader.blankLines, sha256: reader.storedBytesDigest)
     }
 }

@@ -4,6 +4,7 @@ public enum IngestError: Error, Equatable, CustomStringConvertible {
     case noInputFiles(pattern: String)
     case unknownFormat(path: String)
     case missingHeader(file: String)
+    case malformedHeader(file: String, field: String, reason: String)
     /// A column outside the schema: it could carry message content, so the file is refused.
     case unknownColumn(file: String, line: Int, column: String, schema: String = "event schema")
     case missingColumn(file: String, column: String)
@@ -22,6 +23,8 @@ public enum IngestError: Error, Equatable, CustomStringConvertible {
             "\(path): cannot tell the format from the name; name it .csv, .tsv or .jsonl (optionally .gz) or give the format"
         case .missingHeader(let file):
             "\(file):1: the file has no header line; the first line must name the columns"
+        case .malformedHeader(let file, let field, let reason):
+            "\(file):1: \(field): the header line is malformed: \(reason)"
         case .unknownColumn(let file, let line, let column, let schema):
             "\(file):\(line): column '\(column)' is not in the \(schema) and is refused (it could carry "
                 + "message content); list it in ignore_columns to skip it unread"

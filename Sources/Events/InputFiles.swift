@@ -32,6 +32,20 @@ public enum InputFiles {
                 files.append(argument)
             }
         }
+        return try distinct(files)
+    }
+
+    /// Refuses a file named twice, under any spelling of its path (`a.csv`, `./a.csv`, a
+    /// symlink, a glob that matches a listed file): its rows would be counted twice.
+    static func distinct(_ files: [String]) throws(IngestError) -> [String] {
+        var seen: [String: String] = [:]
+        for file in files {
+            let canonical = URL(fileURLWithPath: file).resolvingSymlinksInPath().standardizedFileURL.path
+            if let first = seen[canonical] {
+                throw .unreadableFile(path: file, reason: "the same file as \(first), listed twice; its rows would be counted twice")
+            }
+            seen[canonical] = file
+        }
         return files
     }
 }

@@ -27,8 +27,12 @@ public struct PseudonymKey: @unchecked Sendable {
             guard FileManager.default.fileExists(atPath: file) else {
                 throw .missing(source: "the key file \(file) does not exist")
             }
-            guard var bytes = FileManager.default.contents(atPath: file).map(Array.init) else {
-                throw .unreadable(path: file, reason: "permission denied or not a file")
+            var bytes: [UInt8]
+            do throws(IngestError) {
+                bytes = Array(try PlainFile(path: file).readAll())
+            } catch {
+                guard case .unreadableFile(_, let reason) = error else { throw .unreadable(path: file, reason: "\(error)") }
+                throw .unreadable(path: file, reason: reason)
             }
             while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
             return try PseudonymKey(bytes: bytes, source: file)
@@ -37,6 +41,12 @@ public struct PseudonymKey: @unchecked Sendable {
             throw .missing(source: "give --key-file or set \(environmentVariable)")
         }
         return try PseudonymKey(bytes: Array(value.utf8), source: environmentVariable)
+    }
+
+    /// A key for another purpose (HKDF-SHA-256 with the purpose as its info), so one operator
+    /// secret serves pseudonyms and manifest seals without one use revealing the other's key.
+    public func derived(purpose: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Data(purpose.utf8), outputByteCount: 32)
     }
 }
 
@@ -60,7 +70,15 @@ public struct Pseudonymiser: @unchecked Sendable {
 
     private let key: SymmetricKey
 
-    public init(key: PseudonymKey) { self.key = key.key }
+    private let operatorKey: PseudonymKey
+
+    public init(key: PseudonymKey) {
+        self.key = key.key
+        operatorKey = key
+    }
+
+    /// A key derived from the operator's key for another purpose (see `PseudonymKey.derived`).
+    public func derivedKey(purpose: String) -> SymmetricKey { operatorKey.derived(purpose: purpose) }
 
     public func pseudonym(_ kind: Kind, _ id: some Collection<UInt8>, workspace: some Collection<UInt8>) -> String {
         var message = [UInt8]()

@@ -2,10 +2,11 @@ extension ReaderState {
     /// Feeds a Slack export's events through the same per-row rules as any other input:
     /// consent first, validation, retention, interning. Bad messages and files are counted
     /// as bad rows named `EXPORT:channel/day.json:N`.
-    mutating func readSlackExport(_ path: String, options: SlackExport.Options) throws(IngestError) {
+    /// - Returns: the export's checksum (`SlackExport.Outcome.sha256`).
+    mutating func readSlackExport(_ path: String, options: SlackExport.Options) throws(IngestError) -> String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(256)
-        let skipped = try SlackExport(path: path, options: options).read(
+        let outcome = try SlackExport(path: path, options: options).read(
             event: { (e: SlackExport.Event) throws(IngestError) in
                 bytes.removeAll(keepingCapacity: true)
                 var bounds: [(Int, Int)] = []
@@ -25,11 +26,17 @@ extension ReaderState {
             },
             bad: { (kind, file, line, field, reason) throws(IngestError) in
                 try self.recordBad(kind, path: path + ":" + file, line: line, field: field, reason: reason)
+            },
+            badFile: { (file: DataUsage.BadFile) throws(IngestError) in
+                self.log.usage.badFiles.append(file)
+                let lost = file.messagesLost.map { "\($0) message\($0 == 1 ? "" : "s") lost" } ?? "its messages lost"
+                try self.recordBad(.badFile, path: file.path, line: 0, field: "file", reason: file.reason + "; " + lost, rows: max(file.messagesLost ?? 1, 1))
             })
         var total = log.usage.slackSkipped ?? SlackExport.Skipped()
-        total.botMessages += skipped.botMessages
-        total.deletedUserEvents += skipped.deletedUserEvents
-        total.systemMessages += skipped.systemMessages
+        total.botMessages += outcome.skipped.botMessages
+        total.deletedUserEvents += outcome.skipped.deletedUserEvents
+        total.systemMessages += outcome.skipped.systemMessages
         log.usage.slackSkipped = total
+        return outcome.sha256
     }
 }

@@ -60,9 +60,9 @@ struct ReaderState {
     }
 
     /// Counts a row that a source found bad before it had values (a malformed file, say).
-    mutating func recordBad(_ kind: BadRowKind, path: String, line: Int, field: String, reason: String) throws(IngestError) {
-        log.usage.rowsRead += 1
-        try bad(kind, path, line, field, reason)
+    mutating func recordBad(_ kind: BadRowKind, path: String, line: Int, field: String, reason: String, rows: Int = 1) throws(IngestError) {
+        log.usage.rowsRead += rows
+        try bad(kind, path, line, field, reason, rows: rows)
     }
 
     /// One row, by the rules: consent, then validation, then retention, then interning.
@@ -145,8 +145,8 @@ struct ReaderState {
         }
     }
 
-    private mutating func bad(_ kind: BadRowKind, _ path: String, _ line: Int, _ field: String, _ reason: String) throws(IngestError) {
-        log.usage.badRows.record(kind, file: path, line: line, field: field, reason: reason)
+    private mutating func bad(_ kind: BadRowKind, _ path: String, _ line: Int, _ field: String, _ reason: String, rows: Int = 1) throws(IngestError) {
+        log.usage.badRows.record(kind, file: path, line: line, field: field, reason: reason, rows: rows)
         // The absolute limit can fail the run early; the fraction needs the whole count.
         if let maxCount = options.badRowLimit.maxCount, log.usage.badRows.total > maxCount {
             throw .tooManyBadRows(summary: log.usage.badRows.summary + " after \(log.usage.rowsRead) rows", examples: log.usage.badRows.examples)

@@ -74,6 +74,8 @@ final class RowReader {
     var scratch: UnsafeMutablePointer<UInt8>
     private var scratchCapacity: Int
     var scratchUsed = 0
+    /// Empty lines stepped over: with the header and the rows, every line of the file.
+    private(set) var blankLines = 0
 
     /// For CSV/TSV: header position → slot, or -1 for an ignored column.
     private var columnSlots: [Int] = []
@@ -127,6 +129,9 @@ final class RowReader {
         return true
     }
 
+    /// SHA-256 of the file's bytes as stored, once it has been read to the end.
+    var storedBytesDigest: String { source.storedBytesDigest() }
+
     private func ensureScratch(_ bytes: Int) {
         guard bytes > scratchCapacity else { return }
         scratch.deallocate()
@@ -158,9 +163,12 @@ final class RowReader {
                 continue
             case .empty:
                 if eof && start == end { throw .missingHeader(file: path) }
+                blankLines += 1
                 continue
-            case .record, .malformed:
+            case .record:
                 break
+            case .malformed(_, let field, let reason):
+                throw .malformedHeader(file: path, field: field, reason: reason)
             }
             break
         }
@@ -203,11 +211,13 @@ final class RowReader {
             }
             switch outcome {
             case .incomplete:
+                if end - start >= Self.maxRowBytes { return try skipOverlongLine() }
                 if try !refill() {
                     if start == end { return .end }
                     eof = true  // parse the unterminated last row on the next pass
                 }
             case .empty:
+                blankLines += 1
                 continue
             case .record(let row, let fields):
                 if format != .jsonl && fields != columnSlots.count {
@@ -219,6 +229,23 @@ final class RowReader {
                 return .bad(line: row, kind: .malformed, field: field, reason: reason)
             }
         }
+    }
+
+    /// Steps over a line that fills the whole buffer without ending: a bad row, never a
+    /// reason to stop reading the file or to hold more than `maxRowBytes` of it.
+    private func skipOverlongLine() throws(IngestError) -> RowResult {
+        let badLine = line
+        while true {
+            let base = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            if let lf = memchr(base + start, 0x0A, end - start) {
+                start = UnsafeMutableRawPointer(lf) - buffer.baseAddress! + 1
+                break
+            }
+            start = end
+            if try !refill() { break }
+        }
+        line += 1
+        return .bad(line: badLine, kind: .overlongField, field: "row", reason: "a line longer than \(Self.maxRowBytes >> 20) MiB")
     }
 
     enum ParseOutcome {
@@ -235,7 +262,6 @@ final class RowReader {
         let delimiter: UInt8 = format == .tsv ? 0x09 : 0x2C
         let quoting = format == .csv
         var pos = start
-        var lines = 0
         var field = 0
         let rowLine = line
         if pos == end { return eof ? .empty : .incomplete }
@@ -256,9 +282,8 @@ final class RowReader {
                 while true {
                     guard pos < end else {
                         if eof {
-                            // The quote runs to the end of the file: the rest is this bad row.
                             start = end
-                            line += lines + 1
+                            line += 1
                             return .malformed(line: rowLine, field: columnName(field), reason: "a quoted field is not closed")
                         }
                         scratchUsed = scratchMark
@@ -270,7 +295,13 @@ final class RowReader {
                         if pos + 1 < end && base[pos + 1] == 0x22 { escaped = true; pos += 2; continue }
                         break
                     }
-                    if b == 0x0A { lines += 1 }
+                    if b == 0x0A {
+                        // No field of the schema holds a line break: an unclosed quote ends
+                        // with its line, and the next line is read as the next row.
+                        start = pos + 1
+                        line += 1
+                        return .malformed(line: rowLine, field: columnName(field), reason: "a quoted field is not closed on its line")
+                    }
                     pos += 1
                 }
                 let raw = UnsafeBufferPointer(start: base + contentStart, count: pos - contentStart)
@@ -295,17 +326,28 @@ final class RowReader {
                     while pos < end && base[pos] != 0x0A { pos += 1 }
                     if pos == end && !eof { scratchUsed = scratchMark; return .incomplete }
                     start = min(pos + 1, end)
-                    line += lines + 1
+                    line += 1
                     return .malformed(line: rowLine, field: columnName(field), reason: "text after a closing quote")
                 }
             } else {
                 let fieldStart = pos
+                var strayQuote = false
                 while pos < end {
                     let b = base[pos]
                     if b == delimiter || b == 0x0A { break }
+                    if b == 0x22 { strayQuote = true }
                     pos += 1
                 }
                 if pos == end && !eof { scratchUsed = scratchMark; return .incomplete }
+                if quoting && strayQuote {
+                    // RFC 4180: a quote only opens a field. One inside is a broken row (often
+                    // the tail of a quoted field that a line break cut short).
+                    while pos < end && base[pos] != 0x0A { pos += 1 }
+                    if pos == end && !eof { scratchUsed = scratchMark; return .incomplete }
+                    start = min(pos + 1, end)
+                    line += 1
+                    return .malformed(line: rowLine, field: columnName(field), reason: "a quote inside an unquoted field")
+                }
                 var fieldEnd = pos
                 if (pos == end || base[pos] == 0x0A) && fieldEnd > fieldStart && base[fieldEnd - 1] == 0x0D { fieldEnd -= 1 }
                 value = UnsafeBufferPointer(start: base + fieldStart, count: fieldEnd - fieldStart)
@@ -322,7 +364,7 @@ final class RowReader {
             if pos < end && base[pos] == 0x0D { pos += 1 }
             if pos < end && base[pos] == 0x0A { pos += 1 }
             start = pos
-            line += lines + 1
+            line += 1
             scratchMark = scratchUsed
             return .record(line: rowLine, fields: field)
         }

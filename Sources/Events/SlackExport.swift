@@ -19,11 +19,19 @@ public struct SlackExport: Sendable {
         /// Keep skin-tone variants (`+1::skin-tone-3`) as their own emoji (default: folded
         /// into the base emoji).
         public var keepSkinTones = false
+        /// The most bytes one file of the export may hold once inflated. A larger day file is a
+        /// bad file (its messages are lost and counted); a larger channels.json or users.json
+        /// refuses the export. Bounds the memory a hostile ZIP (a "bomb") can take.
+        public var maxFileBytes: Int
 
-        public init(workspaceID: String? = nil, keepDeletedUsers: Bool = false, keepSkinTones: Bool = false) {
+        public static let defaultMaxFileBytes = 64 << 20
+
+        public init(workspaceID: String? = nil, keepDeletedUsers: Bool = false, keepSkinTones: Bool = false,
+                    maxFileBytes: Int = defaultMaxFileBytes) {
             self.workspaceID = workspaceID
             self.keepDeletedUsers = keepDeletedUsers
             self.keepSkinTones = keepSkinTones
+            self.maxFileBytes = maxFileBytes
         }
     }
 
@@ -44,6 +52,16 @@ public struct SlackExport: Sendable {
         }
     }
 
+    /// What a whole read found besides the events.
+    public struct Outcome: Sendable, Equatable {
+        public var skipped = Skipped()
+        /// Day files left out whole: malformed, oversized, duplicated or not files.
+        public var badFiles: [DataUsage.BadFile] = []
+        /// SHA-256 over the entries read, in the order read (see `SlackFiles`): the same for
+        /// a ZIP and its unpacked folder.
+        public var sha256 = ""
+    }
+
     /// Counts of what the reader skipped on purpose.
     public struct Skipped: Sendable, Equatable, Codable {
         public var botMessages = 0
@@ -59,45 +77,38 @@ public struct SlackExport: Sendable {
         self.options = options
     }
 
-    /// Reads every day file, handing each event to `event` and each bad message or file to
-    /// `bad` (file within the export, message number, field, reason).
+    /// Reads every day file, handing each event to `event`, each bad message to `bad` (file
+    /// within the export, message number, field, reason) and each day file left out whole to
+    /// `badFile` (its messages lost are counted there, not in `bad`).
     /// - Throws: `IngestError` when the export itself cannot be read or lacks channels.json
     ///   or users.json.
     public func read(
         event: (Event) throws(IngestError) -> Void,
-        bad: (BadRowKind, String, Int, String, String) throws(IngestError) -> Void
-    ) throws(IngestError) -> Skipped {
-        let files = try SlackFiles(path: path)
-        guard let channelsData = try files.read("channels.json") else { throw .unreadableFile(path: path, reason: "no channels.json in the export") }
-        guard let usersData = try files.read("users.json") else { throw .unreadableFile(path: path, reason: "no users.json in the export") }
-        let channels = try SlackJSON.channels(channelsData, path: path + ":channels.json")
-        let users = try SlackJSON.users(usersData, path: path + ":users.json")
+        bad: (BadRowKind, String, Int, String, String) throws(IngestError) -> Void,
+        badFile: (DataUsage.BadFile) throws(IngestError) -> Void
+    ) throws(IngestError) -> Outcome {
+        let files = try SlackFiles(path: path, maxFileBytes: options.maxFileBytes)
+        let channels = try SlackJSON.channels(try files.required("channels.json"), path: path + ":channels.json")
+        let users = try SlackJSON.users(try files.required("users.json"), path: path + ":users.json")
         let workspace = try Self.workspace(options.workspaceID, teamIDs: users.teamIDs, path: path)
-        var skipped = Skipped()
+        var outcome = Outcome()
         for name in files.dayFiles() {
             let folder = String(name.split(separator: "/").first ?? "")
             guard let channel = channels[folder] else {
                 try bad(.unknownChannel, name, 0, "channel", "the folder '\(folder)' is not in channels.json")
                 continue
             }
-            guard let data = try files.read(name) else { continue }
-            let messages: [SlackJSON.Message]
-            do throws(JSONRowError) {
-                messages = try SlackJSON.messages(data)
-            } catch {
-                if case .malformed(_, let reason) = error { try bad(.malformed, name, 0, "file", "not a valid day file: \(reason)") }
-                continue
-            }
+            guard let messages = try dayFile(name, in: files, badFile: badFile, outcome: &outcome) else { continue }
             for (index, m) in messages.enumerated() {
                 let line = index + 1
                 guard let ts = m.ts, let seconds = Self.seconds(ts) else {
                     try bad(.timestamp, name, line, "ts", "missing or not a Slack timestamp"); continue
                 }
                 let context = Event(file: name, message: line, timestamp: seconds, workspace: workspace, user: "", channel: channel, kind: .post, emoji: nil)
-                if let kind = Self.kind(of: m, users: users, skipped: &skipped) {
+                if let kind = Self.kind(of: m, users: users, skipped: &outcome.skipped) {
                     guard let user = m.user, !user.isEmpty else { try bad(.emptyID, name, line, "user", "a message without a user"); continue }
                     if users.deleted.contains(user) && !options.keepDeletedUsers {
-                        skipped.deletedUserEvents += 1
+                        outcome.skipped.deletedUserEvents += 1
                     } else {
                         try event(context.with(user: user, kind: kind, emoji: nil))
                     }
@@ -108,13 +119,46 @@ public struct SlackExport: Sendable {
                     let emoji = options.keepSkinTones ? reaction.name : Self.foldSkinTone(reaction.name)
                     for reactor in reaction.users {
                         if users.bots.contains(reactor) { continue }
-                        if users.deleted.contains(reactor) && !options.keepDeletedUsers { skipped.deletedUserEvents += 1; continue }
+                        if users.deleted.contains(reactor) && !options.keepDeletedUsers { outcome.skipped.deletedUserEvents += 1; continue }
                         try event(context.with(user: reactor, kind: .react, emoji: emoji))
                     }
                 }
             }
         }
-        return skipped
+        outcome.sha256 = files.digest()
+        return outcome
+    }
+
+    /// The messages of one day file, or nil when the file is left out whole (reported to
+    /// `badFile` with the messages it lost).
+    private func dayFile(
+        _ name: String, in files: SlackFiles, badFile: (DataUsage.BadFile) throws(IngestError) -> Void, outcome: inout Outcome
+    ) throws(IngestError) -> [SlackJSON.Message]? {
+        func report(_ reason: String, _ lost: Int?) throws(IngestError) {
+            let file = DataUsage.BadFile(path: path + ":" + name, reason: reason, messagesLost: lost)
+            outcome.badFiles.append(file)
+            try badFile(file)
+        }
+        switch try files.read(name) {
+        case .data(let data):
+            var parsed = 0
+            do throws(JSONRowError) {
+                return try SlackJSON.messages(data, parsed: &parsed)
+            } catch {
+                guard case .malformed(_, let reason) = error else { return nil }
+                // The messages before the fault, and the one it is in.
+                try report("not a valid day file: \(reason)", parsed + 1)
+            }
+        case .tooLarge:
+            try report("larger than \(options.maxFileBytes) bytes once inflated (the cap: max_slack_file_bytes)", nil)
+        case .duplicate(let count):
+            try report("the export holds \(count) entries of this name; none is read", nil)
+        case .notAFile:
+            try report("not a regular file", nil)
+        case .missing:
+            break
+        }
+        return nil
     }
 
     /// The event kind of a message, or nil for one that is not a person's event (a bot's, a
@@ -170,56 +214,5 @@ public struct SlackExport: Sendable {
         let whole = ts.split(separator: ".", maxSplits: 1).first.map(String.init) ?? ts
         guard let s = Int64(whole), s >= 0 else { return nil }
         return s
-    }
-}
-
-/// The files of an export, from a ZIP (read entry by entry into memory, never unpacked to
-/// disk) or a folder.
-struct SlackFiles {
-    let path: String
-    let archive: Archive?
-
-    init(path: String) throws(IngestError) {
-        self.path = path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw .unreadableFile(path: path, reason: "no such file or folder")
-        }
-        if isDirectory.boolValue {
-            archive = nil
-        } else {
-            do {
-                // `pathEncoding:` selects the throwing initializer; without it the compiler picks the
-                // deprecated failable one, and a corrupt ZIP would read as an empty export.
-                archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read, pathEncoding: nil)
-            } catch {
-                throw .unreadableFile(path: path, reason: "not a readable ZIP archive: \(error)")
-            }
-        }
-    }
-
-    /// Day files `channel/YYYY-MM-DD.json`, sorted.
-    func dayFiles() -> [String] {
-        var names: [String] = []
-        if let archive {
-            for entry in archive where entry.type == .file { names.append(entry.path) }
-        } else if let walker = FileManager.default.enumerator(atPath: path) {
-            for case let name as String in walker { names.append(name) }
-        }
-        return names.filter { $0.split(separator: "/").count == 2 && $0.hasSuffix(".json") && !$0.hasPrefix("__MACOSX") }.sorted()
-    }
-
-    func read(_ name: String) throws(IngestError) -> Data? {
-        if let archive {
-            guard let entry = archive[name] else { return nil }
-            var data = Data()
-            do {
-                _ = try archive.extract(entry, skipCRC32: false) { data.append($0) }
-            } catch {
-                throw .unreadableFile(path: path, reason: "\(name): \(error)")
-            }
-            return data
-        }
-        return FileManager.default.contents(atPath: path + "/" + name)
     }
 }

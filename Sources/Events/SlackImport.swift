@@ -9,6 +9,8 @@ public enum SlackImport {
         public var events: [EventKind: Int] = [:]
         public var skipped = SlackExport.Skipped()
         public var badRows = BadRowReport()
+        /// Day files left out whole (their lost messages are among the bad rows).
+        public var badFiles: [DataUsage.BadFile] = []
         public var messagesRead: Int { events.values.reduce(0, +) + badRows.total }
     }
 
@@ -21,17 +23,23 @@ public enum SlackImport {
             field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
                 ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
         }
-        summary.skipped = try SlackExport(path: export, options: options).read(
+        func bad(_ kind: BadRowKind, _ file: String, _ line: Int, _ field: String, _ reason: String, rows: Int = 1) throws(IngestError) {
+            summary.badRows.record(kind, file: file, line: line, field: field, reason: reason, rows: rows)
+            if let max = limit.maxCount, summary.badRows.total > max {
+                throw .tooManyBadRows(summary: summary.badRows.summary, examples: summary.badRows.examples)
+            }
+        }
+        let outcome = try SlackExport(path: export, options: options).read(
             event: { (e: SlackExport.Event) throws(IngestError) in
                 summary.events[e.kind, default: 0] += 1
                 text += "\(e.timestamp),\(csv(e.workspace)),\(csv(e.user)),\(csv(e.channel)),\(e.kind.name),\(csv(e.emoji ?? ""))\n"
             },
-            bad: { (kind, file, line, field, reason) throws(IngestError) in
-                summary.badRows.record(kind, file: export + ":" + file, line: line, field: field, reason: reason)
-                if let max = limit.maxCount, summary.badRows.total > max {
-                    throw .tooManyBadRows(summary: summary.badRows.summary, examples: summary.badRows.examples)
-                }
+            bad: { (kind, file, line, field, reason) throws(IngestError) in try bad(kind, export + ":" + file, line, field, reason) },
+            badFile: { (file: DataUsage.BadFile) throws(IngestError) in
+                try bad(.badFile, file.path, 0, "file", file.reason, rows: max(file.messagesLost ?? 1, 1))
             })
+        summary.skipped = outcome.skipped
+        summary.badFiles = outcome.badFiles
         let rows = summary.messagesRead
         if limit.isExceeded(bad: summary.badRows.total, read: rows) {
             throw IngestError.tooManyBadRows(summary: summary.badRows.summary + " of \(rows) rows", examples: summary.badRows.examples)

@@ -100,8 +100,11 @@ enum SlackJSON {
     }
 
     /// One day file: an array of messages.
-    static func messages(_ data: Data) throws(JSONRowError) -> [Message] {
-        try withParser(data) { (p: inout JSONObjectParser) throws(JSONRowError) -> [Message] in
+    /// `parsed` counts the messages read so far, also when the file turns out malformed.
+    static func messages(_ data: Data, parsed: inout Int) throws(JSONRowError) -> [Message] {
+        var count = 0
+        defer { parsed = count }
+        return try withParser(data) { (p: inout JSONObjectParser) throws(JSONRowError) -> [Message] in
             var messages: [Message] = []
             try p.parseArray { (p: inout JSONObjectParser) throws(JSONRowError) in
                 var m = Message()
@@ -131,6 +134,7 @@ enum SlackJSON {
                     }
                 }
                 messages.append(m)
+                count += 1
             }
             return messages
         }

@@ -21,9 +21,12 @@ public struct Audit: Sendable {
     public let policy: ConsentPolicy
     private let excluded: Set<String>
     private let allowed: Set<String>?
+    /// The seal every run must carry under today's key.
+    public let seal: ManifestSeal
 
     public init(registry: ConsentRegistry, pseudonymiser: Pseudonymiser, policy: ConsentPolicy) {
         self.policy = policy
+        seal = ManifestSeal(pseudonymiser: pseudonymiser)
         excluded = Set(registry.optedOutWorkspaces.map(pseudonymiser.workspace))
         allowed = policy == .optIn ? Set(registry.optedInWorkspaces.map(pseudonymiser.workspace)) : nil
     }
@@ -42,6 +45,10 @@ public struct Audit: Sendable {
     public func check(_ run: PublishedRun) -> [Finding] {
         var findings: [Finding] = []
         let m = run.manifest
+        // A manifest that fails its seal cannot vouch for anything below: it may have been
+        // edited to hide a workspace, so the run fails on this alone.
+        if let problem = run.sealProblem(seal) { findings.append(Finding(location: Manifest.fileName, problem: problem)) }
+        for name in run.unlistedFiles() { findings.append(Finding(location: name, problem: "a file the manifest does not list")) }
         for w in m.workspacesUsed { if let v = violation(w) { findings.append(Finding(location: Manifest.fileName, problem: "used \(v)")) } }
         for u in m.usage.matrices {
             if let w = u.workspace, let v = violation(w) { findings.append(Finding(location: Manifest.fileName, problem: "counts a matrix of \(v)")) }

@@ -8,6 +8,10 @@ public enum ModelStoreError: Error, Equatable, CustomStringConvertible {
     case ioFailure(path: String, reason: String)
     case unknownWorkspace(run: String)
     case pseudonymScheme(path: String, found: Int, expected: Int)
+    /// The run's seal does not hold: the manifest was edited, or sealed under another key.
+    case tampered(path: String, reason: String)
+    /// A file in a run directory that its manifest does not list.
+    case unlistedFile(path: String)
 
     public var description: String {
         switch self {
@@ -27,6 +31,10 @@ public enum ModelStoreError: Error, Equatable, CustomStringConvertible {
             "\(path): the run was written under pseudonym scheme \(found); this version uses scheme \(expected), so its "
                 + "pseudonyms cannot be checked against the registry. It is treated as failing the audit: the next `train` or "
                 + "`run` on this output root (or `consentrec purge`) withdraws it. See docs/privacy.md, \"Migrating pseudonyms\""
+        case .tampered(let path, let reason):
+            "\(path): the run fails its seal: \(reason)"
+        case .unlistedFile(let path):
+            "\(path): a file the run's manifest does not list (added after the run was written?)"
         case .unknownWorkspace(let run):
             "\(run): no model for this workspace in the run (it may have opted out, been excluded by thresholds, or have no data)"
         }

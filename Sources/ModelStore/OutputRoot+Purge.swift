@@ -21,6 +21,8 @@ public struct PurgeOutcome: Sendable, Codable, Equatable {
     public var currentBefore: String?
     public var currentAfter: String?
 
+    public init() {}
+
     /// True when a run was published before and nothing is now: every run failed the audit.
     public var withdrewEverything: Bool { currentBefore != nil && currentAfter == nil }
     public var movedCurrent: Bool { currentBefore != currentAfter }
@@ -58,7 +60,7 @@ extension OutputRoot {
         try makeDirectories()
         // Leftovers of killed runs and purges may hold models of any workspace: the caller holds
         // the lock, so none is in progress, and each must go (an error stops the purge).
-        for name in hiddenEntries(prefix: ".purged-") + hiddenEntries(prefix: ".partial-") {
+        for name in hiddenEntries(prefix: ".purged-") + hiddenEntries(prefix: ".partial-") + hiddenEntries(prefix: ".pruned-") {
             try FileManager.default.removeItem(atPath: runsPath + "/" + name)
         }
         var outcome = PurgeOutcome()

@@ -13,6 +13,7 @@ import Glibc
 ///   runs/RUN_ID/               complete runs: manifest.json and models/
 ///   runs/.partial-RUN_ID/      a run being written (removed if it fails)
 ///   runs/.purged-RUN_ID/       a run withdrawn by the consent purge, being deleted
+///   runs/.pruned-RUN_ID/       an old run beyond keep_runs, being deleted
 /// ```
 ///
 /// A reader who resolves `current` sees the old complete run or the new complete run, never a
@@ -69,13 +70,15 @@ public struct OutputRoot: Sendable {
 
     /// Starts writing a new run. Leftover `.partial-` directories of runs that died are
     /// removed first: they were never published.
-    public func beginRun(id: String, faults: FaultInjection = FaultInjection()) throws(ModelStoreError) -> RunWriter {
+    public func beginRun(id: String, seal: ManifestSeal, faults: FaultInjection = FaultInjection()) throws(ModelStoreError) -> RunWriter {
         try makeDirectories()
-        for name in hiddenEntries(prefix: ".partial-") { try? FileManager.default.removeItem(atPath: runsPath + "/" + name) }
-        return try RunWriter(root: self, id: id, faults: faults)
+        removeLeftovers()
+        return try RunWriter(root: self, id: id, seal: seal, faults: faults)
     }
 
-    /// Removes the oldest complete runs beyond `keep`, never the current one.
+    /// Removes the oldest complete runs beyond `keep`, never the current one. Each is first
+    /// renamed to a hidden `.pruned-` name, so a crash mid-delete never leaves a visible run
+    /// without its manifest; leftovers are removed by the next run.
     @discardableResult
     public func prune(keep: Int) -> [String] {
         let current = currentRun.map { ($0 as NSString).lastPathComponent }
@@ -83,9 +86,21 @@ public struct OutputRoot: Sendable {
         guard all.count > keep else { return [] }
         var removed: [String] = []
         for name in all.prefix(all.count - keep) where name != current {
-            if (try? FileManager.default.removeItem(atPath: runsPath + "/" + name)) != nil { removed.append(name) }
+            guard rename(runsPath + "/" + name, runsPath + "/.pruned-" + name) == 0 else { continue }
+            removed.append(name)
         }
+        guard !removed.isEmpty else { return [] }
+        try? RunWriter.fsyncDirectory(runsPath)
+        for name in removed { try? FileManager.default.removeItem(atPath: runsPath + "/.pruned-" + name) }
         return removed
+    }
+
+    /// Hidden leftovers of killed runs: unpublished (`.partial-`), withdrawn (`.purged-`) or
+    /// pruned (`.pruned-`) runs, none of them visible as a run. Call only under the lock.
+    func removeLeftovers() {
+        for name in hiddenEntries(prefix: ".partial-") + hiddenEntries(prefix: ".purged-") + hiddenEntries(prefix: ".pruned-") {
+            try? FileManager.default.removeItem(atPath: runsPath + "/" + name)
+        }
     }
 }
 

@@ -4,10 +4,18 @@ import Foundation
 public struct PublishedRun: Sendable {
     public let directory: String
     public let manifest: Manifest
+    /// The manifest's exact bytes as read, which the seal covers (nil for a manifest built in
+    /// memory).
+    let manifestData: Data?
 
     public init(directory: String, manifest: Manifest) {
+        self.init(directory: directory, manifest: manifest, manifestData: nil)
+    }
+
+    init(directory: String, manifest: Manifest, manifestData: Data?) {
         self.directory = directory
         self.manifest = manifest
+        self.manifestData = manifestData
     }
 
     /// Opens an output root (its `current` run), a run directory, or a run's manifest.
@@ -24,7 +32,21 @@ public struct PublishedRun: Sendable {
         guard let data = FileManager.default.contents(atPath: manifestPath) else {
             throw .notARun(path: path, reason: "no manifest.json here, and no current run")
         }
-        return PublishedRun(directory: directory, manifest: try Manifest.decode(data, path: manifestPath))
+        return PublishedRun(directory: directory, manifest: try Manifest.decode(data, path: manifestPath), manifestData: data)
+    }
+
+    /// Opens a run as `open` does, then checks its seal under the operator's key.
+    /// - Throws: `ModelStoreError.tampered` when the seal does not hold.
+    public static func open(_ path: String, seal: ManifestSeal) throws(ModelStoreError) -> PublishedRun {
+        let run = try open(path)
+        if let problem = run.sealProblem(seal) { throw .tampered(path: run.directory, reason: problem) }
+        return run
+    }
+
+    /// Why the run's seal does not hold under this key, or nil when it does.
+    public func sealProblem(_ seal: ManifestSeal) -> String? {
+        guard let manifestData else { return "the manifest was not read from the run" }
+        return seal.problem(manifest: manifestData, seal: FileManager.default.contents(atPath: directory + "/" + ManifestSeal.fileName))
     }
 
     /// Reads one model of the run after checking its checksum against the manifest.
@@ -36,13 +58,30 @@ public struct PublishedRun: Sendable {
         return try ModelFile.decode(data, path: path)
     }
 
-    /// Checks every model: present, the checksum the manifest records, a valid model file.
-    /// - Returns: one problem per bad model (empty when the run is sound).
-    public func verify() -> [ModelStoreError] {
+    /// Checks the run: its seal (when the key is given), every model (present, with the
+    /// checksum the manifest records, a valid model file) and that it holds no file the
+    /// manifest does not list.
+    /// - Returns: one problem each (empty when the run is sound).
+    public func verify(seal: ManifestSeal?) -> [ModelStoreError] {
         var problems: [ModelStoreError] = []
+        if let seal, let problem = sealProblem(seal) { problems.append(.tampered(path: directory, reason: problem)) }
         for entry in manifest.models {
             do throws(ModelStoreError) { _ = try model(entry) } catch { problems.append(error) }
         }
+        problems += unlistedFiles().map { .unlistedFile(path: directory + "/" + $0) }
         return problems
+    }
+
+    /// Files in the run directory that the manifest does not account for (relative paths).
+    public func unlistedFiles() -> [String] {
+        var expected = Set(manifest.models.map(\.path))
+        expected.insert(Manifest.fileName)
+        expected.insert(ManifestSeal.fileName)
+        var unlisted: [String] = []
+        guard let walker = FileManager.default.enumerator(atPath: directory) else { return [] }
+        for case let name as String in walker where (walker.fileAttributes?[.type] as? FileAttributeType) != .typeDirectory {
+            if !expected.contains(name) { unlisted.append(name) }
+        }
+        return unlisted.sorted()
     }
 }

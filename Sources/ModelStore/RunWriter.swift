@@ -12,12 +12,14 @@ public final class RunWriter {
     let partialPath: String
     public var finalPath: String { root.runsPath + "/" + id }
     private var faults: FaultInjection
+    private let seal: ManifestSeal
     private var steps = 0
     private var published = false
 
-    init(root: OutputRoot, id: String, faults: FaultInjection) throws(ModelStoreError) {
+    init(root: OutputRoot, id: String, seal: ManifestSeal, faults: FaultInjection) throws(ModelStoreError) {
         self.root = root
         self.id = id
+        self.seal = seal
         self.faults = faults
         partialPath = root.runsPath + "/.partial-" + id
         do {
@@ -57,19 +59,20 @@ public final class RunWriter {
         return try publishStaged()
     }
 
-    /// Writes the manifest into the unpublished run and returns it for checks (the audit)
-    /// before `publishStaged` makes it visible.
+    /// Writes the manifest and its seal into the unpublished run and returns it for checks
+    /// (the audit) before `publishStaged` makes it visible.
     public func stage(manifest: Manifest) throws -> PublishedRun {
         try step()
-        try Self.writeDurably(manifest.encoded(), to: partialPath + "/" + Manifest.fileName)
-        return PublishedRun(directory: partialPath, manifest: manifest)
+        let data = manifest.encoded()
+        try Self.writeDurably(data, to: partialPath + "/" + Manifest.fileName)
+        try Self.writeDurably(seal.seal(data), to: partialPath + "/" + ManifestSeal.fileName)
+        return PublishedRun(directory: partialPath, manifest: manifest, manifestData: data)
     }
 
     /// Makes the staged run durable, renames it into place and swaps `current`.
     public func publishStaged() throws -> String {
         try step()
-        try Self.fsyncDirectory(partialPath + "/models")
-        try Self.fsyncDirectory(partialPath)
+        try Self.fsyncTree(partialPath)
         try step()
         guard rename(partialPath, finalPath) == 0 else {
             throw ModelStoreError.ioFailure(path: finalPath, reason: "cannot move the run into place: \(String(cString: strerror(errno)))")
@@ -111,6 +114,24 @@ public final class RunWriter {
             unlink(temporary)
             throw ModelStoreError.ioFailure(path: path, reason: "cannot write: \(reason)")
         }
+    }
+
+    /// Syncs every directory of a tree, deepest first (`models/channel/` and `models/emoji/`
+    /// before `models/`, before the run), so each file's name is durable before its parent's.
+    static func fsyncTree(_ path: String) throws {
+        for directory in directoriesDeepestFirst(path) { try fsyncDirectory(directory) }
+    }
+
+    /// Every directory of a tree, the deepest first (the tree's root last).
+    static func directoriesDeepestFirst(_ path: String) -> [String] {
+        var directories = [path]
+        if let walker = FileManager.default.enumerator(atPath: path) {
+            for case let name as String in walker where (walker.fileAttributes?[.type] as? FileAttributeType) == .typeDirectory {
+                directories.append(path + "/" + name)
+            }
+        }
+        let depth = { (p: String) in p.split(separator: "/").count }
+        return directories.sorted { depth($0) != depth($1) ? depth($0) > depth($1) : $0 < $1 }
     }
 
     static func fsyncDirectory(_ path: String) throws {

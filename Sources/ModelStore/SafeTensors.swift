@@ -66,7 +66,10 @@ public enum SafeTensors {
         func fail(_ reason: String) -> ModelStoreError { .corruptModel(path: path, reason: reason) }
         guard data.count >= 8 else { throw fail("shorter than the 8-byte header length (truncated?)") }
         let headerLength = data.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-        guard headerLength <= UInt64(data.count - 8), headerLength <= 100_000_000 else {
+        guard headerLength <= maxHeaderBytes else {
+            throw fail("the header length \(headerLength) is over the format's cap of \(maxHeaderBytes) bytes")
+        }
+        guard headerLength <= UInt64(data.count - 8) else {
             throw fail("the header length \(headerLength) runs past the end of the file (truncated?)")
         }
         let headerData = data.subdata(in: 8..<(8 + Int(headerLength)))
@@ -91,8 +94,7 @@ public enum SafeTensors {
             guard begin >= 0, begin <= end, end <= payload else {
                 throw fail("tensor '\(name)' lies outside the data (\(begin)..<\(end) of \(payload) bytes; truncated?)")
             }
-            let count = shape.reduce(1, *)
-            guard shape.allSatisfy({ $0 >= 0 }), count * 4 == end - begin else {
+            guard let count = elementCount(shape), count == (end - begin) / 4, (end - begin) % 4 == 0 else {
                 throw fail("tensor '\(name)' has shape \(shape) but \(end - begin) bytes")
             }
             var values = [Float](repeating: 0, count: count)
@@ -102,10 +104,35 @@ public enum SafeTensors {
             file.tensors[name] = Tensor(shape: shape, values: values)
             ranges.append((begin, end))
         }
-        ranges.sort { $0.0 < $1.0 }
-        for (a, b) in zip(ranges, ranges.dropFirst()) where a.1 > b.0 { throw fail("tensor data overlaps") }
-        if let last = ranges.last, last.1 != payload { throw fail("\(payload - last.1) bytes after the last tensor") }
+        try checkContiguous(ranges, payload: payload, fail: fail)
         return file
+    }
+
+    /// The format's own cap on the header (as the reference implementation enforces it).
+    public static let maxHeaderBytes: UInt64 = 100_000_000
+
+    /// The number of elements of a shape, or nil for a negative dimension or one that
+    /// overflows.
+    static func elementCount(_ shape: [Int]) -> Int? {
+        var count = 1
+        for dimension in shape {
+            guard dimension >= 0 else { return nil }
+            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+            guard !overflow else { return nil }
+            count = product
+        }
+        return count
+    }
+
+    /// The tensors must tile the data exactly: from 0, without holes or overlaps, to the end.
+    private static func checkContiguous(_ ranges: [(Int, Int)], payload: Int, fail: (String) -> ModelStoreError) throws(ModelStoreError) {
+        var next = 0
+        for (begin, end) in ranges.sorted(by: { $0 < $1 }) {
+            if begin < next { throw fail("tensor data overlaps") }
+            if begin > next { throw fail("\(begin - next) bytes between tensors (a hole the format forbids)") }
+            next = end
+        }
+        if next != payload { throw fail("\(payload - next) bytes after the last tensor") }
     }
 }
 

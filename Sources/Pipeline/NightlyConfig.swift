@@ -34,9 +34,18 @@ public struct NightlyConfig: Sendable {
     /// Reads and checks a config file.
     /// - Throws: `ConfigError` naming the file, and the key for anything unknown or mistyped.
     public static func load(path: String) throws(ConfigError) -> NightlyConfig {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        // A regular file only: a FIFO or a device such as /dev/zero would block or never end.
+        let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        guard (try? FileManager.default.attributesOfItem(atPath: resolved)[.type] as? FileAttributeType) == .typeRegular,
+            let data = FileManager.default.contents(atPath: resolved), let text = String(data: data, encoding: .utf8)
+        else {
             throw .unreadable(path: path)
         }
+        return try parse(text, path: path)
+    }
+
+    /// Checks a config's text; relative paths in it are taken from `path`'s folder.
+    public static func parse(_ text: String, path: String) throws(ConfigError) -> NightlyConfig {
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -61,7 +70,7 @@ public enum ConfigError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .unreadable(let path): "\(path): the config file cannot be read"
+        case .unreadable(let path): "\(path): the config file cannot be read (missing, not a regular file, or not UTF-8)"
         case .syntax(let path, let line, let column, let reason): "\(path):\(line):\(column): not valid TOML: \(reason)"
         case .unknownKey(let path, let key): "\(path): unknown key '\(key)' (a typo? see docs/nightly.md for every key)"
         case .wrongType(let path, let key, let expected): "\(path): '\(key)' must be \(expected)"
@@ -105,9 +114,11 @@ private struct Reader {
 
     func double(_ t: TOMLTable, _ key: String, _ prefix: String) throws(ConfigError) -> Double? {
         guard let v = t[key] else { return nil }
-        if let d = v.double { return d }
-        if let i = v.int { return Double(i) }
-        throw .wrongType(path: path, key: name(prefix, key), expected: "a number")
+        guard let d = v.double ?? v.int.map(Double.init) else { throw .wrongType(path: path, key: name(prefix, key), expected: "a number") }
+        // TOML allows nan and inf; no setting of ours means anything by them (a NaN gate
+        // threshold would let every model through).
+        guard d.isFinite else { throw .invalid(path: path, key: name(prefix, key), reason: "must be a finite number, not \(d)") }
+        return d
     }
 
     func bool(_ t: TOMLTable, _ key: String, _ prefix: String) throws(ConfigError) -> Bool? {
@@ -134,7 +145,7 @@ private struct Reader {
         try keys(root, "", allowed: ["input", "consent", "privacy", "output", "run", "recommenders"])
         guard let input = try table(root, "input", "") else { throw .missing(path: path, key: "input") }
         try keys(input, "input", allowed: ["events", "format", "ignore_columns", "max_bad_rows", "max_bad_fraction",
-                                           "slack_workspace_id", "keep_deleted_users", "keep_skin_tones"])
+                                           "slack_workspace_id", "keep_deleted_users", "keep_skin_tones", "max_slack_file_bytes"])
         guard let events = try strings(input, "events", "input"), !events.isEmpty else { throw .missing(path: path, key: "input.events") }
         var format: EventFormat?
         if let f = try string(input, "format", "input") {
@@ -156,7 +167,10 @@ private struct Reader {
         let privacy = try table(root, "privacy", "") ?? TOMLTable()
         try keys(privacy, "privacy", allowed: ["key_file", "retention_days", "as_of"])
         var asOf: Int64?
-        if let a = try string(privacy, "as_of", "privacy") {
+        if let seconds = privacy["as_of"]?.int {
+            guard seconds >= 0 else { throw .invalid(path: path, key: "privacy.as_of", reason: "must be RFC 3339 or Unix seconds ≥ 0") }
+            asOf = Int64(seconds)
+        } else if let a = try string(privacy, "as_of", "privacy") {
             guard let t = Timestamp.parse(a) else { throw .invalid(path: path, key: "privacy.as_of", reason: "must be RFC 3339 or Unix seconds") }
             asOf = t
         }
@@ -183,7 +197,8 @@ private struct Reader {
             badRowLimit: BadRowLimit(maxCount: try int(input, "max_bad_rows", "input", min: 0), maxFraction: maxFraction),
             slack: SlackExport.Options(
                 workspaceID: try string(input, "slack_workspace_id", "input"), keepDeletedUsers: try bool(input, "keep_deleted_users", "input") ?? false,
-                keepSkinTones: try bool(input, "keep_skin_tones", "input") ?? false),
+                keepSkinTones: try bool(input, "keep_skin_tones", "input") ?? false,
+                maxFileBytes: try int(input, "max_slack_file_bytes", "input", min: 1) ?? SlackExport.Options.defaultMaxFileBytes),
             consentPath: resolve(registry), policy: policy, keyFile: try string(privacy, "key_file", "privacy").map(resolve),
             asOf: asOf, retentionDays: try int(privacy, "retention_days", "privacy", min: 1), outputRoot: resolve(outRoot),
             keepRuns: try int(output, "keep_runs", "output", min: 1) ?? 5,

@@ -4,7 +4,7 @@ import Foundation
 import ModelStore
 
 /// What a nightly run did: written as `ROOT/reports/RUN_ID.json` and `.txt` whatever the
-/// outcome, and into the run directory when it is published.
+/// outcome (never into the sealed run directory).
 public struct NightlyReport: Sendable, Codable {
     public enum Status: String, Sendable, Codable {
         case published
@@ -12,6 +12,9 @@ public struct NightlyReport: Sendable, Codable {
         case auditFailed = "audit_failed"
         /// Nothing passed its gate and the consent purge withdrew every published run.
         case withdrawn = "nothing_published"
+        /// The run stopped on an error (input, consent, key, lock, training, I/O): nothing new
+        /// was published; `error` says why.
+        case failed
     }
 
     /// A model of the last run kept in place of a new one that failed its gate. Its metrics in
@@ -78,10 +81,23 @@ public struct NightlyReport: Sendable, Codable {
     public var purge: PurgeOutcome
     public var auditFindings: [String]
     public var runDirectory: String?
+    /// Why the run stopped, for status `failed`.
+    public var error: String?
+
+    /// The report of a run that stopped on an error before it had anything else to say.
+    static func failure(runID: String, asOf: Int64, startedAt: Int64, policy: ConsentPolicy, seconds: Double, error: NightlyError) -> NightlyReport {
+        var report = NightlyReport(
+            runID: runID, status: .failed, asOf: Timestamp.format(asOf), startedAt: Timestamp.format(startedAt), seconds: seconds,
+            stageSeconds: [:], usage: DataUsage(policy: policy), recommenders: [], published: [], carriedForward: [], dropped: [],
+            purge: PurgeOutcome(), auditFindings: [], runDirectory: nil)
+        report.error = "\(error)"
+        return report
+    }
 
     /// The readable summary.
     public var text: String {
         var lines = ["run \(runID): \(status.rawValue) (as of \(asOf), \(String(format: "%.1f", seconds)) s)"]
+        if let error { return (lines + ["error: \(error)", "nothing was published; the last published run stays current"]).joined(separator: "\n") }
         lines.append("stages: " + ["read", "build", "evaluate", "train", "publish"].compactMap { s in
             stageSeconds[s].map { "\(s) \(String(format: "%.2f", $0)) s" }
         }.joined(separator: ", "))

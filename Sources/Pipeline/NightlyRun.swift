@@ -59,6 +59,30 @@ public struct NightlyRun: Sendable {
     public init(config: NightlyConfig) { self.config = config }
 
     public func execute(logger: Logger, progress: @escaping (RunProgress) -> Void = { _ in }) throws(NightlyError) -> NightlyReport {
+        let now = Int64(Date().timeIntervalSince1970)
+        let runID = TrainingRun.makeRunID()
+        let clock = ContinuousClock()
+        let started = clock.now
+        do {
+            return try execute(runID: runID, now: now, logger: logger, progress: progress)
+        } catch {
+            switch error {
+            case .gate, .withdrawn, .audit:
+                break  // these wrote their full report
+            default:
+                // Whatever the outcome, a report: what failed, and that nothing was published.
+                let d = started.duration(to: clock.now)
+                let report = NightlyReport.failure(
+                    runID: runID, asOf: config.asOf ?? now, startedAt: now, policy: config.policy,
+                    seconds: Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18, error: error)
+                Self.writeReport(report, root: OutputRoot(path: config.outputRoot))
+                logger.info("run finished", metadata: [LogKey.run: "\(runID)", LogKey.status: "\(report.status.rawValue)"])
+            }
+            throw error
+        }
+    }
+
+    private func execute(runID: String, now: Int64, logger: Logger, progress: @escaping (RunProgress) -> Void) throws(NightlyError) -> NightlyReport {
         let clock = ContinuousClock()
         let started = clock.now
         var stageSeconds: [String: Double] = [:]
@@ -69,9 +93,7 @@ public struct NightlyRun: Sendable {
             logger.info("stage finished", metadata: [LogKey.stage: "\(name)", LogKey.seconds: "\(stageSeconds[name]!)"])
             stageStart = clock.now
         }
-        let now = Int64(Date().timeIntervalSince1970)
         let asOf = config.asOf ?? now
-        let runID = TrainingRun.makeRunID()
 
         // Consent first: the registry, then the key. Either missing stops the run.
         let registry: ConsentRegistry, today: ConsentRegistry, key: PseudonymKey
@@ -210,7 +232,7 @@ public struct NightlyRun: Sendable {
 
         // Retrain what passed on all the data, and write the run.
         do {
-            let writer = try root.beginRun(id: runID, faults: faults)
+            let writer = try root.beginRun(id: runID, seal: ManifestSeal(pseudonymiser: pseudonymiser), faults: faults)
             var entries: [Manifest.Model] = []
             // Each recommender's models with its own hyper-parameters.
             var fitted = [ALSModel?](repeating: nil, count: toTrain.count)
@@ -260,9 +282,9 @@ public struct NightlyRun: Sendable {
             _ = root.prune(keep: config.keepRuns)
             endStage("publish")
             report.runDirectory = directory
-            let final = finish(.published)
-            try? Data((final.text + "\n").utf8).write(to: URL(fileURLWithPath: directory + "/report.txt"))
-            return final
+            // The report goes beside the runs, never into the sealed run directory: a file the
+            // manifest does not list would fail the run's own audit.
+            return finish(.published)
         } catch let error as NightlyError {
             throw error
         } catch let error as TrainingError {

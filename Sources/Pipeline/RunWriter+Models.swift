@@ -58,10 +58,8 @@ struct RunRecord {
     /// The manifest: inputs with checksums, consent, usage, and every workspace that was read
     /// or shaped any model (carried ones included).
     func manifest(models: [Manifest.Model]) throws -> Manifest {
-        var inputs: [Manifest.Input] = []
-        for f in usage.files {
-            inputs.append(.init(path: f.path, sha256: try Checksum.sha256Hex(file: f.path), rows: f.rows, format: f.format.rawValue, gzip: f.gzip))
-        }
+        // Checksums of the bytes read, taken while reading: never a second look at the inputs.
+        let inputs = usage.files.map { Manifest.Input(path: $0.path, sha256: $0.sha256, rows: $0.rows, format: $0.format.rawValue, gzip: $0.gzip) }
         var used = Set(log.workspaces.map { log.vocabulary.workspaces[Int($0)] })
         for m in models { used.formUnion(m.provenance.workspaces) }
         return Manifest(

@@ -101,7 +101,7 @@ public struct TrainingRun: Sendable {
         // 4. Train and write into a fresh run directory.
         let runID = Self.makeRunID()
         let trainedAt = Timestamp.format(Int64(Date().timeIntervalSince1970))
-        let writer = try root.beginRun(id: runID, faults: r.faults)
+        let writer = try root.beginRun(id: runID, seal: ManifestSeal(pseudonymiser: pseudonymiser), faults: r.faults)
         var models: [Manifest.Model] = []
         for (index, (definition, interactions)) in built.enumerated() {
             let model = try ImplicitALS(configuration: r.als).fit(interactions.matrix, logger: logger)

@@ -100,7 +100,7 @@ public struct UserRecommendation: Sendable {
         let pseudonymiser = Pseudonymiser(key: try PseudonymKey.load(file: keyFile))
         if let problem = IDGrammar.problem(workspace) { throw Failure.invalidID(field: "workspace", problem: problem) }
         if let problem = IDGrammar.problem(user) { throw Failure.invalidID(field: "user", problem: problem) }
-        let run = try PublishedRun.open(runPath)
+        let run = try PublishedRun.open(runPath, seal: ManifestSeal(pseudonymiser: pseudonymiser))
         let audit = Audit(registry: registry, pseudonymiser: pseudonymiser,
                           policy: (policy ?? run.manifest.consent.policy).stricter(run.manifest.consent.policy))
         let workspacePseudonym = pseudonymiser.workspace(workspace)

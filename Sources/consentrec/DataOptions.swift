@@ -24,6 +24,8 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Slack exports: the workspace id (default: team_id from users.json).") var slackWorkspaceID: String?
     @Flag(help: "Slack exports: keep events of deleted users.") var keepDeletedUsers = false
     @Flag(help: "Slack exports: keep skin-tone variants as their own emoji.") var keepSkinTones = false
+    @Option(help: "Slack exports: the most bytes one file may inflate to; a larger day file is a bad file (default 64 MiB).")
+    var maxSlackFileBytes = SlackExport.Options.defaultMaxFileBytes
     @Option(help: "Fail when more rows than this are bad.") var maxBadRows: Int?
     @Option(help: "Fail when more than this fraction of rows are bad.") var maxBadFraction: Double = 0.01
 
@@ -31,6 +33,7 @@ struct DataOptions: ParsableArguments {
         if let retentionDays, retentionDays < 1 { throw ValidationError("--retention-days must be at least 1") }
         if asOf != nil && asOfSeconds == nil { throw ValidationError("--as-of must be RFC 3339 (2026-11-20T00:00:00Z) or Unix seconds") }
         guard (0...1).contains(maxBadFraction) else { throw ValidationError("--max-bad-fraction must be between 0 and 1") }
+        guard maxSlackFileBytes >= 1 else { throw ValidationError("--max-slack-file-bytes must be at least 1") }
     }
 
     func requireEvents() throws {
@@ -47,7 +50,8 @@ struct DataOptions: ParsableArguments {
             format: format, ignoredColumns: Set(ignoreColumns),
             badRowLimit: BadRowLimit(maxCount: maxBadRows, maxFraction: maxBadFraction),
             policy: policy, asOf: asOfSeconds!, retentionDays: retentionDays)
-        options.slack = SlackExport.Options(workspaceID: slackWorkspaceID, keepDeletedUsers: keepDeletedUsers, keepSkinTones: keepSkinTones)
+        options.slack = SlackExport.Options(workspaceID: slackWorkspaceID, keepDeletedUsers: keepDeletedUsers, keepSkinTones: keepSkinTones,
+                                            maxFileBytes: maxSlackFileBytes)
         return options
     }
 }

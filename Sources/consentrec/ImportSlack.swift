@@ -21,13 +21,16 @@ extension ConsentRec {
         @Option(help: "The event log to write (.csv, or .csv.gz for gzip).") var out: String
         @Flag(help: "Keep events of deleted users.") var keepDeletedUsers = false
         @Flag(help: "Keep skin-tone variants as their own emoji.") var keepSkinTones = false
+        @Option(help: "The most bytes one file may inflate to; a larger day file is a bad file (default 64 MiB).")
+        var maxSlackFileBytes = SlackExport.Options.defaultMaxFileBytes
         @Option(help: "Fail when more messages than this are bad.") var maxBadRows: Int?
         @Option(help: "Fail when more than this fraction of messages are bad.") var maxBadFraction: Double = 0.01
 
         func run() throws {
             try ExitCodes.mapped {
                 let summary = try SlackImport.run(
-                    export: export, options: .init(workspaceID: workspaceID, keepDeletedUsers: keepDeletedUsers, keepSkinTones: keepSkinTones),
+                    export: export,
+                    options: .init(workspaceID: workspaceID, keepDeletedUsers: keepDeletedUsers, keepSkinTones: keepSkinTones, maxFileBytes: maxSlackFileBytes),
                     out: out, limit: BadRowLimit(maxCount: maxBadRows, maxFraction: maxBadFraction))
                 let kinds = EventKind.allCases.map { "\(summary.events[$0, default: 0]) \($0.name)" }.joined(separator: ", ")
                 print("wrote \(summary.events.values.reduce(0, +)) events to \(out): \(kinds)")
@@ -35,6 +38,9 @@ extension ConsentRec {
                     + "\(summary.skipped.systemMessages) system messages")
                 print("bad rows: \(summary.badRows.summary)")
                 for example in summary.badRows.examples { print("  \(example)") }
+                for file in summary.badFiles {
+                    print("bad file \(file.path): \(file.reason); " + (file.messagesLost.map { "\($0) messages lost" } ?? "its messages lost"))
+                }
             }
         }
     }

@@ -1,46 +1,97 @@
 import ArgumentParser
+import Events
 import Foundation
 import ModelStore
 
 extension ConsentRec {
     struct Inspect: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Summarise a run or a model file and verify every checksum.",
-            discussion: "Exits non-zero if any model is missing, truncated, corrupted or does not match the manifest.")
+            abstract: "Summarise a run or a model file and verify its checksums and seal.",
+            discussion: """
+                Checks every model against the manifest, that the run holds no file the manifest does not \
+                list, and, with the key (--key-file or CONSENTREC_PSEUDONYM_KEY), the manifest's seal. A \
+                model file is checked against the manifest of the run it lies in. Exit 0: sound. Exit 7: \
+                a model is missing, truncated, corrupted, unlisted or does not match, or the seal fails.
+                """)
 
         @Argument(help: "An output root (its current run), a run directory, or one .safetensors model file.")
         var path: String
 
+        @Option(help: "The pseudonymisation key file, to check the manifest's seal (default: CONSENTREC_PSEUDONYM_KEY when set).")
+        var keyFile: String?
+
         func run() throws {
             try ExitCodes.mapped {
-                if path.hasSuffix(".safetensors") {
-                    guard let data = FileManager.default.contents(atPath: path) else { throw ModelStoreError.missingFile(path: path) }
-                    let model = try ModelFile.decode(data, path: path)
-                    print("model \(path): \(model.recommender) (\(model.scope)\(model.workspace.map { ", workspace \($0)" } ?? ""))")
-                    print("  items \(model.itemFactors.rows) × factors \(model.itemFactors.columns)\(model.userFactors.map { ", users \($0.rows)" } ?? ", no user factors")")
-                    print("  hyper-parameters: factors \(model.hyperparameters.factors), λ \(model.hyperparameters.regularization), α \(model.hyperparameters.alpha), \(model.hyperparameters.iterations) iterations, \(model.hyperparameters.solver)")
-                    return
-                }
-                let run = try PublishedRun.open(path)
-                let m = run.manifest
-                print("run \(m.runID) (\(run.directory))")
-                print("  created \(m.createdAt), as of \(m.asOf), tool \(m.toolVersion), config \(m.configDigest.prefix(12))")
-                print("  consent: policy \(m.consent.policy.rawValue), registry sha256 \(m.consent.registrySHA256.prefix(12))")
-                for input in m.inputs { print("  input \(input.path): \(input.rows) rows, sha256 \(input.sha256.prefix(12))") }
-                print("  events kept \(m.usage.eventsKept) of \(m.usage.rowsRead) rows; \(m.workspacesUsed.count) workspaces used")
-                let byRecommender = Dictionary(grouping: m.models, by: \.recommender)
-                for (name, models) in byRecommender.sorted(by: { $0.key < $1.key }) {
-                    print("  \(name): \(models.count) models, \(models.reduce(0) { $0 + $1.items }) items, \(models.reduce(0) { $0 + $1.bytes } / 1024) KiB")
-                }
-                let problems = run.verify()
-                if problems.isEmpty {
-                    print("all \(m.models.count) model checksums verified")
-                } else {
+                let seal = try sealKey()
+                let problems = path.hasSuffix(".safetensors") ? try inspectModel(seal: seal) : try inspectRun(seal: seal)
+                if seal == nil { print("seal not checked: give --key-file (or set \(PseudonymKey.environmentVariable)) to check it") }
+                guard problems.isEmpty else {
                     for p in problems { FileHandle.standardError.write(Data("error: \(p)\n".utf8)) }
                     throw ExitCode(ExitCodes.verificationFailed)
                 }
             }
         }
+
+        /// The seal key, when a key is at hand.
+        func sealKey() throws -> ManifestSeal? {
+            guard keyFile != nil || ProcessInfo.processInfo.environment[PseudonymKey.environmentVariable] != nil else { return nil }
+            return ManifestSeal(pseudonymiser: Pseudonymiser(key: try PseudonymKey.load(file: keyFile)))
+        }
+
+        func inspectRun(seal: ManifestSeal?) throws -> [ModelStoreError] {
+            let run = try PublishedRun.open(path)
+            let m = run.manifest
+            print("run \(m.runID) (\(run.directory))")
+            print("  created \(m.createdAt), as of \(m.asOf), tool \(m.toolVersion), config \(m.configDigest.prefix(12))")
+            print("  consent: policy \(m.consent.policy.rawValue), registry sha256 \(m.consent.registrySHA256.prefix(12))")
+            for input in m.inputs { print("  input \(input.path): \(input.rows) rows, sha256 \(input.sha256.prefix(12))") }
+            print("  events kept \(m.usage.eventsKept) of \(m.usage.rowsRead) rows; \(m.workspacesUsed.count) workspaces used")
+            for (name, models) in Dictionary(grouping: m.models, by: \.recommender).sorted(by: { $0.key < $1.key }) {
+                print("  \(name): \(models.count) models, \(models.reduce(0) { $0 + $1.items }) items, \(models.reduce(0) { $0 + $1.bytes } / 1024) KiB")
+            }
+            let problems = run.verify(seal: seal)
+            if problems.isEmpty {
+                print("all \(m.models.count) model checksums verified, no unlisted file" + (seal == nil ? "" : ", seal verified"))
+            }
+            return problems
+        }
+
+        /// One model file: decoded, then checked against the manifest of the run it lies in.
+        func inspectModel(seal: ManifestSeal?) throws -> [ModelStoreError] {
+            guard let data = FileManager.default.contents(atPath: path) else { throw ModelStoreError.missingFile(path: path) }
+            let model = try ModelFile.decode(data, path: path)
+            let h = model.hyperparameters
+            print("model \(path): \(model.recommender) (\(model.scope)\(model.workspace.map { ", workspace \($0)" } ?? ""))")
+            print("  items \(model.itemFactors.rows) × factors \(model.itemFactors.columns)\(model.userFactors.map { ", users \($0.rows)" } ?? ", no user factors")")
+            print("  hyper-parameters: factors \(h.factors), λ \(h.regularization), α \(h.alpha), \(h.iterations) iterations, \(h.solver)")
+            guard let (run, relative) = try Self.enclosingRun(of: path) else {
+                print("  not inside a run directory: checked as a file only")
+                return []
+            }
+            var problems: [ModelStoreError] = []
+            if let seal, let problem = run.sealProblem(seal) { problems.append(.tampered(path: run.directory, reason: problem)) }
+            guard let entry = run.manifest.models.first(where: { $0.path == relative }) else {
+                return problems + [.unlistedFile(path: path)]
+            }
+            do throws(ModelStoreError) { _ = try run.model(entry) } catch { problems.append(error) }
+            if problems.isEmpty { print("  matches its entry in the manifest of run \(run.manifest.runID)" + (seal == nil ? "" : ", seal verified")) }
+            return problems
+        }
+
+        /// The run whose directory holds `path` (a manifest.json up to three levels above it),
+        /// and the file's path relative to that run.
+        static func enclosingRun(of path: String) throws -> (PublishedRun, String)? {
+            var components = URL(fileURLWithPath: path).standardizedFileURL.pathComponents
+            var relative: [String] = []
+            for _ in 0..<3 {
+                guard components.count > 1 else { return nil }
+                relative.insert(components.removeLast(), at: 0)
+                let directory = NSString.path(withComponents: components)
+                if FileManager.default.fileExists(atPath: directory + "/" + Manifest.fileName) {
+                    return (try PublishedRun.open(directory), relative.joined(separator: "/"))
+                }
+            }
+            return nil
+        }
     }
 }
-

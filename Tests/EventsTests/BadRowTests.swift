@@ -46,7 +46,7 @@ final class BadRowTests: XCTestCase {
         XCTAssertEqual(examples[5], "\(path):9: user_id: longer than 256 bytes")
         XCTAssertEqual(examples[6], "\(path):10: workspace_id: empty")
         XCTAssertEqual(examples[7], "\(path):11: user_id: not valid UTF-8")
-        XCTAssertEqual(examples[8], "\(path):12: timestamp: a quoted field is not closed")
+        XCTAssertEqual(examples[8], "\(path):12: timestamp: a quoted field is not closed on its line")
         // No example quotes a field's content.
         XCTAssertFalse(examples.joined().contains(long))
     }

@@ -10,11 +10,18 @@ final class ReaderFormatTests: XCTestCase {
             + "\"+\"\"1\",react,\"C,1\",\"U q\",W1,1763600000\r\n"
             + "\"party\nparrot\",react,C2,U2,W1,1763600001\r\n"
             + ",post,C3,U3,W1,1763600002"  // no final newline
-        let log = try fixture.read("q.csv", csv)
-        XCTAssertEqual(log.count, 3)
-        XCTAssertEqual(log.vocabulary.emoji, ["+\"1", "party\nparrot"])
-        XCTAssertEqual(log.kinds, [.react, .react, .post])
-        XCTAssertEqual(log.emoji, [0, 1, -1])
+        let log = try fixture.reader(limit: BadRowLimit(maxCount: nil, maxFraction: nil)).read([fixture.directory.write("q.csv", csv)])
+        // No field of the schema holds a line break: the quoted field that crosses one is a bad
+        // row (line 3), and its tail, with a quote inside an unquoted field, another (line 4).
+        XCTAssertEqual(log.count, 2)
+        XCTAssertEqual(log.usage.rowsRead, 4)
+        XCTAssertEqual(log.usage.badRows.counts[.malformed], 2)
+        XCTAssertEqual(log.usage.badRows.examples.map { $0.split(separator: ":").dropFirst().joined(separator: ":") }, [
+            "3: emoji: a quoted field is not closed on its line", "4: emoji: a quote inside an unquoted field",
+        ])
+        XCTAssertEqual(log.vocabulary.emoji, ["+\"1"])
+        XCTAssertEqual(log.kinds, [.react, .post])
+        XCTAssertEqual(log.emoji, [0, -1])
         // The quoted ids were read whole: two distinct channels hash as their full text.
         let p = Pseudonymiser(key: EventsFixture.key)
         XCTAssertEqual(log.vocabulary.channels[0], p.channel("C,1", workspace: "W1"))

@@ -15,10 +15,13 @@ final class SlackExportTests: XCTestCase {
 
     func read(_ path: String, _ options: SlackExport.Options = .init()) throws -> ([SlackExport.Event], [String], SlackExport.Skipped) {
         var events: [SlackExport.Event] = [], bad: [String] = []
-        let skipped = try SlackExport(path: path, options: options).read(
+        let outcome = try SlackExport(path: path, options: options).read(
             event: { (e: SlackExport.Event) throws(IngestError) in events.append(e) },
-            bad: { (kind, file, line, field, reason) throws(IngestError) in bad.append("\(kind.rawValue) \(file):\(line) \(field)") })
-        return (events, bad, skipped)
+            bad: { (kind, file, line, field, reason) throws(IngestError) in bad.append("\(kind.rawValue) \(file):\(line) \(field)") },
+            badFile: { (file: DataUsage.BadFile) throws(IngestError) in
+                bad.append("bad_file \(file.path.dropFirst(path.count + 1)) lost \(file.messagesLost.map(String.init) ?? "?")")
+            })
+        return (events, bad, outcome.skipped)
     }
 
     func testEveryEventKind_fromFolderAndZip_alike() throws {
@@ -37,7 +40,7 @@ final class SlackExportTests: XCTestCase {
             "unknown_channel archived-elsewhere/2026-11-01.json:0 channel",
             "empty_id general/2026-11-02.json:2 user",
             "bad_timestamp general/2026-11-02.json:3 ts",
-            "malformed_row random/2026-11-03.json:0 file",
+            "bad_file random/2026-11-03.json lost 1",
         ])
         let (fromZip, badZip, skippedZip) = try read(try zipped())
         XCTAssertEqual(fromZip, events)
@@ -116,10 +119,11 @@ final class SlackExportConsentTests: XCTestCase {
 
     func read(_ path: String, _ options: SlackExport.Options = .init()) throws -> ([SlackExport.Event], SlackExport.Skipped) {
         var events: [SlackExport.Event] = []
-        let skipped = try SlackExport(path: path, options: options).read(
+        let outcome = try SlackExport(path: path, options: options).read(
             event: { (e: SlackExport.Event) throws(IngestError) in events.append(e) },
-            bad: { (_, _, _, _, _) throws(IngestError) in })
-        return (events, skipped)
+            bad: { (_, _, _, _, _) throws(IngestError) in },
+            badFile: { (_: DataUsage.BadFile) throws(IngestError) in })
+        return (events, outcome.skipped)
     }
 
     func testMixedTeamIDs_areRefused_unlessTheWorkspaceIsGiven() throws {

@@ -1,3 +1,4 @@
+import Events
 import Foundation
 @testable import ModelStore
 import TestSupport
@@ -21,7 +22,7 @@ final class OutputRootTests: XCTestCase {
         let dir = TemporaryDirectory()
         let root = OutputRoot(path: dir.path + "/out")
         for id in ["r1", "r2", "r3", "r4"] {
-            let writer = try root.beginRun(id: id)
+            let writer = try root.beginRun(id: id, seal: Self.seal)
             try writer.write(Data(id.utf8), to: "models/x.bin")
             _ = try writer.publish(manifest: Self.manifest(id))
             XCTAssertEqual(root.currentRun, root.path + "/runs/" + id)
@@ -34,12 +35,12 @@ final class OutputRootTests: XCTestCase {
     func testFailedRun_leavesNoPartialDirectory_andCurrentUntouched() throws {
         let dir = TemporaryDirectory()
         let root = OutputRoot(path: dir.path + "/out")
-        let good = try root.beginRun(id: "good")
+        let good = try root.beginRun(id: "good", seal: Self.seal)
         _ = try good.publish(manifest: Self.manifest("good"))
         // Steps: the model file, the manifest, the syncs, the rename into runs/, the swap.
         for step in 0..<5 {
             do {
-                let writer = try root.beginRun(id: "bad\(step)", faults: FaultInjection(failAtStep: step))
+                let writer = try root.beginRun(id: "bad\(step)", seal: Self.seal, faults: FaultInjection(failAtStep: step))
                 try writer.write(Data("x".utf8), to: "models/x.bin")
                 _ = try writer.publish(manifest: Self.manifest("bad\(step)"))
                 XCTFail("step \(step) should have failed")
@@ -49,7 +50,7 @@ final class OutputRootTests: XCTestCase {
             XCTAssertEqual(try PublishedRun.open(root.path).manifest.runID, "good")
             XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: root.path).contains { $0.hasPrefix(".current-") })
         }
-        let writer = try root.beginRun(id: "ok", faults: FaultInjection(failAtStep: 5))
+        let writer = try root.beginRun(id: "ok", seal: Self.seal, faults: FaultInjection(failAtStep: 5))
         try writer.write(Data("x".utf8), to: "models/x.bin")
         XCTAssertNoThrow(try writer.publish(manifest: Self.manifest("ok")))
         XCTAssertEqual(root.currentRun, root.path + "/runs/ok")
@@ -58,17 +59,19 @@ final class OutputRootTests: XCTestCase {
     func testPartialDirectoryOfAKilledRun_isRemovedByTheNextRun_andNeverCurrent() throws {
         let dir = TemporaryDirectory()
         let root = OutputRoot(path: dir.path + "/out")
-        _ = try root.beginRun(id: "good").publish(manifest: Self.manifest("good"))
+        _ = try root.beginRun(id: "good", seal: Self.seal).publish(manifest: Self.manifest("good"))
         // What `kill -9` mid-write leaves: a partial directory with some files in it.
         try FileManager.default.createDirectory(atPath: root.path + "/runs/.partial-killed/models", withIntermediateDirectories: true)
         try Data("half".utf8).write(to: URL(fileURLWithPath: root.path + "/runs/.partial-killed/models/x.safetensors"))
         XCTAssertEqual(root.runs(), ["good"])
         XCTAssertEqual(try PublishedRun.open(root.path).manifest.runID, "good")
-        let next = try root.beginRun(id: "next")
+        let next = try root.beginRun(id: "next", seal: Self.seal)
         XCTAssertFalse(FileManager.default.fileExists(atPath: root.path + "/runs/.partial-killed"))
         next.abandon()
         XCTAssertEqual(root.runs(), ["good"])
     }
+
+    static let seal = ManifestSeal(pseudonymiser: Pseudonymiser(key: try! PseudonymKey(bytes: Array(repeating: 7, count: 32), source: "test")))
 
     static func manifest(_ id: String) -> Manifest {
         Manifest(

@@ -25,12 +25,13 @@ final class NightlyRunTests: XCTestCase {
         let report = try NightlyRun(config: load(config())).execute(logger: quiet)
         XCTAssertEqual(report.status, .published)
         let run = try PublishedRun.open(dir.path + "/out")
-        XCTAssertTrue(run.verify().isEmpty)
+        XCTAssertTrue(run.verify(seal: ManifestSeal(pseudonymiser: fixture.pseudonymiser)).isEmpty)
         XCTAssertEqual(run.manifest.models.count, report.published.count)
         XCTAssertGreaterThan(report.published.filter { $0.hasPrefix("models/channel/") }.count, 3)
         // Report on disk, both forms, and in the run.
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.path + "/out/reports/\(report.runID).json"))
-        XCTAssertTrue(FileManager.default.fileExists(atPath: run.directory + "/report.txt"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.path + "/out/reports/\(report.runID).txt"))
+        XCTAssertEqual(run.unlistedFiles(), [], "the sealed run holds only what its manifest lists")
         XCTAssertEqual(Set(report.stageSeconds.keys), ["read", "build", "evaluate", "train", "publish"])
         // No opted-out workspace anywhere: the audit of the published run passes.
         let key = try PseudonymKey.load(file: dir.path + "/data/pseudonym.key")
@@ -74,7 +75,7 @@ final class NightlyRunTests: XCTestCase {
         XCTAssertEqual(report.published, ["models/emoji/global.safetensors"])
         XCTAssertFalse(report.carriedForward.isEmpty)
         let run = try PublishedRun.open(dir.path + "/out")
-        XCTAssertTrue(run.verify().isEmpty)
+        XCTAssertTrue(run.verify(seal: ManifestSeal(pseudonymiser: fixture.pseudonymiser)).isEmpty)
         XCTAssertTrue(run.manifest.models.filter { $0.recommender == "channel" }.allSatisfy { $0.carriedFrom != nil })
     }
 

@@ -48,7 +48,7 @@ final class TrainingRunTests: XCTestCase {
         let result = try TrainingRun(request: request()).execute(logger: quiet)
         let run = try PublishedRun.open(out.path + "/root")
         XCTAssertEqual(run.directory, result.runDirectory)
-        XCTAssertTrue(run.verify().isEmpty)
+        XCTAssertTrue(run.verify(seal: ManifestSeal(pseudonymiser: Pseudonymiser(key: try PseudonymKey.load(file: data.file("pseudonym.key"))))).isEmpty)
         XCTAssertGreaterThan(run.manifest.models.filter { $0.recommender == "channel" }.count, 3)
         XCTAssertEqual(run.manifest.models.filter { $0.recommender == "emoji" }.count, 1)
         XCTAssertEqual(run.manifest.inputs.first?.rows, run.manifest.usage.rowsRead)
@@ -82,7 +82,7 @@ final class TrainingRunTests: XCTestCase {
             } catch is InjectedFault {
                 let run = try PublishedRun.open(out.path + "/root")
                 XCTAssertEqual(run.directory, first.runDirectory, "step \(step)")
-                XCTAssertTrue(run.verify().isEmpty, "step \(step)")
+                XCTAssertTrue(run.verify(seal: ManifestSeal(pseudonymiser: Pseudonymiser(key: try PseudonymKey.load(file: data.file("pseudonym.key"))))).isEmpty, "step \(step)")
                 XCTAssertEqual(try modelBytes(run.directory), before, "step \(step)")
                 XCTAssertEqual(OutputRoot(path: out.path + "/root").runs().count, 1, "step \(step)")
             }
@@ -143,6 +143,12 @@ final class TrainingRunTests: XCTestCase {
             items: entry.items, factors: entry.factors, nonZeros: entry.nonZeros, bytes: data.count,
             sha256: SHA256Hex.of(data), trainedAt: entry.trainedAt, provenance: entry.provenance)
         try manifest.encoded().write(to: URL(fileURLWithPath: run.directory + "/manifest.json"))
+        // Unsealed, the edit alone fails the audit; sealed again with the key, the support check
+        // is what remains.
+        XCTAssertTrue(Audit(registry: registry, pseudonymiser: Pseudonymiser(key: key), policy: .optOut)
+            .check(try PublishedRun.open(out.path + "/root")).contains { $0.problem.contains("does not match its seal") })
+        try ManifestSeal(pseudonymiser: Pseudonymiser(key: key)).seal(manifest.encoded())
+            .write(to: URL(fileURLWithPath: run.directory + "/" + ManifestSeal.fileName))
         let consistent = try PublishedRun.open(out.path + "/root")
         let supportFindings = Audit(registry: registry, pseudonymiser: Pseudonymiser(key: key), policy: .optOut).check(consistent)
         XCTAssertEqual(supportFindings.count, 1, "\(supportFindings)")
@@ -155,7 +161,7 @@ final class TrainingRunTests: XCTestCase {
         let reopened = try PublishedRun.open(out.path + "/root")
         bytes[bytes.count - 3] ^= 0x40
         try bytes.write(to: URL(fileURLWithPath: channelPath))
-        XCTAssertTrue(reopened.verify().contains { if case .checksumMismatch(channelPath, _, _) = $0 { true } else { false } })
+        XCTAssertTrue(reopened.verify(seal: nil).contains { if case .checksumMismatch(channelPath, _, _) = $0 { true } else { false } })
         try bytes.prefix(40).write(to: URL(fileURLWithPath: channelPath))
         XCTAssertThrowsError(try ModelFile.decode(bytes.prefix(40), path: channelPath))
     }

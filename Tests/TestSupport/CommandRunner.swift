@@ -16,6 +16,17 @@ public enum CommandRunner {
         return Bundle.main.bundleURL
     }
 
+    /// Starts a product of this package with its output discarded, for a test that kills it.
+    public static func start(_ name: String, _ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = productsDirectory.appendingPathComponent(name)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     /// Runs `name` with `arguments` and an optional environment, waiting for it to finish.
     /// With `absolute`, `name` is a path to any executable rather than a product of this package.
     public static func run(_ name: String, _ arguments: [String], environment: [String: String]? = nil, absolute: Bool = false) throws -> CommandResult {

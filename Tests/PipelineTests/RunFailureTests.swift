@@ -1,0 +1,76 @@
+import Events
+import Foundation
+import ModelStore
+@testable import Pipeline
+import TestSupport
+import XCTest
+
+/// A nightly run that stops still says why, in a report; configs that would quietly disable a
+/// check are refused.
+final class RunFailureTests: XCTestCase {
+    var fixture: NightlyFixture!
+
+    override func setUpWithError() throws { fixture = try NightlyFixture(workspaces: 4, events: 3_000) }
+
+    func reports() throws -> [NightlyReport] {
+        let folder = fixture.dir.path + "/out/reports"
+        return try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".json") }.sorted().map {
+            try JSONDecoder().decode(NightlyReport.self, from: Data(contentsOf: URL(fileURLWithPath: folder + "/" + $0)))
+        }
+    }
+
+    func testAnInputError_stillWritesAReport_sayingNothingWasPublished() throws {
+        try FileManager.default.removeItem(atPath: fixture.dir.path + "/data/events.csv")
+        XCTAssertThrowsError(try NightlyRun(config: fixture.load(fixture.config())).execute(logger: fixture.quiet)) { error in
+            guard case .input = error as? NightlyError else { return XCTFail("\(error)") }
+        }
+        let report = try XCTUnwrap(try reports().first)
+        XCTAssertEqual(report.status, .failed)
+        XCTAssertTrue(report.error?.contains("events.csv") == true, report.error ?? "")
+        XCTAssertTrue(report.text.contains("nothing was published"), report.text)
+        let text = try String(contentsOfFile: fixture.dir.path + "/out/reports/\(report.runID).txt", encoding: .utf8)
+        XCTAssertTrue(text.hasPrefix("run \(report.runID): failed"), text)
+    }
+
+    func testAKeyError_andALockedRoot_writeReportsToo() throws {
+        let config = try fixture.load(fixture.config())
+        let lock = try fixture.root.lock()
+        XCTAssertThrowsError(try NightlyRun(config: config).execute(logger: fixture.quiet))
+        withExtendedLifetime(lock) {}
+        try FileManager.default.removeItem(atPath: fixture.dir.path + "/data/pseudonym.key")
+        XCTAssertThrowsError(try NightlyRun(config: config).execute(logger: fixture.quiet))
+        XCTAssertEqual(try reports().map(\.status), [.failed, .failed])
+        XCTAssertTrue(try reports().allSatisfy { $0.error != nil })
+    }
+
+    func testNonFiniteNumbers_areRefused_notAGateSwitchedOff() throws {
+        for value in ["nan", "inf", "-inf", "+nan"] {
+            XCTAssertThrowsError(try fixture.load(fixture.config(channelGate: "min_lift_over_popularity = \(value)")), value) { error in
+                guard case .invalid(_, let key, let reason) = error as? ConfigError else { return XCTFail("\(error)") }
+                XCTAssertEqual(key, "recommenders.channel.gate.min_lift_over_popularity")
+                XCTAssertTrue(reason.contains("finite"), reason)
+            }
+        }
+        XCTAssertThrowsError(try fixture.load(fixture.config(channelGate: "max_drop_from_last_run = nan")))
+    }
+
+    func testAsOf_asATomlInteger_isUnixSeconds() throws {
+        let text = fixture.config().replacingOccurrences(of: "as_of = \"2026-11-20T00:00:00Z\"", with: "as_of = 1795132800")
+        XCTAssertEqual(try fixture.load(text).asOf, Timestamp.parse("2026-11-20T00:00:00Z"))
+        XCTAssertThrowsError(try fixture.load(text.replacingOccurrences(of: "1795132800", with: "-1")))
+    }
+
+    func testTemporalSplitsNamedByANumber_mustBeAFraction_never1970() throws {
+        for split in ["temporal:0", "temporal:1", "temporal:1.5", "temporal:-0.2", "temporal:1795132800"] {
+            XCTAssertThrowsError(try fixture.load(fixture.config("[recommenders.channel.evaluation]\nsplit = \"\(split)\"")), split)
+        }
+        XCTAssertNoThrow(try fixture.load(fixture.config("[recommenders.channel.evaluation]\nsplit = \"temporal:0.25\"")))
+        XCTAssertNoThrow(try fixture.load(fixture.config("[recommenders.channel.evaluation]\nsplit = \"temporal:2026-11-10T00:00:00Z\"")))
+    }
+
+    func testAConfigThatIsNotARegularFile_isRefused_notReadForever() {
+        XCTAssertThrowsError(try NightlyConfig.load(path: "/dev/zero")) { error in
+            XCTAssertEqual(error as? ConfigError, .unreadable(path: "/dev/zero"))
+        }
+    }
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Fuzzes every reader that takes hostile bytes with libFuzzer, FUZZ_SECONDS each (default 300),
+# and prints one line per target: executions, coverage, corpus size, crashes.
+# Seeds come from Tests/FuzzCorpus/TARGET (never modified); what the fuzzer finds goes to
+# .build-fuzz/corpus/TARGET, crashing inputs to .build-fuzz/crashes/. Replay one with
+#   swift build --product consentrec-fuzz && .build/debug/consentrec-fuzz TARGET FILE
+# Usage: scripts/fuzz.sh [TARGET…]   (default: all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_EACH=${FUZZ_SECONDS:-300}
+TARGETS=("$@")
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(csv tsv jsonl slack registry safetensors timestamp config)
+SCRATCH=.build-fuzz
+
+swift build -c release --sanitize=fuzzer -Xswiftc -parse-as-library -Xswiftc -DCONSENTREC_FUZZ \
+    --scratch-path "$SCRATCH" --product consentrec-fuzz 2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\]' || true
+BINARY="$SCRATCH/release/consentrec-fuzz"
+[ -x "$BINARY" ] || { echo "fuzz build failed" >&2; exit 1; }
+
+mkdir -p "$SCRATCH/crashes" "$SCRATCH/logs"
+status=0
+printf '%-12s %12s %8s %8s %8s %8s %s\n' target executions exec/s cov features corpus result
+for target in "${TARGETS[@]}"; do
+    mkdir -p "$SCRATCH/corpus/$target"
+    log="$SCRATCH/logs/$target.log"
+    # -rss_limit_mb bounds memory: hostile input must never take more (the readers cap what they hold).
+    if CONSENTREC_FUZZ_TARGET=$target "$BINARY" "$SCRATCH/corpus/$target" "Tests/FuzzCorpus/$target" \
+        -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -timeout=10 -max_len=65536 -print_final_stats=1 \
+        -artifact_prefix="$SCRATCH/crashes/$target-" >"$log" 2>&1; then
+        result=ok
+    else
+        result="FAILED (see $log)"
+        status=1
+    fi
+    runs=$(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}')
+    speed=$(grep -E '^stat::average_exec_per_sec' "$log" | awk '{print $2}')
+    last=$(grep -E '#[0-9]+' "$log" | tail -1)
+    cov=$(sed -nE 's/.*cov: ([0-9]+).*/\1/p' <<<"$last")
+    ft=$(sed -nE 's/.*ft: ([0-9]+).*/\1/p' <<<"$last")
+    corp=$(sed -nE 's/.*corp: ([0-9]+).*/\1/p' <<<"$last")
+    printf '%-12s %12s %8s %8s %8s %8s %s\n' "$target" "${runs:-?}" "${speed:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$result"
+done
+exit $status
