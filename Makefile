@@ -5,7 +5,7 @@ APT_PACKAGES := libopenblas-dev liblapacke-dev
 
 VENV := .venv
 
-.PHONY: deps pydeps build demo demo-als test consent-properties bench bench-quick bench-implicit clean
+.PHONY: deps pydeps build demo demo-als test consent-properties fuzz fuzz-replay crash-test bench bench-quick bench-implicit clean
 
 # Installs OpenBLAS and LAPACKE with apt-get when they are missing.
 deps:
@@ -40,8 +40,27 @@ demo-als: deps
 
 # XCTest only: the suite has no Swift Testing tests, and that runner's "0 tests" closing line
 # would otherwise be the last word of the run.
+# Then every fuzz target briefly (FUZZ_SECONDS each, 4 by default), so a reader that crashes
+# on hostile bytes fails the run. The suite includes 20 kill -9 crash tests (crash-test: 200).
 test: deps pydeps
 	CONSENTREC_PYTHON=$(abspath $(VENV))/bin/python $(SWIFT) test --disable-swift-testing
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-4} scripts/fuzz.sh
+
+# libFuzzer on every reader of hostile bytes, FUZZ_SECONDS each (default 300); figures per
+# target, crashing inputs in .build-fuzz/crashes/. See docs/reliability.md.
+fuzz: deps
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} scripts/fuzz.sh
+
+# Replays the seed corpus (and anything the fuzzer found) through a plain build, no libFuzzer.
+fuzz-replay: deps
+	$(SWIFT) build --product consentrec-fuzz
+	for t in csv tsv jsonl slack registry safetensors timestamp config; do \
+		.build/debug/consentrec-fuzz $$t Tests/FuzzCorpus/$$t $$( [ -d .build-fuzz/corpus/$$t ] && echo .build-fuzz/corpus/$$t ) || exit 1; \
+	done
+
+# kill -9 at 200 random moments of real train and run processes (KILLS to change).
+crash-test: deps
+	CONSENTREC_CRASH_KILLS=$${KILLS:-200} $(SWIFT) test --disable-swift-testing --filter CrashSafetyTests
 
 # The property-based consent suite at length: 40 random sequences of nightly runs (make test
 # runs 4), each night checked against models retrained on the allowed rows alone.
@@ -70,4 +89,4 @@ bench-implicit: deps
 	scripts/bench_vs_implicit.sh
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

@@ -321,7 +321,10 @@ final class RowReader {
                 } else {
                     value = raw
                 }
-                if pos < end && base[pos] != delimiter && base[pos] != 0x0A && base[pos] != 0x0D {
+                // A carriage return ends the record only as part of CRLF (or at the end of the file).
+                if pos + 1 == end && base[pos] == 0x0D && !eof { scratchUsed = scratchMark; return .incomplete }
+                let crlf = pos < end && base[pos] == 0x0D && (pos + 1 == end || base[pos + 1] == 0x0A)
+                if pos < end && base[pos] != delimiter && base[pos] != 0x0A && !crlf {
                     // Skip the rest of the record so the reader can go on.
                     while pos < end && base[pos] != 0x0A { pos += 1 }
                     if pos == end && !eof { scratchUsed = scratchMark; return .incomplete }

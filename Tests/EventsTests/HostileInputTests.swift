@@ -41,6 +41,16 @@ final class HostileInputTests: XCTestCase {
         ])
     }
 
+    func testACarriageReturnAloneAfterAQuote_doesNotEndTheRecord() throws {
+        // Found by the fuzzer: a bare CR after a closing quote was taken for a line end, and the
+        // rest of the line was read as one more row than the file has lines.
+        let text = Self.header + "1,W,U,C,react,\"x\"\r+\"1\",react\n" + "2,W,U,C,post,\"e\"\r\n" + "3,W,U,C,post,\"e\"\r"
+        let log = try fixture.reader().read([fixture.directory.write("cr.csv", text)])
+        XCTAssertEqual(log.usage.rowsRead, 3)
+        XCTAssertEqual(log.count, 2)
+        XCTAssertEqual(log.usage.badRows.examples.map { String($0.split(separator: ":", maxSplits: 1)[1]) }, ["2: emoji: text after a closing quote"])
+    }
+
     func testALineLongerThanTheRowCap_isOneBadRow_andReadingGoesOn() throws {
         var data = Data((Self.header + "1,W,U,C,post,\n").utf8)
         data.append(Data(repeating: 0x41, count: RowReader.maxRowBytes + 1_000))
