@@ -19,6 +19,9 @@ import Linalg
 /// implicit's "limited AUC" computed from the top K only, with every catalogue item that is
 /// not a test item counted as a negative.
 public struct RankingMetrics: Sendable, Equatable, Codable {
+    /// The largest cut-off K accepted: a ranking is never longer than this.
+    public static let maxK = 10_000
+
     public struct Textbook: Sendable, Equatable, Codable {
         public var precision = 0.0, recall = 0.0, ndcg = 0.0, map = 0.0, hitRate = 0.0, auc = 0.0
     }

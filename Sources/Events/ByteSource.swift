@@ -15,6 +15,9 @@ protocol ByteSource {
     /// SHA-256 (hex) of the bytes taken from the file so far, as stored (compressed for
     /// gzip): once the source is read to its end, the checksum of exactly what was read.
     func storedBytesDigest() -> String
+    /// SHA-256 (hex) of the content read so far, decompressed: equal for a file and its
+    /// gzip copy, so the same data cannot be read twice in two encodings.
+    func contentDigest() -> String
 }
 
 enum ByteSources {
@@ -92,6 +95,7 @@ final class PlainFile: ByteSource {
     }
 
     func storedBytesDigest() -> String { Hex.encode(hasher.finalize()) }
+    func contentDigest() -> String { storedBytesDigest() }
 }
 
 /// A gzip file inflated as it is read (zlib through compress-nio), including files made of
@@ -105,6 +109,7 @@ final class GzipStream: ByteSource {
     private var output: ByteBuffer
     private var inputEnded = false
     private var finished = false
+    private var contentHasher = SHA256()
 
     static let chunk = 1 << 20
 
@@ -127,11 +132,13 @@ final class GzipStream: ByteSource {
         }
         let n = min(buffer.count, output.readableBytes)
         output.withUnsafeReadableBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: n) }
+        contentHasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
         output.moveReaderIndex(forwardBy: n)
         return n
     }
 
     func storedBytesDigest() -> String { file.storedBytesDigest() }
+    func contentDigest() -> String { Hex.encode(contentHasher.finalize()) }
 
     private func refillInput() throws(IngestError) {
         input.discardReadBytes()
@@ -193,4 +200,5 @@ final class MemorySource: ByteSource {
     }
 
     func storedBytesDigest() -> String { Checksum.sha256Hex(data.prefix(offset)) }
+    func contentDigest() -> String { storedBytesDigest() }
 }

@@ -12,15 +12,20 @@ public struct DataUsage: Sendable, Equatable, Codable {
         /// SHA-256 of the bytes read, taken while reading (for a Slack export, of the entries
         /// read: see `SlackExport`).
         public var sha256: String
+        /// SHA-256 of the content once decompressed (the same as `sha256` for a plain file):
+        /// two inputs with the same content refuse the run, whatever their encoding.
+        public var contentSHA256: String
     }
 
     /// A file that could not be read as a whole and was left out (a malformed or oversized
     /// Slack day file). Its messages are also counted among the bad rows.
     public struct BadFile: Sendable, Equatable, Codable {
         public let path: String
+        /// `bad_file`, or `unknown_channel` for a day file of a channel channels.json lacks.
+        public let kind: BadRowKind
         public let reason: String
-        /// Messages lost with it: those the reader could count before it stopped; nil when
-        /// the file was not parsed at all (larger than the cap).
+        /// Messages lost with it, as far as they can be counted (a malformed file: the objects
+        /// its message array appears to hold, at least one); nil when the file was not read.
         public let messagesLost: Int?
     }
 

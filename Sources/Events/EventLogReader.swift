@@ -43,14 +43,16 @@ public struct EventLogReader: Sendable {
             let file: DataUsage.FileUsage
             if format == .slackExport {
                 let sha256 = try state.readSlackExport(path, options: options.slack)
-                file = .init(path: path, format: format, gzip: false, rows: state.log.usage.rowsRead - rowsBefore, blankLines: 0, sha256: sha256)
+                file = .init(path: path, format: format, gzip: false, rows: state.log.usage.rowsRead - rowsBefore, blankLines: 0,
+                             sha256: sha256, contentSHA256: sha256)
             } else {
                 file = try readFile(path, format: format, into: &state) { rows, kept in
                     progress?(IngestProgress(file: path, fileIndex: index, files: files.count, rowsRead: rows, eventsKept: kept))
                 }
             }
-            if let twin = state.log.usage.files.first(where: { $0.sha256 == file.sha256 }) {
-                throw .unreadableFile(path: path, reason: "the same content as \(twin.path) (SHA-256 \(file.sha256)); a file listed twice would be counted twice")
+            if let twin = state.log.usage.files.first(where: { $0.contentSHA256 == file.contentSHA256 }) {
+                throw .unreadableFile(path: path, reason: "the same content as \(twin.path) (SHA-256 \(file.contentSHA256) once decompressed); "
+                    + "a file listed twice would be counted twice")
             }
             state.log.usage.files.append(file)
             progress?(IngestProgress(file: path, fileIndex: index, files: files.count, rowsRead: state.log.usage.rowsRead, eventsKept: state.log.count))
@@ -78,6 +80,6 @@ public struct EventLogReader: Sendable {
         let rowsBefore = state.log.usage.rowsRead
         try state.readRows(reader, progress: progress)
         return .init(path: path, format: format, gzip: gzip, rows: state.log.usage.rowsRead - rowsBefore,
-                     blankLines: reader.blankLines, sha256: reader.storedBytesDigest)
+                     blankLines: reader.blankLines, sha256: reader.storedBytesDigest, contentSHA256: reader.contentDigest)
     }
 }

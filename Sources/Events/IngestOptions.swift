@@ -10,8 +10,11 @@ public struct IngestOptions: Sendable, Hashable {
     public var policy: ConsentPolicy
     /// The run's "now", Unix seconds: later events are dropped as future.
     public var asOf: Int64
-    /// Events older than this many days before `asOf` are dropped; nil keeps all.
+    /// Events older than this many days before `asOf` are dropped; nil keeps all. At most
+    /// `maxRetentionDays`.
     public var retentionDays: Int?
+    /// A hundred years: the longest retention window accepted.
+    public static let maxRetentionDays = 36_500
     /// Keep the raw channel ids in memory (`EventLog.displayChannelIDs`) so a command can
     /// show the operator their own ids in the terminal. Off by default; never written anywhere.
     public var keepChannelIDsForDisplay = false

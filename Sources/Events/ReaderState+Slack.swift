@@ -30,7 +30,7 @@ extension ReaderState {
             badFile: { (file: DataUsage.BadFile) throws(IngestError) in
                 self.log.usage.badFiles.append(file)
                 let lost = file.messagesLost.map { "\($0) message\($0 == 1 ? "" : "s") lost" } ?? "its messages lost"
-                try self.recordBad(.badFile, path: file.path, line: 0, field: "file", reason: file.reason + "; " + lost, rows: max(file.messagesLost ?? 1, 1))
+                try self.recordBad(file.kind, path: file.path, line: 0, field: "file", reason: file.reason + "; " + lost, rows: max(file.messagesLost ?? 1, 1))
             })
         var total = log.usage.slackSkipped ?? SlackExport.Skipped()
         total.botMessages += outcome.skipped.botMessages

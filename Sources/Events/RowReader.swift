@@ -131,6 +131,8 @@ final class RowReader {
 
     /// SHA-256 of the file's bytes as stored, once it has been read to the end.
     var storedBytesDigest: String { source.storedBytesDigest() }
+    /// SHA-256 of the decompressed content, once read to the end.
+    var contentDigest: String { source.contentDigest() }
 
     private func ensureScratch(_ bytes: Int) {
         guard bytes > scratchCapacity else { return }

@@ -92,13 +92,24 @@ public struct SlackExport: Sendable {
         let users = try SlackJSON.users(try files.required("users.json"), path: path + ":users.json")
         let workspace = try Self.workspace(options.workspaceID, teamIDs: users.teamIDs, path: path)
         var outcome = Outcome()
-        for name in files.dayFiles() {
-            let folder = String(name.split(separator: "/").first ?? "")
-            guard let channel = channels[folder] else {
-                try bad(.unknownChannel, name, 0, "channel", "the folder '\(folder)' is not in channels.json")
+        for name in files.allFiles() where !Self.isIgnored(name) || files.isNotAFile(name) {
+            func report(_ kind: BadRowKind, _ reason: String, _ lost: Int?) throws(IngestError) {
+                let file = DataUsage.BadFile(path: path + ":" + name, kind: kind, reason: reason, messagesLost: lost)
+                outcome.badFiles.append(file)
+                try badFile(file)
+            }
+            guard SlackFiles.isDayFile(name) else {
+                try report(.badFile, "not a day file of the export (CHANNEL/YYYY-MM-DD.json), or not a regular file", nil)
                 continue
             }
-            guard let messages = try dayFile(name, in: files, badFile: badFile, outcome: &outcome) else { continue }
+            let folder = String(name.split(separator: "/")[0])
+            guard let channel = channels[folder] else {
+                // Read to count what it held: the loss weighs in the bad-row limits by its size.
+                let lost = if case .data(let data) = try files.read(name) { max(SlackJSON.messageCount(data), 1) } else { 1 }
+                try report(.unknownChannel, "the folder '\(folder)' is not in channels.json", lost)
+                continue
+            }
+            guard let messages = try dayFile(name, in: files, report: report) else { continue }
             for (index, m) in messages.enumerated() {
                 let line = index + 1
                 guard let ts = m.ts, let seconds = Self.seconds(ts) else {
@@ -129,16 +140,11 @@ public struct SlackExport: Sendable {
         return outcome
     }
 
-    /// The messages of one day file, or nil when the file is left out whole (reported to
-    /// `badFile` with the messages it lost).
+    /// The messages of one day file, or nil when the file is left out whole (reported with
+    /// the messages it lost).
     private func dayFile(
-        _ name: String, in files: SlackFiles, badFile: (DataUsage.BadFile) throws(IngestError) -> Void, outcome: inout Outcome
+        _ name: String, in files: SlackFiles, report: (BadRowKind, String, Int?) throws(IngestError) -> Void
     ) throws(IngestError) -> [SlackJSON.Message]? {
-        func report(_ reason: String, _ lost: Int?) throws(IngestError) {
-            let file = DataUsage.BadFile(path: path + ":" + name, reason: reason, messagesLost: lost)
-            outcome.badFiles.append(file)
-            try badFile(file)
-        }
         switch try files.read(name) {
         case .data(let data):
             var parsed = 0
@@ -146,19 +152,27 @@ public struct SlackExport: Sendable {
                 return try SlackJSON.messages(data, parsed: &parsed)
             } catch {
                 guard case .malformed(_, let reason) = error else { return nil }
-                // The messages before the fault, and the one it is in.
-                try report("not a valid day file: \(reason)", parsed + 1)
+                // What the file appears to hold, and never fewer than were read plus the broken one.
+                try report(.badFile, "not a valid day file: \(reason)", max(SlackJSON.messageCount(data), parsed + 1))
             }
         case .tooLarge:
-            try report("larger than \(options.maxFileBytes) bytes once inflated (the cap: max_slack_file_bytes)", nil)
+            try report(.badFile, "larger than \(options.maxFileBytes) bytes once inflated (the cap: max_slack_file_bytes)", nil)
         case .duplicate(let count):
-            try report("the export holds \(count) entries of this name; none is read", nil)
+            try report(.badFile, "the export holds \(count) entries of this name; none is read", nil)
         case .notAFile:
-            try report("not a regular file", nil)
+            try report(.badFile, "not a regular file (symbolic links are not followed)", nil)
+        case .corrupt:
+            try report(.badFile, "its bytes do not match the ZIP's CRC-32 (corrupt)", nil)
         case .missing:
             break
         }
         return nil
+    }
+
+    /// Export files that hold no events: the workspace's own lists (channels.json, users.json,
+    /// and integration_logs.json, dms.json, … at the top level) and archiver debris.
+    static func isIgnored(_ name: String) -> Bool {
+        !name.contains("/") || name.hasPrefix("__MACOSX/") || name.hasSuffix("/.DS_Store")
     }
 
     /// The event kind of a message, or nil for one that is not a person's event (a bot's, a

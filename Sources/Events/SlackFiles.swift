@@ -21,15 +21,20 @@ final class SlackFiles {
         case tooLarge
         /// A ZIP with several entries of this name: which one is meant cannot be told.
         case duplicate(Int)
-        /// A folder entry that is a directory, a FIFO, a device.
+        /// A folder entry that is a symbolic link, a FIFO, a device; a ZIP entry that is a link.
         case notAFile
+        /// A ZIP entry whose bytes do not match its CRC-32.
+        case corrupt
     }
 
     let path: String
     let maxFileBytes: Int
     private let archive: Archive?
-    /// ZIP entries by path (several for a duplicated name).
-    private var entries: [String: [Entry]] = [:]
+    /// Every file of the export by its normalised path (`/` separators, no empty, `.` or
+    /// leading components): its ZIP entries (several for a duplicated name), or nil for a
+    /// folder's regular file. Symbolic links and other non-files are in `notFiles`.
+    private var listing: [String: [Entry]] = [:]
+    private var notFiles: Set<String> = []
     private var hasher = SHA256()
 
     init(path: String, maxFileBytes: Int) throws(IngestError) {
@@ -41,6 +46,7 @@ final class SlackFiles {
         }
         if isDirectory.boolValue {
             archive = nil
+            listFolder()
             return
         }
         do {
@@ -50,18 +56,47 @@ final class SlackFiles {
         } catch {
             throw .unreadableFile(path: path, reason: "not a readable ZIP archive: \(error)")
         }
-        for entry in archive! where entry.type == .file { entries[entry.path, default: []].append(entry) }
+        for entry in archive! where entry.type != .directory {
+            let name = Self.normalised(entry.path)
+            if entry.type == .file { listing[name, default: []].append(entry) } else { notFiles.insert(name) }
+        }
     }
 
-    /// Day files `channel/YYYY-MM-DD.json`, sorted, each name once.
-    func dayFiles() -> [String] {
-        var names: [String] = []
-        if archive != nil {
-            names = Array(entries.keys)
-        } else if let walker = FileManager.default.enumerator(atPath: path) {
-            for case let name as String in walker { names.append(name) }
+    /// `a\b`, `/a//b`, `./a/b` → `a/b`: names that differ only in spelling are one file (so a
+    /// duplicate cannot hide behind another spelling). A `..` component is kept, and the name
+    /// then matches no file the reader looks for.
+    static func normalised(_ name: String) -> String {
+        name.replacingOccurrences(of: "\\", with: "/").split(separator: "/").filter { $0 != "." }.joined(separator: "/")
+    }
+
+    /// A folder export: regular files listed, symbolic links and other non-files noted (never
+    /// followed: the export must not reach outside itself, and a folder must read like its ZIP).
+    private func listFolder() {
+        guard let walker = FileManager.default.enumerator(atPath: path) else { return }
+        for case let name as String in walker {
+            switch walker.fileAttributes?[.type] as? FileAttributeType {
+            case .typeDirectory?:
+                // Channel folders sit at the top; a folder deeper down (say one named like a
+                // day file) holds nothing the reader takes.
+                if name.contains("/") { notFiles.insert(name) }
+            case .typeRegular?: listing[name] = []
+            default: notFiles.insert(name)
+            }
         }
-        return names.filter { $0.split(separator: "/").count == 2 && $0.hasSuffix(".json") && !$0.hasPrefix("__MACOSX") }.sorted()
+    }
+
+    /// True for an entry that is not a regular file (a link, a device, a nested folder).
+    func isNotAFile(_ name: String) -> Bool { notFiles.contains(name) }
+
+    /// Every file the export holds, sorted: day files and anything else (see `SlackExport`).
+    func allFiles() -> [String] { (Array(listing.keys) + notFiles).sorted() }
+
+    /// `CHANNEL/YYYY-MM-DD.json`.
+    static func isDayFile(_ name: String) -> Bool {
+        let parts = name.split(separator: "/")
+        guard parts.count == 2, parts[1].utf8.count == 15, parts[1].hasSuffix(".json") else { return false }
+        let digits = Array(parts[1].utf8.prefix(10))
+        return digits.enumerated().allSatisfy { i, b in (i == 4 || i == 7) ? b == 0x2D : (b >= 0x30 && b <= 0x39) }
     }
 
     /// A file the export must have whole (channels.json, users.json).
@@ -73,12 +108,20 @@ final class SlackFiles {
         case .tooLarge: throw .unreadableFile(path: path, reason: "\(name) is larger than \(maxFileBytes) bytes (max_slack_file_bytes)")
         case .duplicate(let n): throw .unreadableFile(path: path, reason: "the export holds \(n) entries named \(name)")
         case .notAFile: throw .unreadableFile(path: path, reason: "\(name) is not a regular file")
+        case .corrupt: throw .unreadableFile(path: path, reason: "\(name) does not match its CRC-32 (a corrupt ZIP)")
         }
     }
 
     /// One file's bytes, never more than the cap of them in memory.
     func read(_ name: String) throws(IngestError) -> Content {
-        let content = archive == nil ? try readFromFolder(name) : try readFromArchive(name)
+        let content: Content
+        if notFiles.contains(name) {
+            content = .notAFile
+        } else if let entries = listing[name] {
+            content = archive == nil ? try readFromFolder(name) : try readFromArchive(entries, name: name)
+        } else {
+            content = .missing
+        }
         record(name, content)
         return content
     }
@@ -93,20 +136,20 @@ final class SlackFiles {
             withUnsafeBytes(of: UInt64(data.count).littleEndian) { hasher.update(bufferPointer: $0) }
             hasher.update(data: data)
         case .missing: hasher.update(data: Data("missing".utf8))
-        case .tooLarge, .duplicate, .notAFile: hasher.update(data: Data("left out".utf8))
+        case .tooLarge, .duplicate, .notAFile, .corrupt: hasher.update(data: Data("left out".utf8))
         }
     }
 
     private struct TooLarge: Error {}
 
-    private func readFromArchive(_ name: String) throws(IngestError) -> Content {
-        guard let archive, let found = entries[name] else { return .missing }
-        guard found.count == 1, let entry = found.first else { return .duplicate(found.count) }
+    private func readFromArchive(_ found: [Entry], name: String) throws(IngestError) -> Content {
+        guard let archive, found.count == 1, let entry = found.first else { return .duplicate(found.count) }
         if entry.uncompressedSize > UInt64(maxFileBytes) { return .tooLarge }
         var data = Data()
+        let checksum: CRC32
         do {
             // The declared size can lie: the count of bytes actually inflated is what is capped.
-            _ = try archive.extract(entry, skipCRC32: false) { chunk in
+            checksum = try archive.extract(entry, skipCRC32: false) { chunk in
                 guard data.count + chunk.count <= self.maxFileBytes else { throw TooLarge() }
                 data.append(chunk)
             }
@@ -115,13 +158,15 @@ final class SlackFiles {
         } catch {
             throw .unreadableFile(path: path, reason: "\(name): \(error)")
         }
+        // ZIPFoundation computes the CRC-32 but does not compare it for every storage method.
+        guard checksum == entry.checksum else { return .corrupt }
         return .data(data)
     }
 
     private func readFromFolder(_ name: String) throws(IngestError) -> Content {
         let full = path + "/" + name
         var info = stat()
-        guard stat(full, &info) == 0 else {
+        guard lstat(full, &info) == 0 else {
             if errno == ENOENT { return .missing }
             throw .unreadableFile(path: full, reason: String(cString: strerror(errno)))
         }

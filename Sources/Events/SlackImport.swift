@@ -36,7 +36,7 @@ public enum SlackImport {
             },
             bad: { (kind, file, line, field, reason) throws(IngestError) in try bad(kind, export + ":" + file, line, field, reason) },
             badFile: { (file: DataUsage.BadFile) throws(IngestError) in
-                try bad(.badFile, file.path, 0, "file", file.reason, rows: max(file.messagesLost ?? 1, 1))
+                try bad(file.kind, file.path, 0, "file", file.reason, rows: max(file.messagesLost ?? 1, 1))
             })
         summary.skipped = outcome.skipped
         summary.badFiles = outcome.badFiles

@@ -100,6 +100,27 @@ enum SlackJSON {
     }
 
     /// One day file: an array of messages.
+    /// How many messages a day file appears to hold, however malformed: the objects directly
+    /// inside its outer array, found by a lenient scan (strings and escapes stepped over).
+    static func messageCount(_ data: Data) -> Int {
+        var depth = 0, count = 0, inString = false, escaped = false
+        for b in data {
+            if inString {
+                if escaped { escaped = false } else if b == 0x5C { escaped = true } else if b == 0x22 { inString = false }
+                continue
+            }
+            switch b {
+            case 0x22: inString = true
+            case 0x5B, 0x7B:
+                depth += 1
+                if b == 0x7B && depth == 2 { count += 1 }
+            case 0x5D, 0x7D: depth = max(depth - 1, 0)
+            default: break
+            }
+        }
+        return count
+    }
+
     /// `parsed` counts the messages read so far, also when the file turns out malformed.
     static func messages(_ data: Data, parsed: inout Int) throws(JSONRowError) -> [Message] {
         var count = 0

@@ -125,8 +125,8 @@ public struct ModelFile: Sendable, Equatable {
             throw fail("item_ids does not list one id per row of item_factors")
         }
         guard let hp = m["hyperparameters"].flatMap({ try? JSONDecoder().decode(Hyperparameters.self, from: Data($0.utf8)) }),
-            hp.factors == items.shape[1]
-        else { throw fail("hyperparameters are missing or do not match the factor count") }
+            hp.factors == items.shape[1], (1...4096).contains(hp.factors)
+        else { throw fail("hyperparameters are missing or do not match the factor count (1…4096)") }
         guard let contributors = decodeStrings(m["contributors"]), let from = m["events_from"].flatMap(Timestamp.parse),
             let to = m["events_to"].flatMap(Timestamp.parse)
         else { throw fail("the provenance (contributors, events_from, events_to) is missing or malformed") }
@@ -147,7 +147,7 @@ public struct ModelFile: Sendable, Equatable {
             else { throw fail("support metadata is incomplete") }
             model.support = Support(itemWorkspaceCounts: wc, itemUserCounts: uc, minWorkspaces: k, minUsers: mu)
         }
-        guard model.itemFactors.isFinite else { throw fail("item_factors holds NaN or infinite values") }
+        guard model.itemFactors.isFinite, model.userFactors?.isFinite ?? true else { throw fail("the factors hold NaN or infinite values") }
         return model
     }
 

@@ -111,6 +111,9 @@ public final class RunLock: @unchecked Sendable {
     init(descriptor: Int32) { self.descriptor = descriptor }
 
     deinit {
+        // Cleared first, so a later holder that does not write its pid (another tool) is not
+        // named by this run's stale one.
+        _ = ftruncate(descriptor, 0)
         flock(descriptor, LOCK_UN)
         close(descriptor)
     }

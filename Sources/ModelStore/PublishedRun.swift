@@ -72,15 +72,22 @@ public struct PublishedRun: Sendable {
         return problems
     }
 
-    /// Files in the run directory that the manifest does not account for (relative paths).
+    /// Entries in the run directory that the manifest does not account for (relative paths):
+    /// files, links, and directories that hold no listed model (a name can carry data too).
     public func unlistedFiles() -> [String] {
         var expected = Set(manifest.models.map(\.path))
         expected.insert(Manifest.fileName)
         expected.insert(ManifestSeal.fileName)
+        var folders = Set<String>()
+        for path in manifest.models.map(\.path) {
+            var parts = path.split(separator: "/").dropLast()
+            while !parts.isEmpty { folders.insert(parts.joined(separator: "/")); parts = parts.dropLast() }
+        }
         var unlisted: [String] = []
         guard let walker = FileManager.default.enumerator(atPath: directory) else { return [] }
-        for case let name as String in walker where (walker.fileAttributes?[.type] as? FileAttributeType) != .typeDirectory {
-            if !expected.contains(name) { unlisted.append(name) }
+        for case let name as String in walker {
+            let isFolder = (walker.fileAttributes?[.type] as? FileAttributeType) == .typeDirectory
+            if !(isFolder ? folders.contains(name) : expected.contains(name)) { unlisted.append(name) }
         }
         return unlisted.sorted()
     }

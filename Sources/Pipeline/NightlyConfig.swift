@@ -105,10 +105,11 @@ private struct Reader {
         return s
     }
 
-    func int(_ t: TOMLTable, _ key: String, _ prefix: String, min: Int = Int.min) throws(ConfigError) -> Int? {
+    func int(_ t: TOMLTable, _ key: String, _ prefix: String, min: Int = Int.min, max: Int = Int.max) throws(ConfigError) -> Int? {
         guard let v = t[key] else { return nil }
         guard let i = v.int else { throw .wrongType(path: path, key: name(prefix, key), expected: "an integer") }
         guard i >= min else { throw .invalid(path: path, key: name(prefix, key), reason: "must be at least \(min)") }
+        guard i <= max else { throw .invalid(path: path, key: name(prefix, key), reason: "must be at most \(max)") }
         return i
     }
 
@@ -200,7 +201,7 @@ private struct Reader {
                 keepSkinTones: try bool(input, "keep_skin_tones", "input") ?? false,
                 maxFileBytes: try int(input, "max_slack_file_bytes", "input", min: 1) ?? SlackExport.Options.defaultMaxFileBytes),
             consentPath: resolve(registry), policy: policy, keyFile: try string(privacy, "key_file", "privacy").map(resolve),
-            asOf: asOf, retentionDays: try int(privacy, "retention_days", "privacy", min: 1), outputRoot: resolve(outRoot),
+            asOf: asOf, retentionDays: try int(privacy, "retention_days", "privacy", min: 1, max: IngestOptions.maxRetentionDays), outputRoot: resolve(outRoot),
             keepRuns: try int(output, "keep_runs", "output", min: 1) ?? 5,
             threads: try int(run, "threads", "run", min: 1) ?? ProcessInfo.processInfo.activeProcessorCount,
             recommenders: recommenders)
@@ -221,8 +222,8 @@ private struct Reader {
             var weights: [EventKind: Float] = [:]
             for key in w.keys.sorted() {
                 guard let kind = EventKind(name: key) else { throw .unknownKey(path: path, key: prefix + ".weights." + key) }
-                guard let value = try double(w, key, prefix + ".weights"), value >= 0 else {
-                    throw .invalid(path: path, key: prefix + ".weights." + key, reason: "must be ≥ 0")
+                guard let value = try double(w, key, prefix + ".weights"), value >= 0, Float(value).isFinite else {
+                    throw .invalid(path: path, key: prefix + ".weights." + key, reason: "must be ≥ 0 and within the range of a 32-bit float")
                 }
                 weights[kind] = Float(value)
             }
@@ -266,7 +267,7 @@ private struct Reader {
                 }
                 split = parsed
             }
-            k = try int(e, "k", p, min: 1) ?? k
+            k = try int(e, "k", p, min: 1, max: RankingMetrics.maxK) ?? k
         }
         var gate = QualityGate()
         if let g = try table(t, "gate", prefix) {

@@ -64,7 +64,7 @@ public struct TrainingResult: Sendable {
 /// publishes the models as one run. Consent is checked before anything else; a failure at
 /// any point leaves the published run as it was.
 public struct TrainingRun: Sendable {
-    public static let toolVersion = "0.2.0"
+    public static let toolVersion = "0.3.0"
 
     public let request: TrainingRequest
 

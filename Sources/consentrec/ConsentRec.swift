@@ -1,4 +1,5 @@
 import ArgumentParser
+import Pipeline
 
 /// The ConsentRec command-line tool. Each subcommand turns its arguments into a
 /// configuration and calls the library; no pipeline logic lives here.
@@ -7,7 +8,7 @@ struct ConsentRec: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "consentrec",
         abstract: "Train channel and emoji recommenders on consenting workspaces only.",
-        version: "0.1.0",
+        version: TrainingRun.toolVersion,
         subcommands: [Run.self, Generate.self, ImportSlack.self, Ingest.self, Train.self, Evaluate.self, Recommend.self, Inspect.self, Audit.self, Purge.self]
     )
 }

@@ -30,7 +30,9 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Fail when more than this fraction of rows are bad.") var maxBadFraction: Double = 0.01
 
     func validate() throws {
-        if let retentionDays, retentionDays < 1 { throw ValidationError("--retention-days must be at least 1") }
+        if let retentionDays, !(1...IngestOptions.maxRetentionDays).contains(retentionDays) {
+            throw ValidationError("--retention-days must be 1…\(IngestOptions.maxRetentionDays)")
+        }
         if asOf != nil && asOfSeconds == nil { throw ValidationError("--as-of must be RFC 3339 (2026-11-20T00:00:00Z) or Unix seconds") }
         guard (0...1).contains(maxBadFraction) else { throw ValidationError("--max-bad-fraction must be between 0 and 1") }
         guard maxSlackFileBytes >= 1 else { throw ValidationError("--max-slack-file-bytes must be at least 1") }

@@ -34,7 +34,7 @@ extension ConsentRec {
         var sortBy: SortMetric = .ndcg
 
         func validate() throws {
-            guard k >= 1 else { throw ValidationError("-k must be at least 1") }
+            guard (1...RankingMetrics.maxK).contains(k) else { throw ValidationError("-k must be 1…\(RankingMetrics.maxK)") }
             if train.isEmpty != test.isEmpty { throw ValidationError("--train and --test go together") }
             if train.isEmpty { try data.requireEvents() } else if !data.events.isEmpty {
                 throw ValidationError("give either --events (split here) or --train and --test (pre-split), not both")

@@ -78,12 +78,12 @@ extension ConsentRec {
             return problems
         }
 
-        /// The run whose directory holds `path` (a manifest.json up to three levels above it),
-        /// and the file's path relative to that run.
+        /// The run whose directory holds `path` (the nearest folder above it with a
+        /// manifest.json, symbolic links resolved first), and the file's path relative to it.
         static func enclosingRun(of path: String) throws -> (PublishedRun, String)? {
-            var components = URL(fileURLWithPath: path).standardizedFileURL.pathComponents
+            var components = URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.pathComponents
             var relative: [String] = []
-            for _ in 0..<3 {
+            while true {
                 guard components.count > 1 else { return nil }
                 relative.insert(components.removeLast(), at: 0)
                 let directory = NSString.path(withComponents: components)

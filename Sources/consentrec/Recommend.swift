@@ -30,10 +30,12 @@ extension ConsentRec {
         @Flag(help: "Print the result as JSON (what scripts/check_model.py reads).") var json = false
 
         func validate() throws {
-            guard k >= 1 else { throw ValidationError("-k must be at least 1") }
+            guard (1...10_000).contains(k) else { throw ValidationError("-k must be 1…10000") }
             guard !events.isEmpty else { throw ValidationError("give the user's events with --events") }
             if let asOf, Timestamp.parse(asOf) == nil { throw ValidationError("--as-of must be RFC 3339 or Unix seconds") }
-            if let retentionDays, retentionDays < 1 { throw ValidationError("--retention-days must be at least 1") }
+            if let retentionDays, !(1...IngestOptions.maxRetentionDays).contains(retentionDays) {
+            throw ValidationError("--retention-days must be 1…\(IngestOptions.maxRetentionDays)")
+        }
         }
 
         func run() throws {

@@ -70,6 +70,22 @@ final class TamperCommandTests: XCTestCase {
         }
         XCTAssertEqual(try audit().status, 6)
         try FileManager.default.removeItem(atPath: intruder)
+        // A model reached through a symbolic link, or moved deeper, is still checked against its run.
+        let link = dir.file("link")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: current + "/models")
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: modelPath))
+        bytes[bytes.count - 1] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: modelPath))
+        let viaLink = try inspect(link + "/" + String(model.path.dropFirst("models/".count)), key: false)
+        XCTAssertEqual(viaLink.status, 7, viaLink.stdout)
+        XCTAssertTrue(viaLink.stderr.contains("checksum mismatch"), viaLink.stderr)
+        bytes[bytes.count - 1] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: modelPath))
+        try FileManager.default.createDirectory(atPath: current + "/models/channel/sub", withIntermediateDirectories: true)
+        let deeper = current + "/models/channel/sub/deeper.safetensors"
+        try FileManager.default.copyItem(atPath: modelPath, toPath: deeper)
+        XCTAssertEqual(try inspect(deeper, key: false).status, 7)
+        try FileManager.default.removeItem(atPath: current + "/models/channel/sub")
         // Another valid model file put in place of a listed one.
         let other = try XCTUnwrap(try PublishedRun.open(root).manifest.models.first { $0.path != model.path })
         try FileManager.default.removeItem(atPath: modelPath)

@@ -81,6 +81,17 @@ final class HostileInputTests: XCTestCase {
         }
     }
 
+    func testAFileAndItsGzipCopy_areTheSameContent_andRefused() throws {
+        let text = Self.header + Self.rows(20).joined(separator: "\n") + "\n"
+        let plain = fixture.directory.write("p.csv", text)
+        var buffer = ByteBufferAllocator().buffer(string: text)
+        let gzipped = fixture.directory.write("p.csv.gz", Data(try buffer.compress(with: .gzip()).readableBytesView))
+        XCTAssertThrowsError(try fixture.reader().read([plain, gzipped])) { error in
+            guard case .unreadableFile(_, let reason) = error as? IngestError else { return XCTFail("\(error)") }
+            XCTAssertTrue(reason.contains("once decompressed"), reason)
+        }
+    }
+
     func testChecksums_areOfTheBytesRead_plainAndGzip() throws {
         let text = Self.header + Self.rows(20).joined(separator: "\n") + "\n"
         let plain = fixture.directory.write("p.csv", text)

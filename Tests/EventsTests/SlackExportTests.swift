@@ -19,7 +19,7 @@ final class SlackExportTests: XCTestCase {
             event: { (e: SlackExport.Event) throws(IngestError) in events.append(e) },
             bad: { (kind, file, line, field, reason) throws(IngestError) in bad.append("\(kind.rawValue) \(file):\(line) \(field)") },
             badFile: { (file: DataUsage.BadFile) throws(IngestError) in
-                bad.append("bad_file \(file.path.dropFirst(path.count + 1)) lost \(file.messagesLost.map(String.init) ?? "?")")
+                bad.append("\(file.kind.rawValue) \(file.path.dropFirst(path.count + 1)) lost \(file.messagesLost.map(String.init) ?? "?")")
             })
         return (events, bad, outcome.skipped)
     }
@@ -37,7 +37,7 @@ final class SlackExportTests: XCTestCase {
         XCTAssertEqual(events.first?.timestamp, Int64(Timestamp.parse("2026-11-01T00:01:40Z")!))
         XCTAssertEqual(skipped, SlackExport.Skipped(botMessages: 2, deletedUserEvents: 2, systemMessages: 1))
         XCTAssertEqual(bad, [
-            "unknown_channel archived-elsewhere/2026-11-01.json:0 channel",
+            "unknown_channel archived-elsewhere/2026-11-01.json lost 1",
             "empty_id general/2026-11-02.json:2 user",
             "bad_timestamp general/2026-11-02.json:3 ts",
             "bad_file random/2026-11-03.json lost 1",

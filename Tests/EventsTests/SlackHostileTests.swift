@@ -114,6 +114,86 @@ final class SlackHostileTests: XCTestCase {
         XCTAssertEqual(log.usage.badFiles.count, 1)
     }
 
+    func testEntrySpellings_cannotHideADuplicate_andBackslashesReadAsFolders() throws {
+        let day = Data(Self.day(2).utf8)
+        let base: [(String, Data)] = [("channels.json", Data(Self.channels.utf8)), ("users.json", Data(Self.users.utf8))]
+        for twin in ["/general/2026-11-01.json", "general//2026-11-01.json", "./general/2026-11-01.json", "general\\2026-11-01.json"] {
+            let path = try zip("twin.zip", base + [("general/2026-11-01.json", day), (twin, day)])
+            let (events, outcome) = try read(path)
+            XCTAssertEqual(events, 0, twin)
+            XCTAssertEqual(outcome.badFiles.map(\.reason), ["the export holds 2 entries of this name; none is read"], twin)
+            try FileManager.default.removeItem(atPath: path)
+        }
+        // An export zipped with backslash separators reads like any other.
+        let windows = try zip("windows.zip", base + [("general\\2026-11-01.json", day)])
+        XCTAssertEqual(try read(windows).events, 2)
+    }
+
+    func testFilesThatAreNotDayFiles_areBadFiles_notReadAsDays() throws {
+        let path = try zip("extra.zip", [
+            ("channels.json", Data(Self.channels.utf8)), ("users.json", Data(Self.users.utf8)), ("integration_logs.json", Data("[]".utf8)),
+            ("general/2026-11-01.json", Data(Self.day(2).utf8)), ("general/2026-11-01 (1).json", Data(Self.day(2).utf8)),
+            ("general/deeper/2026-11-02.json", Data(Self.day(1).utf8)), ("__MACOSX/general/._2026-11-01.json", Data("x".utf8)),
+        ])
+        let (events, outcome) = try read(path)
+        XCTAssertEqual(events, 2, "the copy is not read as a second day")
+        XCTAssertEqual(outcome.badFiles.map { String($0.path.dropFirst(path.count + 1)) }, ["general/2026-11-01 (1).json", "general/deeper/2026-11-02.json"])
+    }
+
+    func testLostMessages_weighByWhatTheFilesHeld() throws {
+        var broken = Self.day(50)
+        broken.insert(contentsOf: #"{"text":"\q"},"#, at: broken.index(after: broken.startIndex))  // a bad escape first
+        let path = try zip("lost.zip", [
+            ("channels.json", Data(Self.channels.utf8)), ("users.json", Data(Self.users.utf8)),
+            ("general/2026-11-01.json", Data(Self.day(3).utf8)), ("general/2026-11-02.json", Data(broken.utf8)),
+            ("hidden/2026-11-01.json", Data(Self.day(40).utf8)),
+        ])
+        let (events, outcome) = try read(path)
+        XCTAssertEqual(events, 3)
+        XCTAssertEqual(outcome.badFiles.map(\.messagesLost), [51, 40])
+        XCTAssertEqual(outcome.badFiles.map(\.kind), [.badFile, .unknownChannel])
+        // Through the reader, 91 of 94 messages lost is far over the 1% limit.
+        let reader = EventLogReader(options: IngestOptions(asOf: Timestamp.parse("2030-01-01T00:00:00Z")!),
+                                    registry: try EventsFixture().registry(), pseudonymiser: Pseudonymiser(key: EventsFixture.key))
+        XCTAssertThrowsError(try reader.read([path])) { error in
+            guard case .tooManyBadRows(let summary, _) = error as? IngestError else { return XCTFail("\(error)") }
+            XCTAssertTrue(summary.hasPrefix("91 bad rows"), summary)
+        }
+        XCTAssertEqual(SlackJSON.messageCount(Data(#"[{"a":[{"b":1}]},{"c":"}{"}, {"#.utf8)), 3)
+    }
+
+    func testAStoredEntryThatFailsItsCRC_isABadFile() throws {
+        let path = dir.file("stored.zip")
+        let archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .create, pathEncoding: nil)
+        for (name, text) in [("channels.json", Self.channels), ("users.json", Self.users), ("general/2026-11-01.json", Self.day(2))] {
+            let data = Data(text.utf8)
+            try archive.addEntry(with: name, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .none) { position, size in
+                data.subdata(in: Int(position)..<Int(position) + size)
+            }
+        }
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let range = try XCTUnwrap(bytes.range(of: Data("1793491400".utf8)))
+        bytes[range.lowerBound + 9] = 0x39  // …400 → …409: the bytes no longer match the CRC-32
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let (events, outcome) = try read(path)
+        XCTAssertEqual(events, 0)
+        XCTAssertEqual(outcome.badFiles.map(\.reason), ["its bytes do not match the ZIP's CRC-32 (corrupt)"])
+    }
+
+    func testFolderExport_symbolicLinksAreNotFollowed_butCounted() throws {
+        let folder = dir.file("linked")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try Data(Self.channels.utf8).write(to: URL(fileURLWithPath: folder + "/channels.json"))
+        try Data(Self.users.utf8).write(to: URL(fileURLWithPath: folder + "/users.json"))
+        let real = dir.file("real-general")
+        try FileManager.default.createDirectory(atPath: real, withIntermediateDirectories: true)
+        try Data(Self.day(2).utf8).write(to: URL(fileURLWithPath: real + "/2026-11-01.json"))
+        try FileManager.default.createSymbolicLink(atPath: folder + "/general", withDestinationPath: real)
+        let (events, outcome) = try read(folder)
+        XCTAssertEqual(events, 0)
+        XCTAssertEqual(outcome.badFiles.map { String($0.path.dropFirst(folder.count + 1)) }, ["general"])
+    }
+
     func testFolderExport_aDayThatIsNotAFile_isABadFile_andTheChecksumMatchesTheZip() throws {
         let folder = dir.file("export")
         try FileManager.default.createDirectory(atPath: folder + "/general/2026-11-03.json", withIntermediateDirectories: true)
@@ -122,7 +202,7 @@ final class SlackHostileTests: XCTestCase {
         try Data(Self.day(2).utf8).write(to: URL(fileURLWithPath: folder + "/general/2026-11-01.json"))
         let (events, outcome) = try read(folder)
         XCTAssertEqual(events, 2)
-        XCTAssertEqual(outcome.badFiles.map(\.reason), ["not a regular file"])
+        XCTAssertEqual(outcome.badFiles.map(\.reason), ["not a regular file (symbolic links are not followed)"])
         // The same files as a ZIP have the same checksum (without the odd folder entry).
         try FileManager.default.removeItem(atPath: folder + "/general/2026-11-03.json")
         let zip = try zip("same.zip", [

@@ -122,5 +122,9 @@ final class ManifestSealTests: XCTestCase {
         let registry = try ConsentRegistry.load(path: dir.write("c.csv", "workspace_id,status,effective_at\n"), asOf: 0)
         let audit = Audit(registry: registry, pseudonymiser: Pseudonymiser(key: try PseudonymKey(bytes: Array(repeating: 7, count: 32), source: "test")), policy: .optOut)
         XCTAssertEqual(audit.check(run).map(\.description), ["models/channel/intruder.safetensors: a file the manifest does not list"])
+        try FileManager.default.removeItem(atPath: run.directory + "/models/channel/intruder.safetensors")
+        // An extra folder, even empty: a name can carry data too.
+        try FileManager.default.createDirectory(atPath: run.directory + "/models/x", withIntermediateDirectories: true)
+        XCTAssertEqual(run.unlistedFiles(), ["models/x"])
     }
 }

@@ -54,6 +54,22 @@ final class RunFailureTests: XCTestCase {
         XCTAssertThrowsError(try fixture.load(fixture.config(channelGate: "max_drop_from_last_run = nan")))
     }
 
+    func testNumbersBeyondTheirRange_areRefused_notAnOverflowTrap() throws {
+        let cases = [
+            fixture.config(retentionDays: 106_751_991_167_301): "privacy.retention_days",
+            fixture.config("[recommenders.channel.evaluation]\nk = 9223372036854775807"): "recommenders.channel.evaluation.k",
+            fixture.config("[recommenders.channel.weights]\njoin = 1e39"): "recommenders.channel.weights.join",
+        ]
+        for (text, key) in cases {
+            XCTAssertThrowsError(try fixture.load(text), key) { error in
+                guard case .invalid(_, let k, _) = error as? ConfigError else { return XCTFail("\(error)") }
+                XCTAssertEqual(k, key)
+            }
+        }
+        XCTAssertThrowsError(try NightlyRun(config: fixture.load(fixture.config().replacingOccurrences(of: "iterations = 5", with: "iterations = 9223372036854775807")))
+            .execute(logger: fixture.quiet))
+    }
+
     func testAsOf_asATomlInteger_isUnixSeconds() throws {
         let text = fixture.config().replacingOccurrences(of: "as_of = \"2026-11-20T00:00:00Z\"", with: "as_of = 1795132800")
         XCTAssertEqual(try fixture.load(text).asOf, Timestamp.parse("2026-11-20T00:00:00Z"))
