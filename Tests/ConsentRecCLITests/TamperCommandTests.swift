@@ -95,6 +95,19 @@ final class TamperCommandTests: XCTestCase {
         XCTAssertTrue(swapped.stderr.contains("checksum mismatch"), swapped.stderr)
     }
 
+    func testRecommendForNoSuchUser_isAnInputError_3_notAnIOError() throws {
+        let events = try String(contentsOfFile: dir.file("events.csv"), encoding: .utf8)
+        let consent = try String(contentsOfFile: dir.file("consent.csv"), encoding: .utf8)
+        let workspace = try XCTUnwrap(events.split(separator: "\n").dropFirst().map { String($0.split(separator: ",")[1]) }
+            .first { !consent.contains("\($0),opted_out") })
+        let result = try CommandRunner.run("consentrec", [
+            "recommend", "--run", root, "--workspace", workspace, "--user", "U-NOBODY", "--events", dir.file("events.csv"),
+            "--consent", dir.file("consent.csv"), "--key-file", dir.file("pseudonym.key"), "--as-of", "2026-11-20T00:00:00Z",
+        ])
+        XCTAssertEqual(result.status, 3, result.stderr)
+        XCTAssertFalse(result.stderr.contains("U-NOBODY"), "no raw id in an error")
+    }
+
     func testASlackExportFolder_trainsAndRuns() throws {
         let out = dir.path + "/slack-out"
         let trained = try CommandRunner.run("consentrec", [
