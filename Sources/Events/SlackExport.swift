@@ -110,34 +110,45 @@ public struct SlackExport: Sendable {
                 continue
             }
             guard let messages = try dayFile(name, in: files, report: report) else { continue }
-            for (index, m) in messages.enumerated() {
-                let line = index + 1
-                guard let ts = m.ts, let seconds = Self.seconds(ts) else {
-                    try bad(.timestamp, name, line, "ts", "missing or not a Slack timestamp"); continue
-                }
-                let context = Event(file: name, message: line, timestamp: seconds, workspace: workspace, user: "", channel: channel, kind: .post, emoji: nil)
-                if let kind = Self.kind(of: m, users: users, skipped: &outcome.skipped) {
-                    guard let user = m.user, !user.isEmpty else { try bad(.emptyID, name, line, "user", "a message without a user"); continue }
-                    if users.deleted.contains(user) && !options.keepDeletedUsers {
-                        outcome.skipped.deletedUserEvents += 1
-                    } else {
-                        try event(context.with(user: user, kind: kind, emoji: nil))
-                    }
-                }
-                // People's reactions count whoever wrote the message, a bot included: the
-                // reaction is the person's signal (the message itself stays out).
-                for reaction in m.reactions {
-                    let emoji = options.keepSkinTones ? reaction.name : Self.foldSkinTone(reaction.name)
-                    for reactor in reaction.users {
-                        if users.bots.contains(reactor) { continue }
-                        if users.deleted.contains(reactor) && !options.keepDeletedUsers { outcome.skipped.deletedUserEvents += 1; continue }
-                        try event(context.with(user: reactor, kind: .react, emoji: emoji))
-                    }
-                }
-            }
+            let context = Event(file: name, message: 0, timestamp: 0, workspace: workspace, user: "", channel: channel, kind: .post, emoji: nil)
+            try emit(messages, context: context, users: users, skipped: &outcome.skipped, event: event, bad: bad)
         }
         outcome.sha256 = files.digest()
         return outcome
+    }
+
+    /// The events of one day file's messages: a person's message, and one `react` per person
+    /// listed in each reaction.
+    private func emit(
+        _ messages: [SlackJSON.Message], context file: Event, users: SlackJSON.Users, skipped: inout Skipped,
+        event: (Event) throws(IngestError) -> Void, bad: (BadRowKind, String, Int, String, String) throws(IngestError) -> Void
+    ) throws(IngestError) {
+        let name = file.file
+        for (index, m) in messages.enumerated() {
+            let line = index + 1
+            guard let ts = m.ts, let seconds = Self.seconds(ts) else {
+                try bad(.timestamp, name, line, "ts", "missing or not a Slack timestamp"); continue
+            }
+            let context = Event(file: name, message: line, timestamp: seconds, workspace: file.workspace, user: "", channel: file.channel, kind: .post, emoji: nil)
+            if let kind = Self.kind(of: m, users: users, skipped: &skipped) {
+                guard let user = m.user, !user.isEmpty else { try bad(.emptyID, name, line, "user", "a message without a user"); continue }
+                if users.deleted.contains(user) && !options.keepDeletedUsers {
+                    skipped.deletedUserEvents += 1
+                } else {
+                    try event(context.with(user: user, kind: kind, emoji: nil))
+                }
+            }
+            // People's reactions count whoever wrote the message, a bot included: the
+            // reaction is the person's signal (the message itself stays out).
+            for reaction in m.reactions {
+                let emoji = options.keepSkinTones ? reaction.name : Self.foldSkinTone(reaction.name)
+                for reactor in reaction.users {
+                    if users.bots.contains(reactor) { continue }
+                    if users.deleted.contains(reactor) && !options.keepDeletedUsers { skipped.deletedUserEvents += 1; continue }
+                    try event(context.with(user: reactor, kind: .react, emoji: emoji))
+                }
+            }
+        }
     }
 
     /// The messages of one day file, or nil when the file is left out whole (reported with
