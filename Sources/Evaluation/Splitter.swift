@@ -51,16 +51,27 @@ public enum SplitStrategy: Sendable, Hashable, CustomStringConvertible {
     public func testMask(_ log: EventLog, definition: RecommenderDefinition) -> [Bool] {
         switch self {
         case .temporal(let cutoff):
-            guard let first = log.timestamps.min(), let last = log.timestamps.max() else { return [] }
+            guard let last = log.timestamps.max() else { return [] }
             let time: Int64
             switch cutoff {
             case .time(let t): time = t
-            case .lastFraction(let f): time = last - Int64((Double(last - first) * f).rounded())
+            case .lastFraction(let f):
+                let first = Self.firstPercentile(log.timestamps)
+                time = last - Int64((Double(last - first) * f).rounded())
             }
             return log.timestamps.map { $0 >= time }
         case .leaveLast, .random:
             return pairSplit(log, definition)
         }
+    }
+
+    /// Where a time span starts for `temporal:F`: the first percentile of the event times (of
+    /// an evenly strided sample of at most 100,000), not the oldest event, so that one stray
+    /// old event cannot stretch the span until no event is left to test on.
+    static func firstPercentile(_ times: [Int64]) -> Int64 {
+        let stride = max(1, times.count / 100_000)
+        let sample = Swift.stride(from: 0, to: times.count, by: stride).map { times[$0] }.sorted()
+        return sample[sample.count / 100]
     }
 
     /// Per-user splits decide per user–item pair; every event of a test pair is test data.

@@ -48,10 +48,11 @@ import Foundation
         for (id, _) in registry.statuses { precondition(IDGrammar.problem(id) == nil, "a registry id outside the grammar was accepted") }
     }
 
-    /// A timestamp field: parsed or refused; a parsed time inside years 0001–9999 formats and
+    /// A timestamp field: parsed or refused; a parsed time lies in 1970–9999 and formats and
     /// parses back to itself.
     public static func timestamp(_ data: Data) {
         guard let t = Timestamp.parse(String(decoding: data, as: UTF8.self)) else { return }
-        if (0...253_402_300_799).contains(t) { precondition(Timestamp.parse(Timestamp.format(t)) == t, "\(t) does not round-trip") }
+        precondition(Timestamp.range.contains(t), "\(t) is outside the accepted range")
+        precondition(Timestamp.parse(Timestamp.format(t)) == t, "\(t) does not round-trip")
     }
 }

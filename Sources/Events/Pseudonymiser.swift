@@ -40,7 +40,11 @@ public struct PseudonymKey: @unchecked Sendable {
         guard let value = environment[environmentVariable], !value.isEmpty else {
             throw .missing(source: "give --key-file or set \(environmentVariable)")
         }
-        return try PseudonymKey(bytes: Array(value.utf8), source: environmentVariable)
+        // A trailing newline is dropped as it is from a file: `export K="$(cat key)"` and a
+        // Kubernetes secret made from the file must give the same key as the file itself.
+        var bytes = Array(value.utf8)
+        while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
+        return try PseudonymKey(bytes: bytes, source: environmentVariable)
     }
 
     /// A key for another purpose (HKDF-SHA-256 with the purpose as its info), so one operator

@@ -102,7 +102,9 @@ struct ReaderState {
         if let problem = IDGrammar.problem(channel) { return try badID(problem, path, line, "channel_id") }
         let emoji = values[.emoji].map(Self.trimColons) ?? UnsafeBufferPointer(start: nil, count: 0)
         if emoji.count > maxField { return try bad(.overlongField, path, line, "emoji", "longer than \(maxField) bytes") }
-        if !Self.isValidUTF8(emoji) { return try bad(.invalidUTF8, path, line, "emoji", "not valid UTF-8") }
+        // An emoji name follows the id grammar too: no control, invisible or bidirectional
+        // characters, no quotes, NFC — it is rendered to users and shared across workspaces.
+        if !emoji.isEmpty, let problem = IDGrammar.problem(emoji) { return try badID(problem, path, line, "emoji") }
         if kind == .react && emoji.isEmpty { return try bad(.reactWithoutEmoji, path, line, "emoji", "a react event needs an emoji") }
 
         // 3. Retention.
@@ -187,22 +189,5 @@ struct ReaderState {
         var s = 0, e = b.count
         if e - s >= 2, b[s] == 0x3A, b[e - 1] == 0x3A { s += 1; e -= 1 }
         return UnsafeBufferPointer(rebasing: b[s..<e])
-    }
-
-    /// UTF-8 validity, with an all-ASCII fast path (ids almost always are).
-    @inline(__always)
-    static func isValidUTF8(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        var ascii = true
-        for byte in b where byte >= 0x80 { ascii = false; break }
-        if ascii { return true }
-        var iterator = b.makeIterator()
-        var decoder = UTF8()
-        while true {
-            switch decoder.decode(&iterator) {
-            case .scalarValue: continue
-            case .emptyInput: return true
-            case .error: return false
-            }
-        }
     }
 }

@@ -29,7 +29,10 @@ extension RowReader {
         } catch {
             switch error {
             case .unknownKey(let key): throw .unknownColumn(file: path, line: rowLine, column: key, schema: schema.unknownColumnNote)
-            case .malformed(let field, let reason): return .malformed(line: rowLine, field: field, reason: reason)
+            case .malformed(let field, let reason):
+                // A key outside the schema is data, never echoed: the fault is the row's.
+                let named = schema.slot(named: field) != nil || ignored.contains(field.lowercased())
+                return .malformed(line: rowLine, field: named ? field : "row", reason: reason)
             }
         }
         scratchUsed = parser.scratchUsed

@@ -146,6 +146,7 @@ final class RowReader {
     /// Reads the header (CSV/TSV) and maps its columns.
     /// - Throws: `IngestError` for a missing header, an unknown, missing or repeated column.
     func readHeader() throws(IngestError) {
+        try skipByteOrderMark()
         if format == .jsonl {
             presentSlots = Set(schema.columns.indices)
             return
@@ -193,6 +194,14 @@ final class RowReader {
         for slot in schema.required where !presentSlots.contains(slot) {
             throw .missingColumn(file: path, column: schema.columns[slot])
         }
+    }
+
+    /// Steps over a UTF-8 byte-order mark at the start of the file (Excel's "CSV UTF-8"
+    /// writes one), before anything is parsed: a quoted first column name reads as quoted.
+    private func skipByteOrderMark() throws(IngestError) {
+        while end - start < 3, try refill() {}
+        let b = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        if end - start >= 3, b[start] == 0xEF, b[start + 1] == 0xBB, b[start + 2] == 0xBF { start += 3 }
     }
 
     // MARK: Rows

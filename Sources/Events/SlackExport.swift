@@ -92,9 +92,10 @@ public struct SlackExport: Sendable {
         let users = try SlackJSON.users(try files.required("users.json"), path: path + ":users.json")
         let workspace = try Self.workspace(options.workspaceID, teamIDs: users.teamIDs, path: path)
         var outcome = Outcome()
+        let labels = Self.labels(files.allFiles())
         for name in files.allFiles() where !Self.isIgnored(name) || files.isNotAFile(name) {
             func report(_ kind: BadRowKind, _ reason: String, _ lost: Int?) throws(IngestError) {
-                let file = DataUsage.BadFile(path: path + ":" + name, kind: kind, reason: reason, messagesLost: lost)
+                let file = DataUsage.BadFile(path: path + ":" + labels[name]!, kind: kind, reason: reason, messagesLost: lost)
                 outcome.badFiles.append(file)
                 try badFile(file)
             }
@@ -106,11 +107,11 @@ public struct SlackExport: Sendable {
             guard let channel = channels[folder] else {
                 // Read to count what it held: the loss weighs in the bad-row limits by its size.
                 let lost = if case .data(let data) = try files.read(name) { max(SlackJSON.messageCount(data), 1) } else { 1 }
-                try report(.unknownChannel, "the folder '\(folder)' is not in channels.json", lost)
+                try report(.unknownChannel, "its folder is not in channels.json", lost)
                 continue
             }
             guard let messages = try dayFile(name, in: files, report: report) else { continue }
-            let context = Event(file: name, message: 0, timestamp: 0, workspace: workspace, user: "", channel: channel, kind: .post, emoji: nil)
+            let context = Event(file: labels[name]!, message: 0, timestamp: 0, workspace: workspace, user: "", channel: channel, kind: .post, emoji: nil)
             try emit(messages, context: context, users: users, skipped: &outcome.skipped, event: event, bad: bad)
         }
         outcome.sha256 = files.digest()
@@ -178,6 +179,21 @@ public struct SlackExport: Sendable {
             break
         }
         return nil
+    }
+
+    /// How bad rows and files name an export's entries: folder and file names are channel
+    /// names and could be anything a workspace typed, so they are never shown. A day file is
+    /// `folder-N/YYYY-MM-DD.json` (folders numbered from 1 in sorted order), anything else
+    /// `entry-N` (its place among all entries, sorted).
+    static func labels(_ names: [String]) -> [String: String] {
+        let folders = Set(names.compactMap { $0.contains("/") ? String($0.split(separator: "/")[0]) : nil }).sorted()
+        let folderNumber = Dictionary(uniqueKeysWithValues: folders.enumerated().map { ($1, $0 + 1) })
+        var labels: [String: String] = [:]
+        for (index, name) in names.enumerated() {
+            let parts = name.split(separator: "/")
+            labels[name] = SlackFiles.isDayFile(name) ? "folder-\(folderNumber[String(parts[0])]!)/\(parts[1])" : "entry-\(index + 1)"
+        }
+        return labels
     }
 
     /// Export files that hold no events: the workspace's own lists (channels.json, users.json,

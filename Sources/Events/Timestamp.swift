@@ -2,14 +2,25 @@
 public enum Timestamp {
     /// Unix seconds from integer seconds (`1700000000`) or RFC 3339 (`2026-11-20T08:15:00Z`,
     /// `2026-11-20T09:15:00.250+01:00`, `t`/`z` and a space separator accepted). Fractions of
-    /// a second are truncated. Nil for anything else, including impossible dates.
+    /// a second are truncated. Nil for anything else, including impossible dates and times
+    /// outside `range`.
     public static func parse(_ text: String) -> Int64? {
         var bytes = Array(text.utf8)
         return bytes.withUnsafeMutableBufferPointer { parse(UnsafeBufferPointer($0)) }
     }
 
+    /// The times accepted: 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z. Anything outside
+    /// cannot be a chat event, and every time inside formats as RFC 3339 and reads back.
+    public static let range: ClosedRange<Int64> = 0...253_402_300_799
+
     @inline(__always)
     static func parse(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
+        guard let t = parseAny(b), range.contains(t) else { return nil }
+        return t
+    }
+
+    @inline(__always)
+    private static func parseAny(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard !b.isEmpty else { return nil }
         if b.count >= 19, b[4] == UInt8(ascii: "-") { return parseRFC3339(b) }
         var value: Int64 = 0

@@ -6,6 +6,8 @@ import Foundation
 /// facts live here, not in the model files. Pseudonymous ids only.
 public struct Manifest: Sendable, Codable, Equatable {
     public static let fileName = "manifest.json"
+    /// The largest manifest read (a run of a hundred thousand workspaces writes tens of MiB).
+    public static let maxBytes = 1 << 30
 
     public struct Input: Sendable, Codable, Equatable {
         public let path: String
@@ -137,7 +139,12 @@ public struct Manifest: Sendable, Codable, Equatable {
     /// pseudonyms cannot be checked against today's registry by this version.
     public static func decode(_ data: Data, path: String) throws(ModelStoreError) -> Manifest {
         struct Scheme: Decodable { let pseudonymScheme: Int? }
-        let scheme = (try? JSONDecoder().decode(Scheme.self, from: data))?.pseudonymScheme ?? 1
+        let scheme: Int
+        do {
+            scheme = try JSONDecoder().decode(Scheme.self, from: data).pseudonymScheme ?? 1
+        } catch {
+            throw .notARun(path: path, reason: "manifest.json is not a JSON object")
+        }
         guard scheme == Pseudonymiser.scheme else { throw .pseudonymScheme(path: path, found: scheme, expected: Pseudonymiser.scheme) }
         do {
             return try JSONDecoder().decode(Manifest.self, from: data)

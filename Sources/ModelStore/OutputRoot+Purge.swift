@@ -23,6 +23,9 @@ public struct PurgeOutcome: Sendable, Codable, Equatable {
 
     public init() {}
 
+    /// `currentBefore` when `current` was not a link to a run under `runs/`.
+    public static let foreignCurrent = "(current pointed outside runs/)"
+
     /// True when a run was published before and nothing is now: every run failed the audit.
     public var withdrewEverything: Bool { currentBefore != nil && currentAfter == nil }
     public var movedCurrent: Bool { currentBefore != currentAfter }
@@ -63,12 +66,17 @@ extension OutputRoot {
         for name in hiddenEntries(prefix: ".purged-") + hiddenEntries(prefix: ".partial-") + hiddenEntries(prefix: ".pruned-") {
             try FileManager.default.removeItem(atPath: runsPath + "/" + name)
         }
+        removeLeftovers()
         var outcome = PurgeOutcome()
-        outcome.currentBefore = currentRun.map { ($0 as NSString).lastPathComponent }
+        // A `current` that is not a link to a run under runs/ was not written by ConsentRec: it
+        // is withdrawn (fail closed) and the run after the purge publishes afresh.
+        outcome.currentBefore = currentIsForeign ? PurgeOutcome.foreignCurrent : currentRunName
         for name in runs() {
-            let reasons: [String]
+            var reasons: [String]
             do throws(ModelStoreError) {
-                reasons = findings(try PublishedRun.open(runsPath + "/" + name)).map(\.description)
+                let run = try PublishedRun.open(runsPath + "/" + name)
+                reasons = findings(run).map(\.description)
+                if run.manifest.runID != name { reasons.append("the directory name is not the run id its manifest records") }
             } catch {
                 reasons = ["cannot be audited: \(error)"]
             }
@@ -76,7 +84,8 @@ extension OutputRoot {
         }
         // Never forward past a rollback: the newest passing run no newer than the current one.
         outcome.currentAfter = outcome.currentBefore.flatMap { current in
-            outcome.kept.contains(current) ? current : outcome.kept.last { $0 < current }
+            guard current != PurgeOutcome.foreignCurrent else { return nil }
+            return outcome.kept.contains(current) ? current : outcome.kept.last { $0 < current }
         }
         if outcome.movedCurrent {
             try step()
@@ -119,6 +128,11 @@ extension OutputRoot {
 
     /// Removes `current`: the explicit "nothing published" state.
     func withdrawCurrent() throws {
+        // A foreign `current` may be a real directory, not a link: removed all the same.
+        if (try? FileManager.default.destinationOfSymbolicLink(atPath: currentPath)) == nil, FileManager.default.fileExists(atPath: currentPath) {
+            try FileManager.default.removeItem(atPath: currentPath)
+            return
+        }
         guard unlink(currentPath) == 0 || errno == ENOENT else {
             throw ModelStoreError.ioFailure(path: currentPath, reason: "cannot withdraw the current run: \(String(cString: strerror(errno)))")
         }

@@ -27,10 +27,23 @@ public struct OutputRoot: Sendable {
     var runsPath: String { path + "/runs" }
     var currentPath: String { path + "/current" }
 
-    /// The published run's directory, if any.
-    public var currentRun: String? {
+    /// The published run's directory, if any: `current` must name a run directly under
+    /// `runs/` (as `runs/NAME`, the way it is always written). A link anywhere else is not a
+    /// published run of this root, and nothing is read through it.
+    public var currentRun: String? { currentRunName.map { runsPath + "/" + $0 } }
+
+    /// The name under `runs/` that `current` points at, or nil (no link, or a foreign one).
+    public var currentRunName: String? {
         guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: currentPath) else { return nil }
-        return target.hasPrefix("/") ? target : path + "/" + target
+        let parts = target.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[0] == "runs", let name = parts.last, !name.isEmpty, !name.hasPrefix("."), name != ".." else { return nil }
+        return String(name)
+    }
+
+    /// True when `current` exists but is not a link to a run under `runs/`.
+    var currentIsForeign: Bool {
+        var info = stat()
+        return lstat(currentPath, &info) == 0 && currentRunName == nil
     }
 
     /// Complete runs, oldest first (run ids sort by time).
@@ -100,6 +113,10 @@ public struct OutputRoot: Sendable {
     func removeLeftovers() {
         for name in hiddenEntries(prefix: ".partial-") + hiddenEntries(prefix: ".purged-") + hiddenEntries(prefix: ".pruned-") {
             try? FileManager.default.removeItem(atPath: runsPath + "/" + name)
+        }
+        // A symlink being swapped in for `current` when the process died.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] where name.hasPrefix(".current-") {
+            unlink(path + "/" + name)
         }
     }
 }

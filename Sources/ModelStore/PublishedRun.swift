@@ -29,8 +29,8 @@ public struct PublishedRun: Sendable {
             directory = current
         }
         let manifestPath = directory + "/" + Manifest.fileName
-        guard let data = FileManager.default.contents(atPath: manifestPath) else {
-            throw .notARun(path: path, reason: "no manifest.json here, and no current run")
+        guard let data = DurableFile.read(manifestPath, maxBytes: Manifest.maxBytes) else {
+            throw .notARun(path: path, reason: "no manifest.json here (or not a regular file of at most \(Manifest.maxBytes >> 20) MiB), and no current run")
         }
         return PublishedRun(directory: directory, manifest: try Manifest.decode(data, path: manifestPath), manifestData: data)
     }
@@ -46,7 +46,7 @@ public struct PublishedRun: Sendable {
     /// Why the run's seal does not hold under this key, or nil when it does.
     public func sealProblem(_ seal: ManifestSeal) -> String? {
         guard let manifestData else { return "the manifest was not read from the run" }
-        return seal.problem(manifest: manifestData, seal: FileManager.default.contents(atPath: directory + "/" + ManifestSeal.fileName))
+        return seal.problem(manifest: manifestData, seal: DurableFile.read(directory + "/" + ManifestSeal.fileName, maxBytes: 4096))
     }
 
     /// Reads one model of the run after checking its checksum against the manifest.

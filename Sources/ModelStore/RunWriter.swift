@@ -92,29 +92,7 @@ public final class RunWriter {
         return finalPath
     }
 
-    /// Writes a file so that a crash leaves either no file or the complete file: write to a
-    /// temporary name in the same directory, fsync, rename.
-    static func writeDurably(_ data: Data, to path: String) throws {
-        let temporary = path + ".tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ModelStoreError.ioFailure(path: path, reason: "cannot create: \(String(cString: strerror(errno)))") }
-        var ok = data.withUnsafeBytes { raw -> Bool in
-            var offset = 0
-            while offset < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 { if errno == EINTR { continue }; return false }
-                offset += n
-            }
-            return true
-        }
-        ok = ok && fsync(fd) == 0
-        close(fd)
-        guard ok, rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw ModelStoreError.ioFailure(path: path, reason: "cannot write: \(reason)")
-        }
-    }
+    static func writeDurably(_ data: Data, to path: String) throws { try DurableFile.write(data, to: path) }
 
     /// Syncs every directory of a tree, deepest first (`models/channel/` and `models/emoji/`
     /// before `models/`, before the run), so each file's name is durable before its parent's.

@@ -112,12 +112,15 @@ public struct NightlyRun: Sendable {
             throw .io(error)
         }
         defer { withExtendedLifetime(lock) {} }
+        DurableFile.removeLeftovers(in: root.path + "/reports")
         // Erasure across runs, before anything is read: what stays is what today's registry allows.
         let purge: PurgeOutcome
         do {
             purge = try ConsentErasure(registry: today, pseudonymiser: pseudonymiser, policy: config.policy).purge(root, faults: purgeFaults, logger: logger)
         } catch { throw .io(error) }
-        let last = root.currentRun.flatMap { try? PublishedRun.open($0) }
+        // The last run, through `current` under runs/ only, and only if its seal holds: its
+        // metrics feed the gate and its models may be carried forward.
+        let last = root.currentRun.flatMap { try? PublishedRun.open($0, seal: ManifestSeal(pseudonymiser: pseudonymiser)) }
         let carryRule = CarryForwardRule(audit: Audit(registry: registry, pseudonymiser: pseudonymiser, policy: config.policy),
                                          oldestAllowed: config.retentionDays.map { asOf - Int64($0) * 86_400 })
         // One BLAS thread for the whole run: the scheduler runs its own threads.
@@ -295,14 +298,14 @@ public struct NightlyRun: Sendable {
     }
 
     /// Writes the report beside the runs, atomically, whatever the outcome.
+    /// Each file is written durably (temporary name, fsync, rename): a kill leaves the whole
+    /// report or none, and the next run removes the temporary file.
     static func writeReport(_ report: NightlyReport, root: OutputRoot) {
         let folder = root.path + "/reports"
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        if let json = try? encoder.encode(report) {
-            try? json.write(to: URL(fileURLWithPath: "\(folder)/\(report.runID).json"), options: .atomic)
-        }
-        try? Data((report.text + "\n").utf8).write(to: URL(fileURLWithPath: "\(folder)/\(report.runID).txt"), options: .atomic)
+        if let json = try? encoder.encode(report) { try? DurableFile.write(json, to: "\(folder)/\(report.runID).json") }
+        try? DurableFile.write(Data((report.text + "\n").utf8), to: "\(folder)/\(report.runID).txt")
     }
 }

@@ -29,6 +29,17 @@ final class SplitterTests: XCTestCase {
         return out
     }
 
+    func testTemporal_oneStrayOldEvent_doesNotStretchTheSpan() {
+        // Found by an attack: one event dated 1970 made the span decades long, left no test
+        // event, and so every gate ungated.
+        var log = Self.log
+        let clean = SplitStrategy.temporal(.lastFraction(0.2)).testMask(log, definition: definition)
+        log.timestamps[0] = 0
+        let attacked = SplitStrategy.temporal(.lastFraction(0.2)).testMask(log, definition: definition)
+        XCTAssertEqual(attacked.dropFirst(), clean.dropFirst())
+        XCTAssertGreaterThan(attacked.filter { $0 }.count, log.count / 10)
+    }
+
     func testTemporal_everyTestEventIsAfterEveryTrainEvent() {
         let mask = SplitStrategy.temporal(.lastFraction(0.2)).testMask(Self.log, definition: definition)
         let trainTimes = zip(Self.log.timestamps, mask).filter { !$0.1 }.map(\.0)

@@ -124,6 +124,26 @@ final class HostileInputTests: XCTestCase {
         }
     }
 
+    func testAColumnNameIsShownOnlyWhenItIsAPlainName_neverAnEscapeOrAnID() throws {
+        XCTAssertEqual(IngestError.shown("text"), "'text'")
+        XCTAssertEqual(IngestError.shown("message_body"), "'message_body'")
+        for hostile in ["\u{1B}]0;PWNED\u{07}", "secret-TZTVPZECN5", "TZTVPZECN5", String(repeating: "a", count: 40)] {
+            XCTAssertTrue(IngestError.shown(hostile).hasPrefix("(a name of "), hostile)
+        }
+        let path = fixture.directory.write("k.jsonl", #"{"timestamp":1,"workspace_id":"W","user_id":"U","channel_id":"C","event":"join","\u001b[2JTZTVPZECN5":1}"# + "\n")
+        XCTAssertThrowsError(try fixture.reader().read([path])) { error in
+            XCTAssertFalse("\(error)".contains("TZTVPZECN5"), "\(error)")
+            XCTAssertFalse("\(error)".contains("\u{1B}"), "\(error)")
+        }
+    }
+
+    func testTheKeyFromTheEnvironment_isTheKeyFromTheFile_despiteATrailingNewline() throws {
+        let file = fixture.directory.write("k.key", "0123456789abcdef0123456789abcdef\n")
+        let fromFile = Pseudonymiser(key: try PseudonymKey.load(file: file))
+        let fromEnvironment = Pseudonymiser(key: try PseudonymKey.load(file: nil, environment: [PseudonymKey.environmentVariable: "0123456789abcdef0123456789abcdef\n"]))
+        XCTAssertEqual(fromFile.workspace("W1"), fromEnvironment.workspace("W1"))
+    }
+
     static func sha256(_ path: String) -> String {
         SHA256.hash(data: FileManager.default.contents(atPath: path)!).map { String(format: "%02x", $0) }.joined()
     }

@@ -6,11 +6,11 @@ final class ReaderFormatTests: XCTestCase {
     let fixture = EventsFixture()
 
     func testCSV_quotingEdgeCases_perRFC4180() throws {
-        let csv = "emoji,event,channel_id,user_id,workspace_id,timestamp\r\n"
-            + "\"+\"\"1\",react,\"C,1\",\"U q\",W1,1763600000\r\n"
-            + "\"party\nparrot\",react,C2,U2,W1,1763600001\r\n"
-            + ",post,C3,U3,W1,1763600002"  // no final newline
-        let log = try fixture.reader(limit: BadRowLimit(maxCount: nil, maxFraction: nil)).read([fixture.directory.write("q.csv", csv)])
+        let csv = "emoji,event,channel_id,user_id,workspace_id,timestamp,note\r\n"
+            + "\"party,parrot\",react,\"C,1\",\"U q\",W1,1763600000,\"say \"\"hi\"\"\"\r\n"
+            + "\"party\nparrot\",react,C2,U2,W1,1763600001,\r\n"
+            + ",post,C3,U3,W1,1763600002,"  // no final newline
+        let log = try fixture.reader(ignored: ["note"]).read([fixture.directory.write("q.csv", csv)])
         // No field of the schema holds a line break: the quoted field that crosses one is a bad
         // row (line 3), and its tail, with a quote inside an unquoted field, another (line 4).
         XCTAssertEqual(log.count, 2)
@@ -19,13 +19,29 @@ final class ReaderFormatTests: XCTestCase {
         XCTAssertEqual(log.usage.badRows.examples.map { $0.split(separator: ":").dropFirst().joined(separator: ":") }, [
             "3: emoji: a quoted field is not closed on its line", "4: emoji: a quote inside an unquoted field",
         ])
-        XCTAssertEqual(log.vocabulary.emoji, ["+\"1"])
+        XCTAssertEqual(log.vocabulary.emoji, ["party,parrot"])
         XCTAssertEqual(log.kinds, [.react, .post])
         XCTAssertEqual(log.emoji, [0, -1])
         // The quoted ids were read whole: two distinct channels hash as their full text.
         let p = Pseudonymiser(key: EventsFixture.key)
         XCTAssertEqual(log.vocabulary.channels[0], p.channel("C,1", workspace: "W1"))
         XCTAssertEqual(log.vocabulary.users[0], p.user("U q", workspace: "W1"))
+    }
+
+    func testAByteOrderMark_beforeAQuotedHeader_isStepped_over() throws {
+        // Excel's "CSV UTF-8" quotes nothing, but other tools quote every header cell after the BOM.
+        let csv = "\u{FEFF}\"timestamp\",\"workspace_id\",\"user_id\",\"channel_id\",\"event\"\r\n2026-11-10T00:00:00Z,W1,U1,C1,join\r\n"
+        XCTAssertEqual(try fixture.read("bom.csv", csv).count, 1)
+        XCTAssertNoThrow(try fixture.registry("\u{FEFF}\"workspace_id\",\"status\",\"effective_at\"\nW1,opted_in,1700000000\n"))
+    }
+
+    func testEmojiNames_followTheIDGrammar_soNoEscapeSequenceOrSentenceIsShared() throws {
+        let csv = "timestamp,workspace_id,user_id,channel_id,event,emoji\n"
+            + "1763600000,W1,U1,C1,react,\u{1B}[2Jheart\n" + "1763600000,W1,U1,C1,react,heart\u{200B}\n" + "1763600000,W1,U1,C1,react,heart\n"
+        let log = try fixture.reader().read([fixture.directory.write("e.csv", csv)])
+        XCTAssertEqual(log.vocabulary.emoji, ["heart"])
+        XCTAssertEqual(log.usage.badRows.counts[.invalidID], 2)
+        XCTAssertTrue(log.usage.badRows.examples.allSatisfy { $0.contains(": emoji: ") })
     }
 
     func testCSV_headerWithBOM_anyColumnOrder_andBlankLines() throws {

@@ -37,10 +37,10 @@ final class SlackExportTests: XCTestCase {
         XCTAssertEqual(events.first?.timestamp, Int64(Timestamp.parse("2026-11-01T00:01:40Z")!))
         XCTAssertEqual(skipped, SlackExport.Skipped(botMessages: 2, deletedUserEvents: 2, systemMessages: 1))
         XCTAssertEqual(bad, [
-            "unknown_channel archived-elsewhere/2026-11-01.json lost 1",
-            "empty_id general/2026-11-02.json:2 user",
-            "bad_timestamp general/2026-11-02.json:3 ts",
-            "bad_file random/2026-11-03.json lost 1",
+            "unknown_channel folder-1/2026-11-01.json lost 1",
+            "empty_id folder-2/2026-11-02.json:2 user",
+            "bad_timestamp folder-2/2026-11-02.json:3 ts",
+            "bad_file folder-3/2026-11-03.json lost 1",
         ])
         let (fromZip, badZip, skippedZip) = try read(try zipped())
         XCTAssertEqual(fromZip, events)
@@ -92,7 +92,10 @@ final class SlackExportTests: XCTestCase {
         // No text, name or address from the export anywhere in what was produced.
         let produced = (log.vocabulary.users + log.vocabulary.channels + log.vocabulary.emoji + log.vocabulary.workspaces).joined()
             + String(decoding: try JSONEncoder().encode(log.usage), as: UTF8.self)
-        for secret in ["SECRET", "Secretname", "example.com", "alice", "Initech"] { XCTAssertFalse(produced.contains(secret), secret) }
+        // Channel names (the export's folder names) are not shown either, not even in bad-row examples.
+        for secret in ["SECRET", "Secretname", "example.com", "alice", "Initech", "general", "random", "archived-elsewhere"] {
+            XCTAssertFalse(produced.contains(secret), secret)
+        }
     }
 }
 

@@ -44,7 +44,7 @@ final class SlackHostileTests: XCTestCase {
         XCTAssertLessThan(try Data(contentsOf: URL(fileURLWithPath: path)).count, 64 << 10)
         let (events, outcome) = try read(path, maxFileBytes: 1 << 20)
         XCTAssertEqual(events, 3)
-        XCTAssertEqual(outcome.badFiles.map(\.path), [path + ":general/2026-11-02.json"])
+        XCTAssertEqual(outcome.badFiles.map(\.path), [path + ":folder-1/2026-11-02.json"], "folders by number: their names are channel names")
         XCTAssertTrue(outcome.badFiles[0].reason.contains("larger than 1048576 bytes"), outcome.badFiles[0].reason)
         XCTAssertNil(outcome.badFiles[0].messagesLost)
         // Under the default cap it is read (and is valid JSON whitespace only: not an array).
@@ -137,7 +137,7 @@ final class SlackHostileTests: XCTestCase {
         ])
         let (events, outcome) = try read(path)
         XCTAssertEqual(events, 2, "the copy is not read as a second day")
-        XCTAssertEqual(outcome.badFiles.map { String($0.path.dropFirst(path.count + 1)) }, ["general/2026-11-01 (1).json", "general/deeper/2026-11-02.json"])
+        XCTAssertEqual(outcome.badFiles.map { String($0.path.dropFirst(path.count + 1)) }, ["entry-3", "entry-5"], "named by place, never by name")
     }
 
     func testLostMessages_weighByWhatTheFilesHeld() throws {
@@ -191,7 +191,7 @@ final class SlackHostileTests: XCTestCase {
         try FileManager.default.createSymbolicLink(atPath: folder + "/general", withDestinationPath: real)
         let (events, outcome) = try read(folder)
         XCTAssertEqual(events, 0)
-        XCTAssertEqual(outcome.badFiles.map { String($0.path.dropFirst(folder.count + 1)) }, ["general"])
+        XCTAssertEqual(outcome.badFiles.map { String($0.path.dropFirst(folder.count + 1)) }, ["entry-2"])
     }
 
     func testFolderExport_aDayThatIsNotAFile_isABadFile_andTheChecksumMatchesTheZip() throws {

@@ -84,6 +84,42 @@ final class RunFailureTests: XCTestCase {
         XCTAssertNoThrow(try fixture.load(fixture.config("[recommenders.channel.evaluation]\nsplit = \"temporal:2026-11-10T00:00:00Z\"")))
     }
 
+    func testACurrentLinkOutsideRuns_isNeverReadNorCarriedFrom_andIsWithdrawn() throws {
+        let config = try fixture.load(fixture.config())
+        let first = try NightlyRun(config: config).execute(logger: fixture.quiet)
+        // An attacker copies the run elsewhere, edits it, and points `current` at the copy.
+        let evil = fixture.dir.path + "/evil/" + first.runID
+        try FileManager.default.createDirectory(atPath: fixture.dir.path + "/evil", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: first.runDirectory!, toPath: evil)
+        let current = fixture.dir.path + "/out/current"
+        try FileManager.default.removeItem(atPath: current)
+        try FileManager.default.createSymbolicLink(atPath: current, withDestinationPath: evil)
+        XCTAssertNil(fixture.root.currentRun, "a link outside runs/ is not a published run")
+        let second = try NightlyRun(config: config).execute(logger: fixture.quiet)
+        XCTAssertEqual(second.purge.currentBefore, PurgeOutcome.foreignCurrent)
+        XCTAssertEqual(second.carriedForward, [])
+        XCTAssertEqual(fixture.root.currentRunName, second.runID)
+        XCTAssertEqual(try fixture.audit().check(try PublishedRun.open(fixture.root.path)), [])
+    }
+
+    func testARunDirectoryWhoseNameIsNotItsRunID_isWithdrawn() throws {
+        let config = try fixture.load(fixture.config())
+        let first = try NightlyRun(config: config).execute(logger: fixture.quiet)
+        let renamed = fixture.dir.path + "/out/runs/99991231T235959.999Z-ffff"
+        try FileManager.default.copyItem(atPath: first.runDirectory!, toPath: renamed)
+        let second = try NightlyRun(config: config).execute(logger: fixture.quiet)
+        XCTAssertEqual(second.purge.withdrawn.map(\.runID), ["99991231T235959.999Z-ffff"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: renamed))
+    }
+
+    func testATemporaryReportLeftByAKill_isRemovedByTheNextRun() throws {
+        let leftover = fixture.dir.path + "/out/reports/.tmp-20261122T000000.000Z-dead.json-123"
+        try FileManager.default.createDirectory(atPath: fixture.dir.path + "/out/reports", withIntermediateDirectories: true)
+        try Data("{\"half".utf8).write(to: URL(fileURLWithPath: leftover))
+        _ = try NightlyRun(config: fixture.load(fixture.config())).execute(logger: fixture.quiet)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: leftover))
+    }
+
     func testAConfigThatIsNotARegularFile_isRefused_notReadForever() {
         XCTAssertThrowsError(try NightlyConfig.load(path: "/dev/zero")) { error in
             XCTAssertEqual(error as? ConfigError, .unreadable(path: "/dev/zero"))
