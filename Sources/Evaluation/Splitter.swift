@@ -28,7 +28,7 @@ public enum SplitStrategy: Sendable, Hashable, CustomStringConvertible {
             // A number is a fraction of the time span, never Unix seconds: `temporal:0` or
             // `temporal:1` is a mistake, not a cutoff in 1970.
             if let f = Double(parts[1]) { return f > 0 && f < 1 ? .temporal(.lastFraction(f)) : nil }
-            if parts[1].contains("T"), let t = Timestamp.parse(parts[1]) { return .temporal(.time(t)) }
+            if Int64(parts[1]) == nil, let t = Timestamp.parse(parts[1]) { return .temporal(.time(t)) }
         case "leave-last":
             if let n = Int(parts[1]), n >= 1 { return .leaveLast(n) }
         case "random":

@@ -68,14 +68,16 @@ final class PlainFile: ByteSource {
         }
     }
 
-    /// The whole file, for small inputs read at once (the consent registry).
-    func readAll() throws(IngestError) -> Data {
+    /// The whole file, for small inputs read at once (the consent registry, the key).
+    /// - Throws: when it holds more than `maxBytes`.
+    func readAll(maxBytes: Int) throws(IngestError) -> Data {
         var data = Data()
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
         defer { chunk.deallocate() }
         while true {
             let n = try read(into: chunk)
             if n == 0 { return data }
+            guard data.count + n <= maxBytes else { throw .unreadableFile(path: path, reason: "larger than \(maxBytes) bytes") }
             data.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
         }
     }

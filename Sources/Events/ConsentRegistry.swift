@@ -51,7 +51,7 @@ public struct ConsentRegistry: Sendable {
         if lstat(path, &info) != 0 && errno == ENOENT { throw .registryMissing(path: path) }
         let data: Data
         do throws(IngestError) {
-            data = try PlainFile(path: path).readAll()
+            data = try PlainFile(path: path).readAll(maxBytes: 4 << 30)
         } catch {
             guard case .unreadableFile(_, let reason) = error else { throw .registryUnreadable(path: path, reason: "\(error)") }
             throw .registryUnreadable(path: path, reason: reason)
@@ -93,7 +93,7 @@ public struct ConsentRegistry: Sendable {
     /// A reading error of the registry, as the consent error it is.
     static func registryError(_ error: IngestError, path: String) -> ConsentError {
         switch error {
-        case .missingHeader, .missingColumn, .unknownColumn, .duplicateColumn:
+        case .missingHeader, .malformedHeader, .missingColumn, .unknownColumn, .duplicateColumn:
             .registryMalformed(file: path, line: 1, field: "header", reason: "expected the columns workspace_id,status,effective_at (\(error))")
         default:
             .registryUnreadable(path: path, reason: "\(error)")

@@ -50,7 +50,8 @@ public struct EventLogReader: Sendable {
                     progress?(IngestProgress(file: path, fileIndex: index, files: files.count, rowsRead: rows, eventsKept: kept))
                 }
             }
-            if let twin = state.log.usage.files.first(where: { $0.contentSHA256 == file.contentSHA256 }) {
+            // Empty files (a header, no rows) may well be alike; files with rows may not.
+            if file.rows > 0, let twin = state.log.usage.files.first(where: { $0.rows > 0 && $0.contentSHA256 == file.contentSHA256 }) {
                 throw .unreadableFile(path: path, reason: "the same content as \(twin.path) (SHA-256 \(file.contentSHA256) once decompressed); "
                     + "a file listed twice would be counted twice")
             }

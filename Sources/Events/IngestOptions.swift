@@ -15,6 +15,16 @@ public struct IngestOptions: Sendable, Hashable {
     public var retentionDays: Int?
     /// A hundred years: the longest retention window accepted.
     public static let maxRetentionDays = 36_500
+
+    /// The oldest time the retention window keeps, or nil without one; never an overflow.
+    public var oldestAllowed: Int64? { retentionDays.map { Self.oldest(asOf: asOf, retentionDays: $0) } }
+
+    /// `asOf` less `retentionDays` days, clamped at the smallest time.
+    public static func oldest(asOf: Int64, retentionDays: Int) -> Int64 {
+        let (window, overflow) = Int64(retentionDays).multipliedReportingOverflow(by: 86_400)
+        let (oldest, under) = asOf.subtractingReportingOverflow(window)
+        return overflow || under ? Int64.min : oldest
+    }
     /// Keep the raw channel ids in memory (`EventLog.displayChannelIDs`) so a command can
     /// show the operator their own ids in the terminal. Off by default; never written anywhere.
     public var keepChannelIDsForDisplay = false

@@ -29,7 +29,7 @@ public struct PseudonymKey: @unchecked Sendable {
             }
             var bytes: [UInt8]
             do throws(IngestError) {
-                bytes = Array(try PlainFile(path: file).readAll())
+                bytes = Array(try PlainFile(path: file).readAll(maxBytes: 4096))
             } catch {
                 guard case .unreadableFile(_, let reason) = error else { throw .unreadable(path: file, reason: "\(error)") }
                 throw .unreadable(path: file, reason: reason)

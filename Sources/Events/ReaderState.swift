@@ -20,11 +20,7 @@ struct ReaderState {
     init(options: IngestOptions, registry: ConsentRegistry) {
         self.options = options
         self.registry = registry
-        oldest = options.retentionDays.map { days in
-            // Checked by every caller against `maxRetentionDays`; still never an overflow here.
-            let (window, overflow) = Int64(days).multipliedReportingOverflow(by: 86_400)
-            return overflow ? Int64.min : options.asOf.subtractingReportingOverflow(window).partialValue
-        }
+        oldest = options.oldestAllowed
         log = EventLog(policy: options.policy)
     }
 

@@ -46,7 +46,7 @@ final class SlackFiles {
         }
         if isDirectory.boolValue {
             archive = nil
-            listFolder()
+            try listFolder()
             return
         }
         do {
@@ -71,16 +71,18 @@ final class SlackFiles {
 
     /// A folder export: regular files listed, symbolic links and other non-files noted (never
     /// followed: the export must not reach outside itself, and a folder must read like its ZIP).
-    private func listFolder() {
-        guard let walker = FileManager.default.enumerator(atPath: path) else { return }
-        for case let name as String in walker {
-            switch walker.fileAttributes?[.type] as? FileAttributeType {
-            case .typeDirectory?:
-                // Channel folders sit at the top; a folder deeper down (say one named like a
-                // day file) holds nothing the reader takes.
-                if name.contains("/") { notFiles.insert(name) }
-            case .typeRegular?: listing[name] = []
-            default: notFiles.insert(name)
+    /// A folder deeper than a channel's holds nothing the reader takes: one bad entry, its
+    /// contents unread, as its ZIP would count it.
+    private func listFolder() throws(IngestError) {
+        let folder = FolderListing(path) { !$0.contains("/") }
+        guard folder.unreadable.isEmpty else {
+            throw .unreadableFile(path: path, reason: "cannot list \(folder.unreadable.count) of its folders (permissions?); nothing of the export is read")
+        }
+        for (name, kind) in folder.entries {
+            switch kind {
+            case .file: listing[name] = []
+            case .folder: if name.contains("/") { notFiles.insert(name) }
+            case .link, .other: notFiles.insert(name)
             }
         }
     }
@@ -89,7 +91,7 @@ final class SlackFiles {
     func isNotAFile(_ name: String) -> Bool { notFiles.contains(name) }
 
     /// Every file the export holds, sorted: day files and anything else (see `SlackExport`).
-    func allFiles() -> [String] { (Array(listing.keys) + notFiles).sorted() }
+    func allFiles() -> [String] { Set(listing.keys).union(notFiles).sorted() }
 
     /// `CHANNEL/YYYY-MM-DD.json`.
     static func isDayFile(_ name: String) -> Bool {

@@ -129,7 +129,11 @@ enum SlackJSON {
             var messages: [Message] = []
             try p.parseArray { (p: inout JSONObjectParser) throws(JSONRowError) in
                 var m = Message()
+                var seen = Set<String>()
                 try p.parseObjectValue { (key: String, p: inout JSONObjectParser) throws(JSONRowError) in
+                    // A repeated key would let a message count twice (two reaction lists) or
+                    // change its author: the file is malformed, as a JSON Lines row would be.
+                    guard seen.insert(key).inserted else { throw JSONRowError.malformed(field: "message", reason: "a key appears twice") }
                     switch key {
                     case "subtype": m.subtype = try p.scalarText(field: key)
                     case "user": m.user = try p.scalarText(field: key)
@@ -149,6 +153,9 @@ enum SlackJSON {
                                 default: try p.skipValue()
                                 }
                             }
+                            // One reaction per person per emoji, however often a list names them.
+                            var reactors = Set<String>()
+                            r.users = r.users.filter { reactors.insert($0).inserted }
                             if !r.name.isEmpty { m.reactions.append(r) }
                         }
                     default: try p.skipValue()  // text, blocks, files, attachments, user_profile, …

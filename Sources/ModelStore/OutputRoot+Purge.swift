@@ -63,10 +63,7 @@ extension OutputRoot {
         try makeDirectories()
         // Leftovers of killed runs and purges may hold models of any workspace: the caller holds
         // the lock, so none is in progress, and each must go (an error stops the purge).
-        for name in hiddenEntries(prefix: ".purged-") + hiddenEntries(prefix: ".partial-") + hiddenEntries(prefix: ".pruned-") {
-            try FileManager.default.removeItem(atPath: runsPath + "/" + name)
-        }
-        removeLeftovers()
+        try removeLeftovers()
         var outcome = PurgeOutcome()
         // A `current` that is not a link to a run under runs/ was not written by ConsentRec: it
         // is withdrawn (fail closed) and the run after the purge publishes afresh.

@@ -85,7 +85,7 @@ public struct OutputRoot: Sendable {
     /// removed first: they were never published.
     public func beginRun(id: String, seal: ManifestSeal, faults: FaultInjection = FaultInjection()) throws(ModelStoreError) -> RunWriter {
         try makeDirectories()
-        removeLeftovers()
+        do { try removeLeftovers() } catch { throw .ioFailure(path: runsPath, reason: "cannot remove the leftovers of a killed run: \(error)") }
         return try RunWriter(root: self, id: id, seal: seal, faults: faults)
     }
 
@@ -110,9 +110,11 @@ public struct OutputRoot: Sendable {
 
     /// Hidden leftovers of killed runs: unpublished (`.partial-`), withdrawn (`.purged-`) or
     /// pruned (`.pruned-`) runs, none of them visible as a run. Call only under the lock.
-    func removeLeftovers() {
+    /// - Throws: when one cannot be removed: it may hold models of any workspace, so the
+    ///   purge must not go on as if it were gone.
+    func removeLeftovers() throws {
         for name in hiddenEntries(prefix: ".partial-") + hiddenEntries(prefix: ".purged-") + hiddenEntries(prefix: ".pruned-") {
-            try? FileManager.default.removeItem(atPath: runsPath + "/" + name)
+            try FileManager.default.removeItem(atPath: runsPath + "/" + name)
         }
         // A symlink being swapped in for `current` when the process died.
         for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] where name.hasPrefix(".current-") {

@@ -1,3 +1,4 @@
+import Events
 import Foundation
 
 /// A published run opened for reading: its directory and manifest.
@@ -83,11 +84,10 @@ public struct PublishedRun: Sendable {
             var parts = path.split(separator: "/").dropLast()
             while !parts.isEmpty { folders.insert(parts.joined(separator: "/")); parts = parts.dropLast() }
         }
-        var unlisted: [String] = []
-        guard let walker = FileManager.default.enumerator(atPath: directory) else { return [] }
-        for case let name as String in walker {
-            let isFolder = (walker.fileAttributes?[.type] as? FileAttributeType) == .typeDirectory
-            if !(isFolder ? folders.contains(name) : expected.contains(name)) { unlisted.append(name) }
+        let listing = FolderListing(directory)
+        var unlisted = listing.unreadable.map { "\($0) (a folder that cannot be listed)" }
+        for (name, kind) in listing.entries where !(kind == .folder ? folders.contains(name) : kind == .file && expected.contains(name)) {
+            unlisted.append(name)
         }
         return unlisted.sorted()
     }

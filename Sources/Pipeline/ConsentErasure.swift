@@ -73,5 +73,5 @@ public struct PurgeRequest: Sendable {
 extension ConsentPolicy {
     /// The stricter of two policies: opt-in when either is. A run is never audited, purged or
     /// served under a weaker policy than it was trained under.
-    func stricter(_ other: ConsentPolicy) -> ConsentPolicy { self == .optIn || other == .optIn ? .optIn : .optOut }
+    public func stricter(_ other: ConsentPolicy) -> ConsentPolicy { self == .optIn || other == .optIn ? .optIn : .optOut }
 }

@@ -169,7 +169,9 @@ private struct Reader {
         try keys(privacy, "privacy", allowed: ["key_file", "retention_days", "as_of"])
         var asOf: Int64?
         if let seconds = privacy["as_of"]?.int {
-            guard seconds >= 0 else { throw .invalid(path: path, key: "privacy.as_of", reason: "must be RFC 3339 or Unix seconds ≥ 0") }
+            guard Timestamp.range.contains(Int64(seconds)) else {
+                throw .invalid(path: path, key: "privacy.as_of", reason: "must be a time from 1970 to 9999 (RFC 3339 or Unix seconds)")
+            }
             asOf = Int64(seconds)
         } else if let a = try string(privacy, "as_of", "privacy") {
             guard let t = Timestamp.parse(a) else { throw .invalid(path: path, key: "privacy.as_of", reason: "must be RFC 3339 or Unix seconds") }
@@ -203,7 +205,7 @@ private struct Reader {
             consentPath: resolve(registry), policy: policy, keyFile: try string(privacy, "key_file", "privacy").map(resolve),
             asOf: asOf, retentionDays: try int(privacy, "retention_days", "privacy", min: 1, max: IngestOptions.maxRetentionDays), outputRoot: resolve(outRoot),
             keepRuns: try int(output, "keep_runs", "output", min: 1) ?? 5,
-            threads: try int(run, "threads", "run", min: 1) ?? ProcessInfo.processInfo.activeProcessorCount,
+            threads: try int(run, "threads", "run", min: 1, max: 1024) ?? ProcessInfo.processInfo.activeProcessorCount,
             recommenders: recommenders)
     }
 

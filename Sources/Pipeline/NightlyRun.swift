@@ -112,7 +112,7 @@ public struct NightlyRun: Sendable {
             throw .io(error)
         }
         defer { withExtendedLifetime(lock) {} }
-        DurableFile.removeLeftovers(in: root.path + "/reports")
+        DurableFile.removeLeftovers(in: root.path + "/reports", olderThan: 600)
         // Erasure across runs, before anything is read: what stays is what today's registry allows.
         let purge: PurgeOutcome
         do {
@@ -122,7 +122,7 @@ public struct NightlyRun: Sendable {
         // metrics feed the gate and its models may be carried forward.
         let last = root.currentRun.flatMap { try? PublishedRun.open($0, seal: ManifestSeal(pseudonymiser: pseudonymiser)) }
         let carryRule = CarryForwardRule(audit: Audit(registry: registry, pseudonymiser: pseudonymiser, policy: config.policy),
-                                         oldestAllowed: config.retentionDays.map { asOf - Int64($0) * 86_400 })
+                                         oldestAllowed: config.retentionDays.map { IngestOptions.oldest(asOf: asOf, retentionDays: $0) })
         // One BLAS thread for the whole run: the scheduler runs its own threads.
         let blasThreads = BLASThreads.current
         BLASThreads.set(1)

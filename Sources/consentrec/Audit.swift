@@ -2,6 +2,7 @@ import ArgumentParser
 import Events
 import Foundation
 import ModelStore
+import Pipeline
 
 extension ConsentRec {
     struct Audit: ParsableCommand {
@@ -23,7 +24,8 @@ extension ConsentRec {
                 let key = try PseudonymKey.load(file: consentOptions.keyFile)
                 let published = try PublishedRun.open(runPath)
                 let audit = ModelStore.Audit(
-                    registry: registry, pseudonymiser: Pseudonymiser(key: key), policy: consentOptions.policy ?? published.manifest.consent.policy)
+                    registry: registry, pseudonymiser: Pseudonymiser(key: key),
+                    policy: (consentOptions.policy ?? published.manifest.consent.policy).stricter(published.manifest.consent.policy))
                 let findings = audit.check(published)
                 if findings.isEmpty {
                     print("audit passed: run \(published.manifest.runID), \(published.manifest.models.count) models, no excluded workspace, support thresholds met")

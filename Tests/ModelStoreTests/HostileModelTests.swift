@@ -63,7 +63,7 @@ final class HostileModelTests: XCTestCase {
         // What kill -9 in the middle of deleting a pruned run leaves: a hidden, half-deleted copy.
         try FileManager.default.createDirectory(atPath: root.path + "/runs/.pruned-r0/models", withIntermediateDirectories: true)
         XCTAssertEqual(root.runs(), ["r1", "r2"], "a run being pruned is never visible")
-        root.removeLeftovers()
+        try root.removeLeftovers()
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root.path + "/runs").sorted(), ["r1", "r2"])
         XCTAssertEqual(root.prune(keep: 1), ["r1"])
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root.path + "/runs"), ["r2"])

@@ -116,8 +116,13 @@ final class RunFailureTests: XCTestCase {
         let leftover = fixture.dir.path + "/out/reports/.tmp-20261122T000000.000Z-dead.json-123"
         try FileManager.default.createDirectory(atPath: fixture.dir.path + "/out/reports", withIntermediateDirectories: true)
         try Data("{\"half".utf8).write(to: URL(fileURLWithPath: leftover))
+        let young = fixture.dir.path + "/out/reports/.tmp-20261122T000000.000Z-live.json-456"
+        try Data("{\"half".utf8).write(to: URL(fileURLWithPath: young))
+        // Old enough that no writer can still be at work on it; the young one may be another's.
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: leftover)
         _ = try NightlyRun(config: fixture.load(fixture.config())).execute(logger: fixture.quiet)
         XCTAssertFalse(FileManager.default.fileExists(atPath: leftover))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: young))
     }
 
     func testAConfigThatIsNotARegularFile_isRefused_notReadForever() {
