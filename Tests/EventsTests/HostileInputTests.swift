@@ -92,6 +92,12 @@ final class HostileInputTests: XCTestCase {
         }
     }
 
+    func testEmptyFilesMayBeAlike_onlyFilesWithRowsMayNot() throws {
+        let quiet1 = fixture.directory.write("day1.csv", Self.header)
+        let quiet2 = fixture.directory.write("day2.csv", Self.header)
+        XCTAssertEqual(try fixture.reader().read([quiet1, quiet2]).usage.files.count, 2)
+    }
+
     func testChecksums_areOfTheBytesRead_plainAndGzip() throws {
         let text = Self.header + Self.rows(20).joined(separator: "\n") + "\n"
         let plain = fixture.directory.write("p.csv", text)

@@ -162,6 +162,31 @@ final class SlackHostileTests: XCTestCase {
         XCTAssertEqual(SlackJSON.messageCount(Data(#"[{"a":[{"b":1}]},{"c":"}{"}, {"#.utf8)), 3)
     }
 
+    func testARepeatedKeyOrReactor_neverCountsAMessageTwice() throws {
+        let twice = #"[{"ts":"1793491400.000100","user":"U0","reactions":[{"name":"x","users":["U1"]}],"reactions":[{"name":"x","users":["U1"]}]}]"#
+        let sameUser = #"[{"ts":"1793491400.000100","user":"U0","reactions":[{"name":"x","users":["U1","U1"]}]}]"#
+        let path = try zip("keys.zip", [
+            ("channels.json", Data(Self.channels.utf8)), ("users.json", Data(Self.users.utf8)),
+            ("general/2026-11-01.json", Data(twice.utf8)), ("general/2026-11-02.json", Data(sameUser.utf8)),
+        ])
+        var kinds: [EventKind] = []
+        let outcome = try SlackExport(path: path).read(
+            event: { (e: SlackExport.Event) throws(IngestError) in kinds.append(e.kind) },
+            bad: { (_, _, _, _, _) throws(IngestError) in }, badFile: { (_: DataUsage.BadFile) throws(IngestError) in })
+        XCTAssertEqual(outcome.badFiles.map(\.reason), ["not a valid day file: a key appears twice"])
+        XCTAssertEqual(kinds, [.post, .react], "one reaction per person")
+    }
+
+    func testAFolderInsideAChannelFolder_isOneBadEntry_asInItsZip() throws {
+        let folder = dir.file("nested")
+        try FileManager.default.createDirectory(atPath: folder + "/general/old/deeper", withIntermediateDirectories: true)
+        for (name, text) in [("channels.json", Self.channels), ("users.json", Self.users), ("general/2026-11-01.json", Self.day(1)),
+                             ("general/old/a.json", "[]"), ("general/old/deeper/b.json", "[]")] {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: folder + "/" + name))
+        }
+        XCTAssertEqual(try read(folder).outcome.badFiles.count, 1)
+    }
+
     func testAStoredEntryThatFailsItsCRC_isABadFile() throws {
         let path = dir.file("stored.zip")
         let archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .create, pathEncoding: nil)
