@@ -46,6 +46,9 @@ public struct NightlyConfig: Sendable {
 
     /// Checks a config's text; relative paths in it are taken from `path`'s folder.
     public static func parse(_ text: String, path: String) throws(ConfigError) -> NightlyConfig {
+        if let (line, column) = badTableHeader(text) {
+            throw .syntax(path: path, line: line, column: column, reason: "a table name must start with a letter, digit, '_', '-' or a quote")
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -56,6 +59,29 @@ public struct NightlyConfig: Sendable {
         }
         let base = (path as NSString).deletingLastPathComponent
         return try Reader(path: path, base: base).config(table)
+    }
+}
+
+extension NightlyConfig {
+    /// The line and column of a table header whose name starts with a character no key may
+    /// start with (`[%x]`), or nil. The TOML library (toml++ in TOMLKit) asserts on such a
+    /// header instead of reporting it, which would abort the process; found by fuzzing.
+    static func badTableHeader(_ text: String) -> (Int, Int)? {
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let scalars = Array(line.unicodeScalars)
+            var i = 0
+            func skipBlanks() { while i < scalars.count, scalars[i] == " " || scalars[i] == "\t" { i += 1 } }
+            skipBlanks()
+            guard i < scalars.count, scalars[i] == "[" else { continue }
+            i += 1
+            skipBlanks()
+            if i < scalars.count, scalars[i] == "[" { i += 1; skipBlanks() }
+            guard i < scalars.count else { continue }
+            let c = scalars[i]
+            let allowed = (c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c))) || "_-\"']".unicodeScalars.contains(c)
+            if !allowed { return (index + 1, i + 1) }
+        }
+        return nil
     }
 }
 

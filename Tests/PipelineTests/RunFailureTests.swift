@@ -125,6 +125,17 @@ final class RunFailureTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: young))
     }
 
+    func testATableNameStartingWithAnOddCharacter_isASyntaxError_notAnAbort() {
+        // Found by fuzzing: the TOML library asserts (SIGABRT) on `[%x]` instead of reporting it.
+        for header in ["[%recommenders.channel]", "  [ %x]", "[[%x]]", "[\u{1}x]"] {
+            XCTAssertThrowsError(try NightlyConfig.parse(header + "\na = 1\n", path: "n.toml"), header) { error in
+                guard case .syntax(_, 1, _, let reason) = error as? ConfigError else { return XCTFail("\(error)") }
+                XCTAssertTrue(reason.contains("table name"), reason)
+            }
+        }
+        XCTAssertNil(NightlyConfig.badTableHeader("[recommenders.channel]\n[\"quoted\"]\n[[x]]\nevents = [\n  \"a\",\n]\n"))
+    }
+
     func testAConfigThatIsNotARegularFile_isRefused_notReadForever() {
         XCTAssertThrowsError(try NightlyConfig.load(path: "/dev/zero")) { error in
             XCTAssertEqual(error as? ConfigError, .unreadable(path: "/dev/zero"))
