@@ -76,7 +76,7 @@ extension NightlyConfig {
             i += 1
             skipBlanks()
             if i < scalars.count, scalars[i] == "[" { i += 1; skipBlanks() }
-            guard i < scalars.count else { continue }
+            guard i < scalars.count else { return (index + 1, i + 1) }  // a line that ends after `[`
             let c = scalars[i]
             let allowed = (c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c))) || "_-\"']".unicodeScalars.contains(c)
             if !allowed { return (index + 1, i + 1) }
