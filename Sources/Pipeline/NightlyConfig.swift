@@ -49,6 +49,9 @@ public struct NightlyConfig: Sendable {
         if let (line, column) = badTableHeader(text) {
             throw .syntax(path: path, line: line, column: column, reason: "a table name must start with a letter, digit, '_', '-' or a quote")
         }
+        if let (line, column) = dateTimeValue(text) {
+            throw .syntax(path: path, line: line, column: column, reason: "a TOML date or time value; no key takes one (give times as strings: as_of = \"2026-11-20T00:00:00Z\")")
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -80,6 +83,41 @@ extension NightlyConfig {
             let c = scalars[i]
             let allowed = (c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c))) || "_-\"']".unicodeScalars.contains(c)
             if !allowed { return (index + 1, i + 1) }
+        }
+        return nil
+    }
+}
+
+extension NightlyConfig {
+    /// The line and column of a TOML date or time value (`2026-11-20`, `07:32:00`) outside
+    /// strings and comments, or nil. No key of the config takes one, and the TOML library
+    /// asserts (aborts) on some malformed ones instead of reporting them; found by fuzzing.
+    static func dateTimeValue(_ text: String) -> (Int, Int)? {
+        let b = Array(text.utf8)
+        var i = 0, line = 1, lineStart = 0
+        func digit(_ k: Int) -> Bool { k < b.count && b[k] >= 0x30 && b[k] <= 0x39 }
+        while i < b.count {
+            switch b[i] {
+            case 0x0A: line += 1; lineStart = i + 1; i += 1
+            case 0x23: while i < b.count && b[i] != 0x0A { i += 1 }  // a comment
+            case 0x22, 0x27:  // a string: basic (with escapes) or literal, single- or triple-quoted
+                let quote = b[i]
+                let triple = i + 2 < b.count && b[i + 1] == quote && b[i + 2] == quote
+                i += triple ? 3 : 1
+                while i < b.count {
+                    if quote == 0x22 && b[i] == 0x5C { i += 2; continue }
+                    if b[i] == 0x0A { line += 1; lineStart = i + 1; if !triple { break } }
+                    if b[i] == quote && (!triple || (i + 2 < b.count && b[i + 1] == quote && b[i + 2] == quote)) { i += triple ? 3 : 1; break }
+                    i += 1
+                }
+            default:
+                // `DD:` or `DDDD-` after a non-word character: a time or a date.
+                let starts = i == 0 || !(b[i - 1] == 0x5F || (b[i - 1] | 0x20) >= 0x61 && (b[i - 1] | 0x20) <= 0x7A || digit(i - 1))
+                if starts && digit(i) && digit(i + 1) && ((i + 2 < b.count && b[i + 2] == 0x3A) || (digit(i + 2) && digit(i + 3) && i + 4 < b.count && b[i + 4] == 0x2D)) {
+                    return (line, i - lineStart + 1)
+                }
+                i += 1
+            }
         }
         return nil
     }

@@ -133,6 +133,13 @@ final class RunFailureTests: XCTestCase {
                 XCTAssertTrue(reason.contains("table name"), reason)
             }
         }
+        for value in ["as_of = 1979-05-27T07:32:00Z", "x = [07:32:00]", "y = 2026-11-20"] {
+            XCTAssertThrowsError(try NightlyConfig.parse("[privacy]\n" + value + "\n", path: "n.toml"), value) { error in
+                guard case .syntax(_, 2, _, let reason) = error as? ConfigError else { return XCTFail("\(error)") }
+                XCTAssertTrue(reason.contains("date or time"), reason)
+            }
+        }
+        XCTAssertNil(NightlyConfig.dateTimeValue("as_of = \"2026-11-20T00:00:00Z\" # at 00:00\nk = 10\nx = 1e10\nname = 'a 12:00'\nt = \"\"\"\n2026-11-20\"\"\"\n"))
         XCTAssertNil(NightlyConfig.badTableHeader("[recommenders.channel]\n[\"quoted\"]\n[[x]]\nevents = [\n  \"a\",\n]\n"))
     }
 
