@@ -73,8 +73,8 @@ extension NightlyConfig {
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let scalars = Array(line.unicodeScalars)
             var i = 0
-            func skipBlanks() { while i < scalars.count, scalars[i] == " " || scalars[i] == "\t" { i += 1 } }
-            skipBlanks()
+            func skipBlanks() { while i < scalars.count, scalars[i].properties.isWhitespace || scalars[i] == "\u{FEFF}" { i += 1 } }
+            skipBlanks()  // a byte-order mark or any Unicode space, which the library may step over too
             guard i < scalars.count, scalars[i] == "[" else { continue }
             i += 1
             skipBlanks()
