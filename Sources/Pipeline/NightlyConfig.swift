@@ -73,7 +73,10 @@ extension NightlyConfig {
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let scalars = Array(line.unicodeScalars)
             var i = 0
-            func skipBlanks() { while i < scalars.count, scalars[i].properties.isWhitespace || scalars[i] == "\u{FEFF}" { i += 1 } }
+            func skipBlanks() {
+                while i < scalars.count, (scalars[i].properties.isWhitespace && !"\r\u{0B}\u{0C}\u{85}\u{2028}\u{2029}".unicodeScalars.contains(scalars[i]))
+                    || scalars[i] == "\u{FEFF}" { i += 1 }
+            }
             skipBlanks()  // a byte-order mark or any Unicode space, which the library may step over too
             guard i < scalars.count, scalars[i] == "[" else { continue }
             i += 1

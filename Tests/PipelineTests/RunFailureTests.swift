@@ -127,7 +127,7 @@ final class RunFailureTests: XCTestCase {
 
     func testATableNameStartingWithAnOddCharacter_isASyntaxError_notAnAbort() {
         // Found by fuzzing: the TOML library asserts (SIGABRT) on `[%x]` instead of reporting it.
-        for header in ["[%recommenders.channel]", "  [ %x]", "[[%x]]", "[\u{1}x]", "[", "[[  ", "\u{FEFF}[\u{A1}"] {
+        for header in ["[%recommenders.channel]", "  [ %x]", "[[%x]]", "[\u{1}x]", "[", "[[  ", "\u{FEFF}[\u{A1}", "[ \ro"] {
             XCTAssertThrowsError(try NightlyConfig.parse(header + "\na = 1\n", path: "n.toml"), header) { error in
                 guard case .syntax(_, 1, _, let reason) = error as? ConfigError else { return XCTFail("\(error)") }
                 XCTAssertTrue(reason.contains("table name"), reason)
