@@ -40,11 +40,12 @@ demo-als: deps
 
 # XCTest only: the suite has no Swift Testing tests, and that runner's "0 tests" closing line
 # would otherwise be the last word of the run.
-# Then every fuzz target briefly (FUZZ_SECONDS each, 4 by default), so a reader that crashes
-# on hostile bytes fails the run. The suite includes 20 kill -9 crash tests (crash-test: 200).
+# Then every fuzz target briefly (20,000 inputs each from a fixed seed: the same every time),
+# so a reader that crashes on hostile bytes fails the run. The suite includes 20 kill -9 crash
+# tests (crash-test: 200).
 test: deps pydeps
 	CONSENTREC_PYTHON=$(abspath $(VENV))/bin/python $(SWIFT) test --disable-swift-testing
-	FUZZ_SECONDS=$${FUZZ_SECONDS:-4} scripts/fuzz.sh
+	FUZZ_RUNS=$${FUZZ_RUNS:-20000} scripts/fuzz.sh
 
 # libFuzzer on every reader of hostile bytes, FUZZ_SECONDS each (default 300); figures per
 # target, crashing inputs in .build-fuzz/crashes/. See docs/reliability.md.

@@ -4,10 +4,13 @@
 # Seeds come from Tests/FuzzCorpus/TARGET (never modified); what the fuzzer finds goes to
 # .build-fuzz/corpus/TARGET, crashing inputs to .build-fuzz/crashes/. Replay one with
 #   swift build --product consentrec-fuzz && .build/debug/consentrec-fuzz TARGET FILE
+# With FUZZ_RUNS=N instead, each target runs N inputs from a fixed seed: the same inputs every
+# time, so the short run in `make test` passes or fails the same way on every machine.
 # Usage: scripts/fuzz.sh [TARGET…]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${FUZZ_SECONDS:-300}
+if [ -n "${FUZZ_RUNS:-}" ]; then LENGTH=(-runs="$FUZZ_RUNS" -seed=1); else LENGTH=(-max_total_time="$SECONDS_EACH"); fi
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(csv tsv jsonl slack registry safetensors timestamp config)
 SCRATCH=.build-fuzz
@@ -26,7 +29,7 @@ for target in "${TARGETS[@]}"; do
     # -rss_limit_mb bounds memory: hostile input must never take more (the readers cap what they hold).
     # SWIFT_BACKTRACE off: libFuzzer, not Swift's backtracer, must catch a trap to save the input.
     if SWIFT_BACKTRACE=enable=no CONSENTREC_FUZZ_TARGET=$target "$BINARY" "$SCRATCH/corpus/$target" "Tests/FuzzCorpus/$target" \
-        -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -timeout=10 -max_len=65536 -print_final_stats=1 \
+        "${LENGTH[@]}" -rss_limit_mb=2048 -timeout=10 -max_len=65536 -print_final_stats=1 \
         -artifact_prefix="$SCRATCH/crashes/$target-" >"$log" 2>&1; then
         result=ok
     else
