@@ -108,7 +108,7 @@ final class TamperCommandTests: XCTestCase {
         XCTAssertFalse(result.stderr.contains("U-NOBODY"), "no raw id in an error")
     }
 
-    func testASlackExportFolder_trainsAndRuns() throws {
+    func testASlackExportFolder_trains_withTheChecksumOfWhatWasRead() throws {
         let out = dir.path + "/slack-out"
         let trained = try CommandRunner.run("consentrec", [
             "train", "--events", Fixtures.slackExport, "--consent", dir.file("consent.csv"), "--key-file", dir.file("pseudonym.key"),
