@@ -49,6 +49,9 @@ public struct NightlyConfig: Sendable {
         if let (line, column) = badTableHeader(text) {
             throw .syntax(path: path, line: line, column: column, reason: "a table name must start with a letter, digit, '_', '-' or a quote")
         }
+        if let (line, column) = misplacedSeparator(text) {
+            throw .syntax(path: path, line: line, column: column, reason: "an array or inline table with a missing value or key")
+        }
         if let (line, column) = dateTimeValue(text) {
             throw .syntax(path: path, line: line, column: column, reason: "a TOML date or time value; no key takes one (give times as strings: as_of = \"2026-11-20T00:00:00Z\")")
         }
@@ -121,6 +124,48 @@ extension NightlyConfig {
                 }
                 i += 1
             }
+        }
+        return nil
+    }
+}
+
+extension NightlyConfig {
+    /// The line and column of an array element or inline-table entry that starts with `,` or
+    /// `}` (`[}`, `[1,,2]`, `{,`), or of an inline-table entry that does not start with a key,
+    /// outside strings and comments; or nil. The TOML library asserts on these too.
+    static func misplacedSeparator(_ text: String) -> (Int, Int)? {
+        let b = Array(text.utf8)
+        var i = 0, line = 1, lineStart = 0
+        var open: [UInt8] = []  // `[` or `{`
+        var expectingEntry: UInt8? = nil  // the bracket whose next entry must start here
+        while i < b.count {
+            let c = b[i]
+            if c == 0x0A { line += 1; lineStart = i + 1; i += 1; continue }
+            if c == 0x20 || c == 0x09 || c == 0x0D { i += 1; continue }
+            if c == 0x23 { while i < b.count && b[i] != 0x0A { i += 1 }; continue }
+            if let context = expectingEntry {
+                expectingEntry = nil
+                let keyStart = c == 0x22 || c == 0x27 || c == 0x5F || c == 0x2D || (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A || (c >= 0x30 && c <= 0x39)
+                let bad = context == 0x5B ? (c == 0x2C || c == 0x7D) : !(keyStart || (c == 0x7D && i > 0 && b[i - 1] == 0x7B))
+                if bad { return (line, i - lineStart + 1) }
+            }
+            switch c {
+            case 0x22, 0x27:
+                let triple = i + 2 < b.count && b[i + 1] == c && b[i + 2] == c
+                i += triple ? 3 : 1
+                while i < b.count {
+                    if c == 0x22 && b[i] == 0x5C { i += 2; continue }
+                    if b[i] == 0x0A { line += 1; lineStart = i + 1; if !triple { break } }
+                    if b[i] == c && (!triple || (i + 2 < b.count && b[i + 1] == c && b[i + 2] == c)) { i += triple ? 3 : 1; break }
+                    i += 1
+                }
+                continue
+            case 0x5B, 0x7B: open.append(c); expectingEntry = c
+            case 0x5D, 0x7D: _ = open.popLast()
+            case 0x2C: if let context = open.last { expectingEntry = context }
+            default: break
+            }
+            i += 1
         }
         return nil
     }
