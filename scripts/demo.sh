@@ -22,8 +22,8 @@ echo; echo "== consentrec recommend (workspace $workspace, user $user)"
 "$bin" recommend --run "$out" --workspace "$workspace" --user "$user" --events "$sample/events.csv" \
   --key-file "$sample/pseudonym.key" --consent "$sample/consent.csv" --as-of 2026-11-20T00:00:00Z -k 5 --recommender emoji
 
-echo; echo "== consentrec inspect $out"
-"$bin" inspect "$out"
+echo; echo "== consentrec inspect $out (checksums, files, and the seal under the key)"
+"$bin" inspect "$out" --key-file "$sample/pseudonym.key"
 
 echo; echo "== consentrec audit $out (against today's registry)"
 "$bin" audit "$out" --consent "$sample/consent.csv" --key-file "$sample/pseudonym.key"
