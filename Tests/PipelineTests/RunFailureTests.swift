@@ -140,11 +140,11 @@ final class RunFailureTests: XCTestCase {
             }
         }
         for value in ["x = [}", "x = [1,,2]", "x = [,1]", "w = { , a = 1 }", "w = { a = 1, }", "w = { %a = 1 }"] {
-            XCTAssertNotNil(NightlyConfig.misplacedSeparator("[input]\n" + value + "\n"), value)
+            XCTAssertNotNil(TOMLPrecheck.misplacedSeparator("[input]\n" + value + "\n"), value)
         }
-        XCTAssertNil(NightlyConfig.misplacedSeparator("[input]\nevents = [\n  \"a,}\", # c, }\n  \"b\",\n]\nw = { join = 1.0, post = 2 }\ne = {}\n[[x]]\n"))
-        XCTAssertNil(NightlyConfig.dateTimeValue("as_of = \"2026-11-20T00:00:00Z\" # at 00:00\nk = 10\nx = 1e10\nname = 'a 12:00'\nt = \"\"\"\n2026-11-20\"\"\"\n"))
-        XCTAssertNil(NightlyConfig.badTableHeader("[recommenders.channel]\n[\"quoted\"]\n[[x]]\nevents = [\n  \"a\",\n]\n"))
+        XCTAssertNil(TOMLPrecheck.misplacedSeparator("[input]\nevents = [\n  \"a,}\", # c, }\n  \"b\",\n]\nw = { join = 1.0, post = 2 }\ne = {}\n[[x]]\n"))
+        XCTAssertNil(TOMLPrecheck.dateTimeValue("as_of = \"2026-11-20T00:00:00Z\" # at 00:00\nk = 10\nx = 1e10\nname = 'a 12:00'\nt = \"\"\"\n2026-11-20\"\"\"\n"))
+        XCTAssertNil(TOMLPrecheck.badTableHeader("[recommenders.channel]\n[\"quoted\"]\n[[x]]\nevents = [\n  \"a\",\n]\n"))
     }
 
     func testAConfigThatIsNotARegularFile_isRefused_notReadForever() {
