@@ -5,7 +5,7 @@ APT_PACKAGES := libopenblas-dev liblapacke-dev
 
 VENV := .venv
 
-.PHONY: deps pydeps build demo demo-als test consent-properties fuzz fuzz-replay crash-test bench bench-quick bench-implicit clean
+.PHONY: deps pydeps build demo demo-als model-digests test consent-properties fuzz fuzz-replay crash-test bench bench-quick bench-implicit clean
 
 # Installs OpenBLAS and LAPACKE with apt-get when they are missing.
 deps:
@@ -37,6 +37,12 @@ demo: deps pydeps
 demo-als: deps
 	$(SWIFT) build -c release --product consentrec-bench
 	.build/release/consentrec-bench demo
+
+# The SHA-256 of every model the demo and the benchmark trainer write. Run it before and after
+# a change that must not change behaviour and diff the outputs (docs/architecture.md).
+model-digests: deps
+	$(SWIFT) build -c release
+	scripts/model_digests.sh
 
 # XCTest only: the suite has no Swift Testing tests, and that runner's "0 tests" closing line
 # would otherwise be the last word of the run.
