@@ -1,17 +1,27 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// The stages, in the order data flows through them (docs/architecture.md):
+// Ingest → Consent → Interactions → Factorization → Evaluation → Publishing, composed by Pipeline.
+// Consent sits below Ingest in the import graph: the reader asks it about every row before any
+// other field is read.
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
+
 let package = Package(
     name: "ConsentRec",
     products: [
         // MARK: - Public API
         .executable(name: "consentrec", targets: ["consentrec"]),
         .executable(name: "consentrec-bench", targets: ["consentrec-bench"]),
+        .library(name: "Platform", targets: ["Platform"]),
+        .library(name: "Linalg", targets: ["Linalg"]),
+        .library(name: "Consent", targets: ["Consent"]),
+        .library(name: "Ingest", targets: ["Ingest"]),
+        .library(name: "Interactions", targets: ["Interactions"]),
         .library(name: "Factorization", targets: ["Factorization"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
-        .library(name: "Events", targets: ["Events"]),
-        .library(name: "Linalg", targets: ["Linalg"]),
-        .library(name: "ModelStore", targets: ["ModelStore"]),
+        .library(name: "Publishing", targets: ["Publishing"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
     ],
     dependencies: [
@@ -23,102 +33,112 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
-        // MARK: - Public API
-        .executableTarget(
-            name: "consentrec",
-            dependencies: [
-                "Events", "Evaluation", "Factorization", "Linalg", "ModelStore", "Pipeline", "SyntheticData",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-            ]
-        ),
+        // MARK: - The stages
+        // POSIX calls (the only file that imports Glibc), SHA-256 in hex, RFC 3339 times, log keys.
+        .target(name: "Platform", dependencies: [crypto], exclude: ["README.md"]),
+        .target(name: "Linalg", dependencies: ["CBLAS", "Platform"], exclude: ["README.md"]),
+        // Registry rules, policy, pseudonyms, provenance, the audit rules.
+        .target(name: "Consent", dependencies: ["Platform", crypto], exclude: ["README.md"]),
+        // Files to consented, pseudonymised events: CSV/TSV/JSONL, gzip, Slack exports, bad rows.
         .target(
-            name: "Factorization",
-            dependencies: ["Linalg", .product(name: "Logging", package: "swift-log")],
-            exclude: ["README.md"]
-        ),
-        .target(name: "Evaluation", dependencies: ["Events", "Linalg"], exclude: ["README.md"]),
-        .target(
-            name: "Events",
+            name: "Ingest",
             dependencies: [
-                "Linalg",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "Consent", "Platform", logging,
                 .product(name: "CompressNIO", package: "compress-nio"),
-                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             exclude: ["README.md"]
         ),
-        .target(name: "Linalg", dependencies: ["CBLAS"], exclude: ["README.md"]),
+        // Recommender definitions, matrices and their vocabularies, held-out splits.
+        .target(name: "Interactions", dependencies: ["Consent", "Ingest", "Linalg", "Platform"], exclude: ["README.md"]),
+        .target(name: "Factorization", dependencies: ["Linalg", "Platform", logging], exclude: ["README.md"]),
+        // Metrics, baselines, quality gates, held-out evaluation.
+        .target(name: "Evaluation", dependencies: ["Factorization", "Interactions", "Linalg"], exclude: ["README.md"]),
+        // Model files, manifest and seal, the output root: atomic publish, lock, purge, run audit.
+        .target(name: "Publishing", dependencies: ["Consent", "Ingest", "Interactions", "Linalg", "Platform", crypto], exclude: ["README.md"]),
+        // The config file and the composition of the stages.
         .target(
             name: "Pipeline",
             dependencies: [
-                "Events", "Evaluation", "Factorization", "Linalg", "ModelStore",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
+                "Consent", "Evaluation", "Factorization", "Ingest", "Interactions", "Linalg", "Platform", "Publishing", logging,
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             exclude: ["README.md"]
         ),
-        .target(
-            name: "ModelStore",
-            dependencies: ["Events", "Factorization", "Linalg", .product(name: "Crypto", package: "swift-crypto")],
-            exclude: ["README.md"]
+        .executableTarget(
+            name: "consentrec",
+            dependencies: [
+                "Consent", "Evaluation", "Factorization", "Ingest", "Interactions", "Linalg", "Platform", "Publishing", "Pipeline",
+                "SyntheticData", .product(name: "ArgumentParser", package: "swift-argument-parser"), logging,
+            ]
         ),
 
         // MARK: - Implementation details
-        // The only target that sees C: cblas.h and lapacke.h from Debian's OpenBLAS and LAPACKE.
+        // The only target that sees BLAS: cblas.h and lapacke.h from Debian's OpenBLAS and LAPACKE.
         .systemLibrary(
             name: "CBLAS",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
         // Generated interaction data with known structure, for tests, benchmarks and the demo.
-        .target(name: "SyntheticData", dependencies: ["Events", "Linalg"], exclude: ["README.md"]),
+        .target(name: "SyntheticData", dependencies: ["Consent", "Ingest", "Linalg", "Platform"], exclude: ["README.md"]),
         .executableTarget(
             name: "consentrec-bench",
             dependencies: [
-                "Evaluation", "Events", "Factorization", "Linalg", "Pipeline", "SyntheticData",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
+                "Evaluation", "Factorization", "Ingest", "Interactions", "Linalg", "Pipeline", "Platform", "Publishing", "SyntheticData",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"), logging,
             ]
         ),
 
         // The fuzz targets: libFuzzer with `make fuzz`, a replayer of saved inputs otherwise.
         .executableTarget(
             name: "consentrec-fuzz",
-            dependencies: ["Events", "ModelStore", "Pipeline"]
+            dependencies: ["Ingest", "Pipeline", "Platform", "Publishing"]
         ),
 
         // MARK: - Tests
         .target(
             name: "TestSupport",
-            dependencies: ["Linalg", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Consent", "Ingest", "Linalg", "Platform", logging],
             path: "Tests/TestSupport"
         ),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform", "TestSupport"]),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg", "TestSupport"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Events", "Factorization", "Linalg", "SyntheticData", "TestSupport"]),
-        .testTarget(name: "ModelStoreTests", dependencies: ["Events", "Factorization", "Linalg", "ModelStore", "TestSupport"]),
+        .testTarget(name: "ConsentTests", dependencies: ["Consent", "Ingest", "Platform", "TestSupport"]),
+        .testTarget(
+            name: "IngestTests",
+            dependencies: [
+                "Consent", "Ingest", "Linalg", "Platform", "SyntheticData", "TestSupport", crypto,
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]
+        ),
+        .testTarget(name: "InteractionsTests", dependencies: ["Consent", "Ingest", "Interactions", "Linalg", "Platform", "SyntheticData", "TestSupport"]),
+        .testTarget(
+            name: "FactorizationTests",
+            dependencies: ["Evaluation", "Factorization", "Interactions", "Linalg", "SyntheticData", "TestSupport"]
+        ),
+        .testTarget(
+            name: "EvaluationTests",
+            dependencies: ["Evaluation", "Factorization", "Interactions", "Linalg", "SyntheticData", "TestSupport"]
+        ),
+        .testTarget(
+            name: "PublishingTests",
+            dependencies: ["Consent", "Ingest", "Interactions", "Linalg", "Platform", "Publishing", "TestSupport"]
+        ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Events", "Factorization", "Linalg", "ModelStore", "Pipeline", "SyntheticData", "TestSupport"]
+            dependencies: [
+                "Consent", "Evaluation", "Factorization", "Ingest", "Interactions", "Linalg", "Pipeline", "Platform", "Publishing",
+                "SyntheticData", "TestSupport",
+            ]
         ),
         // Runs the built `consentrec` binary end to end.
         .testTarget(
             name: "ConsentRecCLITests",
-            dependencies: ["consentrec", "Events", "ModelStore", "TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
-        ),
-        .testTarget(
-            name: "EventsTests",
             dependencies: [
-                "Events", "Linalg", "SyntheticData", "TestSupport",
-                .product(name: "CompressNIO", package: "compress-nio"),
+                "consentrec", "Consent", "Ingest", "Platform", "Publishing", "TestSupport",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
-            ],
-            exclude: []
-        ),
-        .testTarget(
-            name: "FactorizationTests",
-            dependencies: ["Evaluation", "Factorization", "Linalg", "SyntheticData", "TestSupport"]
+            ]
         ),
     ]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import Linalg
 import Logging
+import Platform
 
 /// Pins OpenBLAS's own thread pool to one thread while the trainer's threads run.
 ///
@@ -20,14 +21,14 @@ struct BLASThreadPin {
             if let value = environment[key], let n = Int(value), n > 1 {
                 logger.warning(
                     "BLAS thread count from the environment is overridden to 1 during training",
-                    metadata: ["variable": "\(key)", "value": "\(n)"])
+                    metadata: [LogKey.variable: "\(key)", LogKey.value: "\(n)"])
             }
         }
         BLASThreads.set(1)
         if BLASThreads.current != 1 {
             logger.warning(
                 "BLAS library ignored the request for one thread; training will oversubscribe cores",
-                metadata: ["blas_threads": "\(BLASThreads.current)"])
+                metadata: [LogKey.blasThreads: "\(BLASThreads.current)"])
         }
     }
 

@@ -1,5 +1,6 @@
 import Linalg
 import Logging
+import Platform
 
 /// Implicit-feedback matrix factorisation by alternating least squares.
 ///
@@ -71,8 +72,8 @@ public struct ImplicitALS: Sendable {
             logger.debug(
                 "als iteration finished",
                 metadata: [
-                    "iteration": "\(iteration)", "seconds": "\(seconds)",
-                    "loss": loss.map { "\($0)" } ?? "-",
+                    LogKey.iteration: "\(iteration)", LogKey.seconds: "\(seconds)",
+                    LogKey.loss: loss.map { "\($0)" } ?? "-",
                 ])
             progress?(IterationReport(iteration: iteration, iterations: config.iterations, seconds: seconds, loss: loss))
         }

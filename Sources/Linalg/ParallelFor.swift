@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import Platform
 import Synchronization
 
 /// A deterministic parallel loop over a fixed list of chunks.
@@ -42,7 +38,9 @@ public struct ParallelFor: Sendable {
             return
         }
         let next = Atomic<Int>(0)
-        WorkerThreads.run(count: workers) {
+        // Joined POSIX threads rather than `DispatchQueue.concurrentPerform`: on Linux, libdispatch
+        // can release the work block after `concurrentPerform` returned (seen here under load).
+        SystemThreads.run(count: workers) {
             var s = scratch()
             while true {
                 let chunk = next.wrappingAdd(1, ordering: .relaxed).oldValue
@@ -74,40 +72,6 @@ public struct ParallelFor: Sendable {
             }
         }
         if let (_, error) = failure.withLock({ $0 }) { throw error }
-    }
-}
-
-/// Runs one closure on several threads at once and waits for all of them.
-///
-/// Plain joined POSIX threads rather than `DispatchQueue.concurrentPerform`: on Linux,
-/// libdispatch can release the work block from a worker after `concurrentPerform` has
-/// returned, which crashes when the block's context is already gone (seen here under load).
-/// A joined thread has no such window: nothing it holds outlives `run`.
-enum WorkerThreads {
-    private final class Work {
-        let body: () -> Void
-        init(_ body: @escaping () -> Void) { self.body = body }
-    }
-
-    /// Runs `body` on `count` threads: `count − 1` new ones and the calling thread.
-    static func run(count: Int, _ body: @escaping () -> Void) {
-        var threads = [pthread_t]()
-        for _ in 1..<max(count, 1) {
-            let context = Unmanaged.passRetained(Work(body)).toOpaque()
-            var thread = pthread_t()
-            let rc = pthread_create(&thread, nil, { context in
-                Unmanaged<Work>.fromOpaque(context!).takeRetainedValue().body()
-                return nil
-            }, context)
-            if rc != 0 {
-                // No thread to be had: the work still gets done, by the threads that exist.
-                Unmanaged<Work>.fromOpaque(context).release()
-                continue
-            }
-            threads.append(thread)
-        }
-        body()
-        for thread in threads { pthread_join(thread, nil) }
     }
 }
 

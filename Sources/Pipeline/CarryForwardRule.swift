@@ -1,5 +1,6 @@
-import Events
-import ModelStore
+import Consent
+import Platform
+import Publishing
 
 /// Which of the last run's models may be carried into a new run when the new model fails its
 /// gate: only one whose every contributing workspace is still allowed by the run's registry
@@ -7,13 +8,13 @@ import ModelStore
 /// dropped, and the report says why: a carried model is published again, so it must meet
 /// tonight's rules, not the night it was trained under.
 struct CarryForwardRule {
-    let audit: Audit
+    let rules: ConsentRules
     /// Unix seconds of the retention window's start, if there is a window.
     let oldestAllowed: Int64?
 
     /// Why `entry` may not be carried forward, or nil if it may.
     func refusal(_ entry: Manifest.Model) -> String? {
-        let violations = audit.violations(entry.provenance)
+        let violations = rules.violations(entry.provenance)
         if !violations.isEmpty {
             return "trained on events of a workspace no longer allowed (" + violations.joined(separator: "; ") + ")"
         }

@@ -1,7 +1,9 @@
-import Events
+import Consent
 import Foundation
+import Ingest
 import Logging
-import ModelStore
+import Platform
+import Publishing
 
 /// Erasure across runs, the first thing a run does once it holds the output root's lock:
 /// every run kept under the root — `current` and each one kept for rollback — is audited
@@ -21,7 +23,7 @@ struct ConsentErasure {
 
     func purge(_ root: OutputRoot, faults: FaultInjection = FaultInjection(), logger: Logger) throws -> PurgeOutcome {
         let outcome = try root.purge(faults: faults) { run in
-            Audit(registry: registry, pseudonymiser: pseudonymiser, policy: policy.stricter(run.manifest.consent.policy)).check(run)
+            RunAudit(registry: registry, pseudonymiser: pseudonymiser, policy: policy.stricter(run.manifest.consent.policy)).check(run)
         }
         if outcome.withdrawn.isEmpty && !outcome.movedCurrent {
             logger.info("consent purge passed", metadata: [LogKey.runs: "\(outcome.kept.count)"])
@@ -60,7 +62,7 @@ public struct PurgeRequest: Sendable {
         let lock = try root.lock()
         defer { withExtendedLifetime(lock) {} }
         let outcome = try root.purge { run in
-            Audit(registry: registry, pseudonymiser: pseudonymiser,
+            RunAudit(registry: registry, pseudonymiser: pseudonymiser,
                   policy: (policy ?? run.manifest.consent.policy).stricter(run.manifest.consent.policy)).check(run)
         }
         logger.info("consent purge finished", metadata: [
@@ -68,10 +70,4 @@ public struct PurgeRequest: Sendable {
         ])
         return outcome
     }
-}
-
-extension ConsentPolicy {
-    /// The stricter of two policies: opt-in when either is. A run is never audited, purged or
-    /// served under a weaker policy than it was trained under.
-    public func stricter(_ other: ConsentPolicy) -> ConsentPolicy { self == .optIn || other == .optIn ? .optIn : .optOut }
 }

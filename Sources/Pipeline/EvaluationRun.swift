@@ -1,9 +1,12 @@
+import Consent
 import Evaluation
-import Events
 import Factorization
 import Foundation
+import Ingest
+import Interactions
 import Linalg
 import Logging
+import Publishing
 
 /// What to evaluate and how.
 public struct EvaluationRequest: Sendable {
@@ -80,7 +83,7 @@ public struct EvaluationReport: Sendable, Codable {
 
     public let split: String
     public let k: Int
-    public let usage: DataUsage
+    public let usage: RunUsage
     public let recommenders: [Recommender]
 }
 
@@ -108,7 +111,7 @@ public struct EvaluationRun: Sendable {
         }
 
         var results: [EvaluationReport.Recommender] = []
-        var usage = log.usage
+        var usage = RunUsage(read: log.usage)
         for definition in r.recommenders {
             let (split, trainUsage) = HeldOutSplit.make(log, test: testLog, definition: definition, split: r.split)
             usage.matrices += trainUsage
@@ -183,21 +186,3 @@ public struct EvaluationRun: Sendable {
     }
 }
 
-/// A textbook metric to sort a sweep by.
-public enum SortMetric: String, Sendable, CaseIterable {
-    case precision, recall, ndcg, map
-    case hitRate = "hit-rate"
-    case auc, coverage
-
-    func value(_ m: RankingMetrics) -> Double {
-        switch self {
-        case .precision: m.textbook.precision
-        case .recall: m.textbook.recall
-        case .ndcg: m.textbook.ndcg
-        case .map: m.textbook.map
-        case .hitRate: m.textbook.hitRate
-        case .auc: m.textbook.auc
-        case .coverage: m.coverage
-        }
-    }
-}

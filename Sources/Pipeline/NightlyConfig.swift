@@ -1,7 +1,11 @@
+import Consent
 import Evaluation
-import Events
 import Factorization
 import Foundation
+import Ingest
+import Interactions
+import Platform
+import Publishing
 import TOMLKit
 
 /// The nightly job's configuration, read from a TOML file (see `data/nightly.toml` and

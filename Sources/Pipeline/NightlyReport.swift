@@ -1,7 +1,10 @@
+import Consent
 import Evaluation
-import Events
 import Foundation
-import ModelStore
+import Ingest
+import Interactions
+import Platform
+import Publishing
 
 /// What a nightly run did: written as `ROOT/reports/RUN_ID.json` and `.txt` whatever the
 /// outcome (never into the sealed run directory).
@@ -25,7 +28,7 @@ public struct NightlyReport: Sendable, Codable {
         public let trainedAt: String
         public let ageDays: Double
 
-        init(_ entry: ModelStore.Manifest.Model, now: Int64) {
+        init(_ entry: Publishing.Manifest.Model, now: Int64) {
             path = entry.path
             trainedIn = entry.carriedFrom ?? ""
             trainedAt = entry.trainedAt
@@ -71,7 +74,7 @@ public struct NightlyReport: Sendable, Codable {
     public var startedAt: String
     public var seconds: Double
     public var stageSeconds: [String: Double]
-    public var usage: DataUsage
+    public var usage: RunUsage
     public var recommenders: [Recommender]
     public var published: [String]
     public var carriedForward: [CarriedModel]
@@ -88,7 +91,7 @@ public struct NightlyReport: Sendable, Codable {
     static func failure(runID: String, asOf: Int64, startedAt: Int64, policy: ConsentPolicy, seconds: Double, error: NightlyError) -> NightlyReport {
         var report = NightlyReport(
             runID: runID, status: .failed, asOf: Timestamp.format(asOf), startedAt: Timestamp.format(startedAt), seconds: seconds,
-            stageSeconds: [:], usage: DataUsage(policy: policy), recommenders: [], published: [], carriedForward: [], dropped: [],
+            stageSeconds: [:], usage: RunUsage(read: DataUsage(policy: policy)), recommenders: [], published: [], carriedForward: [], dropped: [],
             purge: PurgeOutcome(), auditFindings: [], runDirectory: nil)
         report.error = "\(error)"
         return report

@@ -1,10 +1,13 @@
+import Consent
 import Evaluation
-import Events
 import Factorization
 import Foundation
+import Ingest
+import Interactions
 import Linalg
 import Logging
-import ModelStore
+import Platform
+import Publishing
 import Synchronization
 
 /// Why a nightly run did not publish. Each maps to its own exit status (see `ExitStatus`).
@@ -12,7 +15,7 @@ public enum NightlyError: Error, CustomStringConvertible {
     case config(ConfigError)
     case consent(any Error)
     case input(any Error)
-    case locked(ModelStoreError)
+    case locked(PublishingError)
     case gate(NightlyReport)
     /// Nothing passed its gate, and the consent purge had withdrawn every published run:
     /// nothing is published now.
@@ -35,13 +38,6 @@ public enum NightlyError: Error, CustomStringConvertible {
         case .io(let e): "\(e)"
         }
     }
-}
-
-/// The log's metadata keys, declared once.
-enum LogKey {
-    static let run = "run", stage = "stage", seconds = "seconds", recommender = "recommender"
-    static let models = "models", passed = "passed", failed = "failed", status = "status"
-    static let runs = "runs", current = "current", pruned = "pruned"
 }
 
 /// The nightly job: read and filter once, build every matrix, evaluate each model on held-out
@@ -121,7 +117,7 @@ public struct NightlyRun: Sendable {
         // The last run, through `current` under runs/ only, and only if its seal holds: its
         // metrics feed the gate and its models may be carried forward.
         let last = root.currentRun.flatMap { try? PublishedRun.open($0, seal: ManifestSeal(pseudonymiser: pseudonymiser)) }
-        let carryRule = CarryForwardRule(audit: Audit(registry: registry, pseudonymiser: pseudonymiser, policy: config.policy),
+        let carryRule = CarryForwardRule(rules: ConsentRules(registry: registry, pseudonymiser: pseudonymiser, policy: config.policy),
                                          oldestAllowed: config.retentionDays.map { IngestOptions.oldest(asOf: asOf, retentionDays: $0) })
         // One BLAS thread for the whole run: the scheduler runs its own threads.
         let blasThreads = BLASThreads.current
@@ -137,7 +133,7 @@ public struct NightlyRun: Sendable {
         } catch { throw .input(error) }
         endStage("read")
 
-        var usage = log.usage
+        var usage = RunUsage(read: log.usage)
         var summaries: [NightlyReport.Recommender] = []
         var toTrain: [(NightlyConfig.Recommender, InteractionMatrix, [String: Double])] = []
         var toCarry: [Manifest.Model] = []
@@ -273,7 +269,7 @@ public struct NightlyRun: Sendable {
                 writer.abandon()
                 throw NightlyError.consent(error)
             }
-            let findings = Audit(registry: current, pseudonymiser: pseudonymiser, policy: config.policy).check(staged)
+            let findings = RunAudit(registry: current, pseudonymiser: pseudonymiser, policy: config.policy).check(staged)
             if !findings.isEmpty {
                 writer.abandon()
                 report.auditFindings = findings.map(\.description)

@@ -1,7 +1,10 @@
+import Consent
 import Crypto
-import Events
+import Evaluation
 import Foundation
-import ModelStore
+import Ingest
+import Interactions
+import Publishing
 
 /// The whole effective configuration of a run — everything that can change what is read,
 /// trained or published — in one canonical form. Its digest (SHA-256 of the sorted-key JSON)

@@ -1,7 +1,10 @@
-import Events
+import Consent
 import Factorization
 import Foundation
-import ModelStore
+import Ingest
+import Interactions
+import Platform
+import Publishing
 
 /// Model files and the manifest, written the same way by the hand retrain and the nightly job.
 extension RunWriter {
@@ -37,7 +40,7 @@ extension RunWriter {
     func carry(_ entry: Manifest.Model, from run: PublishedRun) throws -> Manifest.Model {
         let path = run.directory + "/" + entry.path
         _ = try run.model(entry)
-        guard let data = FileManager.default.contents(atPath: path) else { throw ModelStoreError.missingFile(path: path) }
+        guard let data = FileManager.default.contents(atPath: path) else { throw PublishingError.missingFile(path: path) }
         try write(data, to: entry.path)
         var carried = entry
         carried.carriedFrom = entry.carriedFrom ?? run.manifest.runID
@@ -53,7 +56,7 @@ struct RunRecord {
     let consentPath: String
     let registry: ConsentRegistry
     let log: EventLog
-    let usage: DataUsage
+    let usage: RunUsage
 
     /// The manifest: inputs with checksums, consent, usage, and every workspace that was read
     /// or shaped any model (carried ones included).

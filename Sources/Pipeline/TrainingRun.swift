@@ -1,9 +1,12 @@
-import Events
+import Consent
 import Factorization
 import Foundation
+import Ingest
+import Interactions
 import Linalg
 import Logging
-import ModelStore
+import Platform
+import Publishing
 
 /// Everything a training run needs to know.
 public struct TrainingRequest: Sendable {
@@ -89,7 +92,7 @@ public struct TrainingRun: Sendable {
         let log = try reader.read(r.events, logger: logger) { p in
             progress(RunProgress(stage: .read, done: p.rowsRead, total: nil))
         }
-        var usage = log.usage
+        var usage = RunUsage(read: log.usage)
         var built: [(RecommenderDefinition, InteractionMatrix)] = []
         for definition in r.recommenders {
             let (matrices, matrixUsage) = InteractionMatrixBuilder(definition: definition).build(log)

@@ -1,9 +1,11 @@
-import Events
+import Consent
 import Factorization
 import Foundation
+import Ingest
+import Interactions
 import Linalg
 import Logging
-import ModelStore
+import Publishing
 
 /// Recommends for one user from a published run: the user's own events are read from the
 /// given files, weighted exactly as in training, folded into a user vector against the
@@ -101,16 +103,16 @@ public struct UserRecommendation: Sendable {
         if let problem = IDGrammar.problem(workspace) { throw Failure.invalidID(field: "workspace", problem: problem) }
         if let problem = IDGrammar.problem(user) { throw Failure.invalidID(field: "user", problem: problem) }
         let run = try PublishedRun.open(runPath, seal: ManifestSeal(pseudonymiser: pseudonymiser))
-        let audit = Audit(registry: registry, pseudonymiser: pseudonymiser,
-                          policy: (policy ?? run.manifest.consent.policy).stricter(run.manifest.consent.policy))
+        let rules = ConsentRules(registry: registry, pseudonymiser: pseudonymiser,
+                                 policy: (policy ?? run.manifest.consent.policy).stricter(run.manifest.consent.policy))
         let workspacePseudonym = pseudonymiser.workspace(workspace)
-        if let reason = audit.violation(workspacePseudonym) { throw Failure.excluded(reason: reason) }
+        if let reason = rules.violation(workspacePseudonym) { throw Failure.excluded(reason: reason) }
         guard let entry = run.manifest.models.first(where: {
             $0.recommender == recommender.rawValue && ($0.scope == "global" || $0.workspace == workspacePseudonym)
         }), var definition = run.manifest.recommenders.first(where: { $0.definition.target == recommender })?.definition else {
             throw Failure.noModel(recommender: recommender.rawValue)
         }
-        let violations = audit.violations(entry.provenance)
+        let violations = rules.violations(entry.provenance)
         guard violations.isEmpty else { throw Failure.modelNotAllowed(path: entry.path, reasons: violations) }
         let model = try run.model(entry)
 

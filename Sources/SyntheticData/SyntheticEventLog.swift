@@ -1,6 +1,7 @@
-import Events
 import Foundation
+import Ingest
 import Linalg
+import Platform
 
 /// A realistic synthetic interaction log in the event schema, with a consent registry and a
 /// pseudonymisation key: for the demo, tests and benchmarks.

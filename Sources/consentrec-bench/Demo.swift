@@ -2,6 +2,7 @@ import ArgumentParser
 import Evaluation
 import Factorization
 import Foundation
+import Interactions
 import Linalg
 import SyntheticData
 

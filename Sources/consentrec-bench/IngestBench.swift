@@ -1,6 +1,8 @@
 import ArgumentParser
-import Events
+import Consent
 import Foundation
+import Ingest
+import Interactions
 import SyntheticData
 
 /// Times the data stage end to end on a generated log: read, parse, consent and retention

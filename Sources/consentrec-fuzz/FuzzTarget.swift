@@ -1,6 +1,6 @@
 import Foundation
-@_spi(Fuzzing) import Events
-import ModelStore
+@_spi(Fuzzing) import Ingest
+import Publishing
 import Pipeline
 
 /// The readers that take hostile bytes, one fuzz target each. Built with libFuzzer
@@ -16,12 +16,12 @@ enum FuzzTarget: String, CaseIterable {
 
     func run(_ data: Data) {
         switch self {
-        case .csv: EventsFuzzing.rows(data, format: .csv)
-        case .tsv: EventsFuzzing.rows(data, format: .tsv)
-        case .jsonl: EventsFuzzing.rows(data, format: .jsonl)
-        case .slack: EventsFuzzing.slack(data)
-        case .registry: EventsFuzzing.registry(data)
-        case .timestamp: EventsFuzzing.timestamp(data)
+        case .csv: IngestFuzzing.rows(data, format: .csv)
+        case .tsv: IngestFuzzing.rows(data, format: .tsv)
+        case .jsonl: IngestFuzzing.rows(data, format: .jsonl)
+        case .slack: IngestFuzzing.slack(data)
+        case .registry: IngestFuzzing.registry(data)
+        case .timestamp: IngestFuzzing.timestamp(data)
         case .safetensors: Self.safetensors(data)
         case .config: _ = try? NightlyConfig.parse(String(decoding: data, as: UTF8.self), path: "/fuzz/nightly.toml")
         }

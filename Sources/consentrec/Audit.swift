@@ -1,8 +1,9 @@
 import ArgumentParser
-import Events
+import Consent
 import Foundation
-import ModelStore
+import Ingest
 import Pipeline
+import Publishing
 
 extension ConsentRec {
     struct Audit: ParsableCommand {
@@ -23,7 +24,7 @@ extension ConsentRec {
                 let registry = try ConsentRegistry.load(path: consentOptions.consent, asOf: Int64(Date().timeIntervalSince1970))
                 let key = try PseudonymKey.load(file: consentOptions.keyFile)
                 let published = try PublishedRun.open(runPath)
-                let audit = ModelStore.Audit(
+                let audit = RunAudit(
                     registry: registry, pseudonymiser: Pseudonymiser(key: key),
                     policy: (consentOptions.policy ?? published.manifest.consent.policy).stricter(published.manifest.consent.policy))
                 let findings = audit.check(published)

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Events
+import Consent
 
 /// The consent options of every command that checks published runs against today's registry
 /// (`audit`, `purge`, `recommend`).

@@ -1,6 +1,9 @@
 import ArgumentParser
-import Events
+import Consent
 import Foundation
+import Ingest
+import Platform
+import Publishing
 
 /// The options that say which data a command reads and how consent and retention apply:
 /// shared by every command that reads events.

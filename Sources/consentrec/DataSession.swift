@@ -1,6 +1,9 @@
-import Events
+import Consent
 import Foundation
+import Ingest
+import Interactions
 import Logging
+import Platform
 
 /// The front half every data command shares: consent registry and key first (fail closed),
 /// then the log, then the matrices.
@@ -14,15 +17,15 @@ struct DataSession {
         let options = data.ingestOptions
         let registry = try ConsentRegistry.load(path: data.consent, asOf: options.asOf)
         let key = try PseudonymKey.load(file: data.keyFile)
-        logger.info("consent registry loaded", metadata: ["registry_sha256": "\(registry.sha256)", "policy": "\(options.policy.rawValue)"])
+        logger.info("consent registry loaded", metadata: [LogKey.registrySHA256: "\(registry.sha256)", LogKey.policy: "\(options.policy.rawValue)"])
         return DataSession(reader: EventLogReader(options: options, registry: registry, pseudonymiser: Pseudonymiser(key: key)), files: data.events)
     }
 
     func read(definitions: [RecommenderDefinition], logger: Logger) throws
-        -> (EventLog, [(definition: RecommenderDefinition, matrices: [InteractionMatrix], usage: [DataUsage.MatrixUsage])])
+        -> (EventLog, [(definition: RecommenderDefinition, matrices: [InteractionMatrix], usage: [MatrixUsage])])
     {
         let log = try reader.read(files, logger: logger) { progress in
-            logger.info("reading", metadata: ["file": "\(progress.file)", "rows": "\(progress.rowsRead)", "kept": "\(progress.eventsKept)"])
+            logger.info("reading", metadata: [LogKey.file: "\(progress.file)", LogKey.rows: "\(progress.rowsRead)", LogKey.kept: "\(progress.eventsKept)"])
         }
         let built = definitions.map { definition in
             let (matrices, usage) = InteractionMatrixBuilder(definition: definition).build(log)
@@ -34,7 +37,7 @@ struct DataSession {
 
 /// The readable form of the data-usage counts.
 enum UsageSummary {
-    static func text(_ u: DataUsage) -> String {
+    static func text(_ u: RunUsage) -> String {
         var lines: [String] = []
         lines.append("files: " + u.files.map { "\($0.path) (\($0.format.rawValue)\($0.gzip ? ", gzip" : ""), \($0.rows) rows)" }.joined(separator: "; "))
         lines.append("rows read: \(u.rowsRead)")

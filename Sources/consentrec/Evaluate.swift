@@ -1,8 +1,8 @@
 import ArgumentParser
 import Evaluation
-import Events
 import Factorization
 import Foundation
+import Interactions
 import Logging
 import Pipeline
 

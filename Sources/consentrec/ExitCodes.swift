@@ -1,9 +1,10 @@
 import ArgumentParser
-import Events
+import Consent
 import Factorization
 import Foundation
-import ModelStore
+import Ingest
 import Pipeline
+import Publishing
 
 /// Exit statuses, one table for every command (documented in docs/nightly.md).
 enum ExitCodes {
@@ -37,7 +38,7 @@ enum ExitCodes {
         case is ConfigError: configError
         case is ConsentError, is KeyError: consentOrKey
         case is IngestError: inputError
-        case let e as ModelStoreError:
+        case let e as PublishingError:
             switch e {
             case .locked: locked
             case .pseudonymScheme: auditFailed

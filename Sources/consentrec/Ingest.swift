@@ -1,6 +1,6 @@
 import ArgumentParser
-import Events
 import Foundation
+import Interactions
 import Logging
 
 extension ConsentRec {
@@ -25,8 +25,7 @@ extension ConsentRec {
                 let session = try DataSession.open(data, logger: logger)
                 let (log, matrices) = try session.read(
                     definitions: [.channelDefault, .emojiDefault], logger: logger)
-                var usage = log.usage
-                usage.matrices = matrices.flatMap(\.usage)
+                let usage = RunUsage(read: log.usage, matrices: matrices.flatMap(\.usage))
                 print(UsageSummary.text(usage))
                 if let report {
                     try JSONOutput.write(usage, to: report)

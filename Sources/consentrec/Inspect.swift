@@ -1,7 +1,8 @@
 import ArgumentParser
-import Events
+import Consent
 import Foundation
-import ModelStore
+import Platform
+import Publishing
 
 extension ConsentRec {
     struct Inspect: ParsableCommand {
@@ -38,7 +39,7 @@ extension ConsentRec {
             return ManifestSeal(pseudonymiser: Pseudonymiser(key: try PseudonymKey.load(file: keyFile)))
         }
 
-        func inspectRun(seal: ManifestSeal?) throws -> [ModelStoreError] {
+        func inspectRun(seal: ManifestSeal?) throws -> [PublishingError] {
             let run = try PublishedRun.open(path)
             let m = run.manifest
             print("run \(m.runID) (\(run.directory))")
@@ -57,8 +58,8 @@ extension ConsentRec {
         }
 
         /// One model file: decoded, then checked against the manifest of the run it lies in.
-        func inspectModel(seal: ManifestSeal?) throws -> [ModelStoreError] {
-            guard let data = FileManager.default.contents(atPath: path) else { throw ModelStoreError.missingFile(path: path) }
+        func inspectModel(seal: ManifestSeal?) throws -> [PublishingError] {
+            guard let data = FileManager.default.contents(atPath: path) else { throw PublishingError.missingFile(path: path) }
             let model = try ModelFile.decode(data, path: path)
             let h = model.hyperparameters
             print("model \(path): \(model.recommender) (\(model.scope)\(model.workspace.map { ", workspace \($0)" } ?? ""))")
@@ -68,12 +69,12 @@ extension ConsentRec {
                 print("  not inside a run directory: checked as a file only")
                 return []
             }
-            var problems: [ModelStoreError] = []
+            var problems: [PublishingError] = []
             if let seal, let problem = run.sealProblem(seal) { problems.append(.tampered(path: run.directory, reason: problem)) }
             guard let entry = run.manifest.models.first(where: { $0.path == relative }) else {
                 return problems + [.unlistedFile(path: path)]
             }
-            do throws(ModelStoreError) { _ = try run.model(entry) } catch { problems.append(error) }
+            do throws(PublishingError) { _ = try run.model(entry) } catch { problems.append(error) }
             if problems.isEmpty { print("  matches its entry in the manifest of run \(run.manifest.runID)" + (seal == nil ? "" : ", seal verified")) }
             return problems
         }

@@ -4,6 +4,7 @@ import Pipeline
 
 #if canImport(Glibc)
 import Glibc
+import Platform
 #endif
 
 /// Shows run progress: a redrawn bar per stage on a terminal, plain log lines otherwise (so a
@@ -41,8 +42,8 @@ final class ProgressDisplay: @unchecked Sendable {
         } else if Date().timeIntervalSince(lastLogged) >= 5 || p.done == p.total {
             lastLogged = Date()
             logger.info("progress", metadata: [
-                "stage": "\(p.stage.rawValue)", "done": "\(p.done)", "total": "\(p.total.map(String.init) ?? "-")",
-                "per_second": "\(Int(rate))",
+                LogKey.stage: "\(p.stage.rawValue)", LogKey.done: "\(p.done)", LogKey.total: "\(p.total.map(String.init) ?? "-")",
+                LogKey.perSecond: "\(Int(rate))",
             ])
         }
     }

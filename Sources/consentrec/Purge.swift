@@ -1,5 +1,4 @@
 import ArgumentParser
-import Events
 import Foundation
 import Logging
 import Pipeline

@@ -1,7 +1,11 @@
 import ArgumentParser
-import Events
+import Consent
 import Foundation
+import Ingest
+import Interactions
 import Pipeline
+import Platform
+import Publishing
 
 extension ConsentRec {
     struct Recommend: ParsableCommand {

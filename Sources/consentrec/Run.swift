@@ -1,9 +1,9 @@
 import ArgumentParser
-import Events
 import Foundation
+import Ingest
 import Logging
-import ModelStore
 import Pipeline
+import Platform
 
 extension ConsentRec {
     struct Run: ParsableCommand {

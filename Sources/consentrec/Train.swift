@@ -36,9 +36,7 @@ extension ConsentRec {
                     includeUserFactors: userFactors)
                 let result = try TrainingRun(request: request).execute(logger: logger, progress: display.update)
                 display.finish()
-                var usage = result.manifest.usage
-                usage.matrices = result.manifest.usage.matrices
-                print(UsageSummary.text(usage))
+                print(UsageSummary.text(result.manifest.usage))
                 let bytes = result.manifest.models.reduce(0) { $0 + $1.bytes }
                 print("published \(result.manifest.models.count) models (\(bytes / 1024) KiB) as run \(result.manifest.runID)")
                 print("run directory: \(result.runDirectory)")

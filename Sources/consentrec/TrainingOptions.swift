@@ -1,7 +1,8 @@
 import ArgumentParser
-import Events
 import Factorization
 import Foundation
+import Ingest
+import Interactions
 
 /// ALS hyper-parameters and recommender choices on the command line: shared by `train` and
 /// `evaluate`. Unset options keep the library's documented defaults.

@@ -1,6 +1,8 @@
-import Events
+import Consent
 import Foundation
-import ModelStore
+import Ingest
+import Platform
+import Publishing
 import TestSupport
 import XCTest
 
@@ -84,7 +86,7 @@ final class CrashSafetyTests: XCTestCase {
         let run = try PublishedRun.open(current, seal: seal)
         XCTAssertEqual(run.verify(seal: seal), [], label)
         let registry = try ConsentRegistry.load(path: dir.file("consent.csv"), asOf: Timestamp.parse("2026-11-20T00:00:00Z")!)
-        XCTAssertEqual(Audit(registry: registry, pseudonymiser: pseudonymiser, policy: .optOut).check(run), [], label)
+        XCTAssertEqual(RunAudit(registry: registry, pseudonymiser: pseudonymiser, policy: .optOut).check(run), [], label)
         for name in output.runs() {
             XCTAssertEqual(try PublishedRun.open(root + "/runs/" + name, seal: seal).verify(seal: seal), [], "\(label): runs/\(name)")
         }

@@ -1,5 +1,5 @@
 import Foundation
-import ModelStore
+import Publishing
 import TestSupport
 import XCTest
 

@@ -1,6 +1,7 @@
 import Evaluation
 import Factorization
 import Foundation
+import Interactions
 import Linalg
 import SyntheticData
 import TestSupport

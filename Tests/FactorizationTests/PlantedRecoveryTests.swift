@@ -1,5 +1,6 @@
 import Evaluation
 import Factorization
+import Interactions
 import Linalg
 import SyntheticData
 import XCTest

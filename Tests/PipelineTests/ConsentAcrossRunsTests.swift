@@ -1,8 +1,11 @@
-import Events
+import Consent
 import Foundation
+import Ingest
+import Interactions
 import Logging
-import ModelStore
 @testable import Pipeline
+import Platform
+import Publishing
 import SyntheticData
 import TestSupport
 import XCTest
@@ -148,7 +151,7 @@ final class ConsentAcrossRunsTests: XCTestCase {
         let run = try PublishedRun.open(f.root.path)
         let w = try contributor(of: run)
         try f.record(w, "opted_out", at: "2026-11-21T00:00:00Z")
-        let rule = CarryForwardRule(audit: try f.audit(), oldestAllowed: nil)
+        let rule = CarryForwardRule(rules: try f.audit().rules, oldestAllowed: nil)
         let global = try XCTUnwrap(run.manifest.models.first { $0.scope == "global" })
         XCTAssertTrue(rule.refusal(global)?.contains("has opted out") == true)
         let others = run.manifest.models.filter { !$0.provenance.workspaces.contains(f.pseudonymiser.workspace(w)) }
@@ -214,7 +217,7 @@ final class ConsentAcrossRunsTests: XCTestCase {
         json.removeValue(forKey: "pseudonymScheme")  // what a run of ConsentRec 0.1 looks like
         try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
         XCTAssertThrowsError(try PublishedRun.open(f.root.path)) { error in
-            XCTAssertEqual(error as? ModelStoreError, .pseudonymScheme(path: path, found: 1, expected: 2))
+            XCTAssertEqual(error as? PublishingError, .pseudonymScheme(path: path, found: 1, expected: 2))
             XCTAssertTrue("\(error)".contains("Migrating pseudonyms"))
         }
         let outcome = try PurgeRequest(outputRoot: f.root.path, consentPath: f.registryPath, keyFile: f.dir.path + "/data/pseudonym.key")

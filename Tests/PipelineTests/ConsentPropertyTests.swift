@@ -1,8 +1,10 @@
-import Events
+import Consent
 import Foundation
+import Ingest
 import Linalg
-import ModelStore
 @testable import Pipeline
+import Platform
+import Publishing
 import XCTest
 
 /// Random sequences of nightly runs over a generated log, with random registry changes between
@@ -80,7 +82,7 @@ final class ConsentPropertyTests: XCTestCase {
         let today = try f.todaysRegistry()
         var references: [String: PublishedRun] = [:]
         for (run, entry) in try f.allModels() {
-            XCTAssertEqual(audit.violations(entry.provenance), [], "\(label): \(run.manifest.runID) \(entry.path)")
+            XCTAssertEqual(audit.rules.violations(entry.provenance), [], "\(label): \(run.manifest.runID) \(entry.path)")
             let origin = entry.carriedFrom ?? run.manifest.runID
             guard let night = nights[origin] else { return XCTFail("\(label): \(entry.path) comes from an unknown run \(origin)") }
             if references[origin] == nil { references[origin] = try retrain(f, night, today: today, policy: policy, id: origin) }

@@ -1,6 +1,6 @@
 import Evaluation
-import Events
 import Factorization
+import Ingest
 import Logging
 @testable import Pipeline
 import SyntheticData

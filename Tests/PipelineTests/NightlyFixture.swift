@@ -1,8 +1,10 @@
-import Events
+import Consent
 import Foundation
+import Ingest
 import Logging
-import ModelStore
 @testable import Pipeline
+import Platform
+import Publishing
 import SyntheticData
 import TestSupport
 
@@ -78,8 +80,8 @@ final class NightlyFixture {
         try ConsentRegistry.load(path: registryPath, asOf: Timestamp.parse("2030-01-01T00:00:00Z")!)
     }
 
-    func audit(policy: ConsentPolicy = .optOut) throws -> Audit {
-        Audit(registry: try todaysRegistry(), pseudonymiser: pseudonymiser, policy: policy)
+    func audit(policy: ConsentPolicy = .optOut) throws -> RunAudit {
+        RunAudit(registry: try todaysRegistry(), pseudonymiser: pseudonymiser, policy: policy)
     }
 
     /// Appends a registry row.

@@ -1,8 +1,9 @@
-import Events
+import Consent
 import Foundation
+import Ingest
 import Logging
-import ModelStore
 @testable import Pipeline
+import Publishing
 import SyntheticData
 import TestSupport
 import XCTest
@@ -37,7 +38,7 @@ final class NightlyRunTests: XCTestCase {
         let key = try PseudonymKey.load(file: dir.path + "/data/pseudonym.key")
         let registry = try ConsentRegistry.load(path: dir.path + "/data/consent.csv", asOf: options.end)
         XCTAssertFalse(registry.optedOutWorkspaces.isEmpty)
-        XCTAssertEqual(Audit(registry: registry, pseudonymiser: Pseudonymiser(key: key), policy: .optOut).check(run), [])
+        XCTAssertEqual(RunAudit(registry: registry, pseudonymiser: Pseudonymiser(key: key), policy: .optOut).check(run), [])
         let outs = Set(registry.optedOutWorkspaces.map(Pseudonymiser(key: key).workspace))
         XCTAssertTrue(outs.isDisjoint(with: run.manifest.workspacesUsed))
         // Every model the gate evaluated carries its metrics into the manifest.

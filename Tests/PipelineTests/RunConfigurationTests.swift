@@ -1,8 +1,9 @@
-import Events
+import Consent
 import Factorization
 import Foundation
-import ModelStore
 @testable import Pipeline
+import Platform
+import Publishing
 import XCTest
 
 /// One canonical digest of the whole effective configuration, for `train` and `run`.

@@ -1,7 +1,8 @@
-import Events
 import Foundation
-import ModelStore
+import Ingest
 @testable import Pipeline
+import Platform
+import Publishing
 import TestSupport
 import XCTest
 

@@ -1,9 +1,12 @@
-import Events
+import Consent
 import Factorization
 import Foundation
+import Ingest
+import Interactions
 import Logging
-import ModelStore
 @testable import Pipeline
+import Platform
+import Publishing
 import SyntheticData
 import TestSupport
 import XCTest
@@ -52,7 +55,7 @@ final class TrainingRunTests: XCTestCase {
         XCTAssertGreaterThan(run.manifest.models.filter { $0.recommender == "channel" }.count, 3)
         XCTAssertEqual(run.manifest.models.filter { $0.recommender == "emoji" }.count, 1)
         XCTAssertEqual(run.manifest.inputs.first?.rows, run.manifest.usage.rowsRead)
-        XCTAssertEqual(run.manifest.consent.registrySHA256, try Checksum.sha256Hex(file: data.file("consent.csv")))
+        XCTAssertEqual(run.manifest.consent.registrySHA256, Digest.sha256(try Data(contentsOf: URL(fileURLWithPath: data.file("consent.csv")))))
 
         // Search every byte of the run for every raw id of the input.
         let raw = try RawIDs.inGeneratedCSV(data.file("events.csv"))
@@ -94,7 +97,7 @@ final class TrainingRunTests: XCTestCase {
     func testConcurrentRun_isRefused_whileTheLockIsHeld() throws {
         let lock = try OutputRoot(path: out.path + "/root").lock()
         XCTAssertThrowsError(try TrainingRun(request: request()).execute(logger: quiet)) { error in
-            guard case .locked = error as? ModelStoreError else { return XCTFail("\(error)") }
+            guard case .locked = error as? PublishingError else { return XCTFail("\(error)") }
         }
         withExtendedLifetime(lock) {}
     }
@@ -104,7 +107,7 @@ final class TrainingRunTests: XCTestCase {
         let run = try PublishedRun.open(out.path + "/root")
         let key = try PseudonymKey.load(file: data.file("pseudonym.key"))
         let registry = try ConsentRegistry.load(path: data.file("consent.csv"), asOf: options.end)
-        XCTAssertEqual(Audit(registry: registry, pseudonymiser: Pseudonymiser(key: key), policy: .optOut).check(run), [])
+        XCTAssertEqual(RunAudit(registry: registry, pseudonymiser: Pseudonymiser(key: key), policy: .optOut).check(run), [])
 
         // A workspace that was trained on opts out the next day.
         let p = Pseudonymiser(key: key)
@@ -114,7 +117,7 @@ final class TrainingRunTests: XCTestCase {
         let later = try String(contentsOfFile: data.file("consent.csv"), encoding: .utf8) + "\(trained),opted_out,2026-11-21T00:00:00Z\n"
         let laterPath = data.write("consent-later.csv", later)
         let today = try ConsentRegistry.load(path: laterPath, asOf: options.end + 2 * 86_400)
-        let findings = Audit(registry: today, pseudonymiser: p, policy: .optOut).check(run)
+        let findings = RunAudit(registry: today, pseudonymiser: p, policy: .optOut).check(run)
         XCTAssertFalse(findings.isEmpty)
         XCTAssertTrue(findings.contains { $0.location == "models/channel/\(p.workspace(trained)).safetensors" })
         XCTAssertTrue(findings.contains { $0.location == "manifest.json" })
@@ -130,7 +133,7 @@ final class TrainingRunTests: XCTestCase {
         try model.encode().write(to: URL(fileURLWithPath: path))
         let key = try PseudonymKey.load(file: data.file("pseudonym.key"))
         let registry = try ConsentRegistry.load(path: data.file("consent.csv"), asOf: options.end)
-        let findings = Audit(registry: registry, pseudonymiser: Pseudonymiser(key: key), policy: .optOut).check(run)
+        let findings = RunAudit(registry: registry, pseudonymiser: Pseudonymiser(key: key), policy: .optOut).check(run)
         // The rewritten file no longer matches its checksum: that alone fails the audit.
         XCTAssertTrue(findings.contains { $0.problem.contains("checksum mismatch") }, "\(findings)")
         // Written consistently (manifest updated too, as a faulty writer would), the support
@@ -145,12 +148,12 @@ final class TrainingRunTests: XCTestCase {
         try manifest.encoded().write(to: URL(fileURLWithPath: run.directory + "/manifest.json"))
         // Unsealed, the edit alone fails the audit; sealed again with the key, the support check
         // is what remains.
-        XCTAssertTrue(Audit(registry: registry, pseudonymiser: Pseudonymiser(key: key), policy: .optOut)
+        XCTAssertTrue(RunAudit(registry: registry, pseudonymiser: Pseudonymiser(key: key), policy: .optOut)
             .check(try PublishedRun.open(out.path + "/root")).contains { $0.problem.contains("does not match its seal") })
         try ManifestSeal(pseudonymiser: Pseudonymiser(key: key)).seal(manifest.encoded())
             .write(to: URL(fileURLWithPath: run.directory + "/" + ManifestSeal.fileName))
         let consistent = try PublishedRun.open(out.path + "/root")
-        let supportFindings = Audit(registry: registry, pseudonymiser: Pseudonymiser(key: key), policy: .optOut).check(consistent)
+        let supportFindings = RunAudit(registry: registry, pseudonymiser: Pseudonymiser(key: key), policy: .optOut).check(consistent)
         XCTAssertEqual(supportFindings.count, 1, "\(supportFindings)")
         XCTAssertTrue(supportFindings[0].problem.contains("under the thresholds 2 / 5"), supportFindings[0].problem)
 
@@ -172,6 +175,6 @@ enum SHA256Hex {
         let path = NSTemporaryDirectory() + "sha-\(UUID().uuidString)"
         try! data.write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        return try! Checksum.sha256Hex(file: path)
+        return Digest.sha256(try! Data(contentsOf: URL(fileURLWithPath: path)))
     }
 }

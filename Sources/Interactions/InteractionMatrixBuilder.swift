@@ -1,0 +1,242 @@
+import Consent
+import Foundation
+import Ingest
+import Linalg
+
+/// Builds a recommender's training matrices from an `EventLog`.
+public struct InteractionMatrixBuilder: Sendable {
+    public let definition: RecommenderDefinition
+
+    public init(definition: RecommenderDefinition) { self.definition = definition }
+
+    /// The matrices (one per workspace, or one global) and what each filter removed. A
+    /// workspace left with no interactions after the thresholds gets no matrix but is counted.
+    public func build(_ log: EventLog) -> (matrices: [InteractionMatrix], usage: [MatrixUsage]) {
+        let selected = selectEvents(log)
+        switch definition.scope {
+        case .workspace: return buildPerWorkspace(log, selected)
+        case .global: return buildGlobal(log, selected)
+        }
+    }
+
+    /// Events that carry weight for this recommender, with their item and weight.
+    struct Selection {
+        var events: [Int] = []
+        var items: [Int32] = []
+        var weights: [Float] = []
+    }
+
+    func selectEvents(_ log: EventLog) -> Selection {
+        var weightOf = [Float](repeating: 0, count: EventKind.allCases.count)
+        for (kind, w) in definition.weights where w > 0 { weightOf[Int(kind.rawValue)] = w }
+        let dropped = definition.target == .channel && definition.leaveRemovesMembership ? leftPairs(log) : []
+        var s = Selection()
+        s.events.reserveCapacity(log.count)
+        s.items.reserveCapacity(log.count)
+        s.weights.reserveCapacity(log.count)
+        for i in 0..<log.count {
+            let kind = log.kinds[i]
+            let w = weightOf[Int(kind.rawValue)]
+            guard w > 0 else { continue }
+            let item: Int32
+            switch definition.target {
+            case .channel:
+                item = log.channels[i]
+                if kind == .join && !dropped.isEmpty && dropped.contains(Self.pair(log.users[i], item)) { continue }
+            case .emoji:
+                item = log.emoji[i]
+                if item < 0 { continue }
+            }
+            s.events.append(i)
+            s.items.append(item)
+            s.weights.append(w)
+        }
+        return s
+    }
+
+    /// User–channel pairs whose latest membership event is a `leave` (a `leave` at the same
+    /// second as a `join` wins).
+    func leftPairs(_ log: EventLog) -> Set<UInt64> {
+        var latest: [UInt64: (time: Int64, left: Bool)] = [:]
+        for i in 0..<log.count where log.kinds[i] == .join || log.kinds[i] == .leave {
+            let key = Self.pair(log.users[i], log.channels[i])
+            let left = log.kinds[i] == .leave
+            if let current = latest[key], current.time > log.timestamps[i] || (current.time == log.timestamps[i] && current.left) {
+                continue
+            }
+            latest[key] = (log.timestamps[i], left)
+        }
+        return Set(latest.filter { $0.value.left }.keys)
+    }
+
+    @inline(__always)
+    static func pair(_ a: Int32, _ b: Int32) -> UInt64 { UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b)) }
+
+    private func buildPerWorkspace(_ log: EventLog, _ s: Selection) -> ([InteractionMatrix], [MatrixUsage]) {
+        let workspaces = log.vocabulary.workspaces.count
+        var buckets = [[Int]](repeating: [], count: workspaces)
+        for (k, event) in s.events.enumerated() { buckets[Int(log.workspaces[event])].append(k) }
+        var matrices: [InteractionMatrix] = []
+        var usage: [MatrixUsage] = []
+        // Workspaces in pseudonym order, so the output order does not depend on the input's.
+        let order = (0..<workspaces).sorted { log.vocabulary.workspaces[$0] < log.vocabulary.workspaces[$1] }
+        for w in order where !buckets[w].isEmpty {
+            let picks = buckets[w]
+            let assembled = assemble(
+                users: picks.map { log.users[s.events[$0]] }, items: picks.map { s.items[$0] },
+                weights: picks.map { s.weights[$0] }, log: log)
+            let pseudonym = log.vocabulary.workspaces[w]
+            usage.append(assembled.usage(definition, workspace: pseudonym, supportRemoved: 0))
+            let provenance = Provenance.of(picks.lazy.map { s.events[$0] }, in: log)!
+            if let matrix = assembled.matrix(definition, workspace: pseudonym, provenance: provenance) { matrices.append(matrix) }
+        }
+        return (matrices, usage)
+    }
+
+    private func buildGlobal(_ log: EventLog, _ s: Selection) -> ([InteractionMatrix], [MatrixUsage]) {
+        // Support per item: distinct workspaces and distinct users (sorted, unique pairs).
+        var workspacePairs = s.events.indices.map { Self.pair(s.items[$0], log.workspaces[s.events[$0]]) }
+        var userPairs = s.events.indices.map { Self.pair(s.items[$0], log.users[s.events[$0]]) }
+        workspacePairs.sort()
+        userPairs.sort()
+        var workspaceCount = [Int: Int](), userCount = [Int: Int]()
+        for (k, p) in workspacePairs.enumerated() where k == 0 || workspacePairs[k - 1] != p { workspaceCount[Int(p >> 32), default: 0] += 1 }
+        for (k, p) in userPairs.enumerated() where k == 0 || userPairs[k - 1] != p { userCount[Int(p >> 32), default: 0] += 1 }
+        let candidates = Set(s.items.map(Int.init))
+        let admitted = candidates.filter {
+            workspaceCount[$0, default: 0] >= definition.minEmojiWorkspaces && userCount[$0, default: 0] >= definition.minEmojiUsers
+        }
+        let picks = s.events.indices.filter { admitted.contains(Int(s.items[$0])) }
+        let assembled = assemble(
+            users: picks.map { log.users[s.events[$0]] }, items: picks.map { s.items[$0] },
+            weights: picks.map { s.weights[$0] }, log: log)
+        let usage = assembled.usage(definition, workspace: nil, supportRemoved: candidates.count - admitted.count)
+        // Every workspace with a selected event moved the support counts, admitted or not.
+        guard let provenance = Provenance.of(s.events, in: log),
+            let base = assembled.matrix(definition, workspace: nil, provenance: provenance)
+        else { return ([], [usage]) }
+        let indexOf = Dictionary(uniqueKeysWithValues: log.vocabulary.emoji.enumerated().map { ($1, $0) })
+        let matrix = InteractionMatrix(
+            recommender: base.recommender, scope: .global, workspace: nil, userIDs: base.userIDs,
+            itemIDs: base.itemIDs, matrix: base.matrix,
+            itemWorkspaceCounts: base.itemIDs.map { workspaceCount[indexOf[$0]!, default: 0] },
+            itemUserCounts: base.itemIDs.map { userCount[indexOf[$0]!, default: 0] }, provenance: provenance)
+        return ([matrix], [usage])
+    }
+
+    /// Sums the weights per user–item pair, applies log scaling and the thresholds, and lays
+    /// out rows and columns in id order.
+    func assemble(users: [Int32], items: [Int32], weights: [Float], log: EventLog) -> Assembled {
+        // Local indices in first-seen order; the CSR constructor sums repeats in event order.
+        var userLocal = [Int32: Int32](), itemLocal = [Int32: Int32]()
+        var userList: [Int32] = [], itemList: [Int32] = []
+        var rows = [Int32](), columns = [Int32]()
+        rows.reserveCapacity(users.count)
+        columns.reserveCapacity(users.count)
+        for k in users.indices {
+            let u = users[k], i = items[k]
+            if let r = userLocal[u] { rows.append(r) } else {
+                userLocal[u] = Int32(userList.count); rows.append(Int32(userList.count)); userList.append(u)
+            }
+            if let c = itemLocal[i] { columns.append(c) } else {
+                itemLocal[i] = Int32(itemList.count); columns.append(Int32(itemList.count)); itemList.append(i)
+            }
+        }
+        var summed = try! SparseMatrix(rows: userList.count, columns: itemList.count, rowIndices: rows, columnIndices: columns, values: weights)
+        if definition.logScaling { summed = summed.compactMapValues { Float(log1p(Double($0))) } }
+
+        // Thresholds, repeated until both hold (dropping a user can push an item under).
+        var keepUser = [Bool](repeating: true, count: summed.rows)
+        var keepItem = [Bool](repeating: true, count: summed.columns)
+        while true {
+            var userItems = [Int](repeating: 0, count: summed.rows), itemUsers = [Int](repeating: 0, count: summed.columns)
+            for r in 0..<summed.rows where keepUser[r] {
+                for c in summed.row(r).columns where keepItem[Int(c)] {
+                    userItems[r] += 1
+                    itemUsers[Int(c)] += 1
+                }
+            }
+            var changed = false
+            for r in 0..<summed.rows where keepUser[r] && userItems[r] < definition.minUserItems { keepUser[r] = false; changed = true }
+            for c in 0..<summed.columns where keepItem[c] && itemUsers[c] < definition.minItemUsers { keepItem[c] = false; changed = true }
+            if !changed { break }
+        }
+
+        // Final layout: kept rows and columns sorted by id. Pseudonyms are fixed-length hex, so
+        // their order is that of two integers, which sort without touching the strings.
+        let userName = { (r: Int) in log.vocabulary.users[Int(userList[r])] }
+        let itemName = { (c: Int) -> String in
+            let i = Int(itemList[c])
+            return self.definition.target == .channel ? log.vocabulary.channels[i] : log.vocabulary.emoji[i]
+        }
+        let userOrder = (0..<summed.rows).filter { keepUser[$0] }
+            .map { (HexOrder(userName($0)), $0) }.sorted { $0.0 < $1.0 }.map(\.1)
+        let itemOrder: [Int]
+        if definition.target == .channel {
+            itemOrder = (0..<summed.columns).filter { keepItem[$0] }.map { (HexOrder(itemName($0)), $0) }.sorted { $0.0 < $1.0 }.map(\.1)
+        } else {
+            itemOrder = (0..<summed.columns).filter { keepItem[$0] }.sorted { itemName($0) < itemName($1) }
+        }
+        var newRow = [Int32](repeating: -1, count: summed.rows), newColumn = [Int32](repeating: -1, count: summed.columns)
+        for (n, r) in userOrder.enumerated() { newRow[r] = Int32(n) }
+        for (n, c) in itemOrder.enumerated() { newColumn[c] = Int32(n) }
+        var pointers = [0], outColumns = [Int32](), outValues = [Float]()
+        var entries: [(Int32, Float)] = []
+        for r in userOrder {
+            entries.removeAll(keepingCapacity: true)
+            let row = summed.row(r)
+            for (c, v) in zip(row.columns, row.values) where newColumn[Int(c)] >= 0 { entries.append((newColumn[Int(c)], v)) }
+            entries.sort { $0.0 < $1.0 }
+            for (c, v) in entries { outColumns.append(c); outValues.append(v) }
+            pointers.append(outColumns.count)
+        }
+        let matrix = try! SparseMatrix(
+            rows: userOrder.count, columns: itemOrder.count, rowPointers: pointers, columnIndices: outColumns, values: outValues)
+        return Assembled(
+            matrix: matrix, userIDs: userOrder.map(userName), itemIDs: itemOrder.map(itemName),
+            usersRemoved: summed.rows - userOrder.count, itemsRemoved: summed.columns - itemOrder.count,
+            pairsRemoved: summed.nonZeros - matrix.nonZeros)
+    }
+
+    struct Assembled {
+        let matrix: SparseMatrix
+        let userIDs: [String]
+        let itemIDs: [String]
+        let usersRemoved: Int
+        let itemsRemoved: Int
+        let pairsRemoved: Int
+
+        func matrix(_ d: RecommenderDefinition, workspace: String?, provenance: Provenance) -> InteractionMatrix? {
+            guard matrix.nonZeros > 0 else { return nil }
+            return InteractionMatrix(
+                recommender: d.target, scope: d.scope, workspace: workspace, userIDs: userIDs, itemIDs: itemIDs,
+                matrix: matrix, itemWorkspaceCounts: nil, itemUserCounts: nil, provenance: provenance)
+        }
+
+        func usage(_ d: RecommenderDefinition, workspace: String?, supportRemoved: Int) -> MatrixUsage {
+            MatrixUsage(
+                recommender: d.target, scope: d.scope, workspace: workspace, users: matrix.rows, items: matrix.columns,
+                nonZeros: matrix.nonZeros, usersRemovedByThresholds: usersRemoved,
+                itemsRemovedByThresholds: itemsRemoved, interactionsRemovedByThresholds: pairsRemoved,
+                itemsRemovedBySupport: supportRemoved)
+        }
+    }
+}
+
+/// The sort order of a 32-digit lower-case hex pseudonym, as two integers.
+struct HexOrder: Comparable {
+    let high: UInt64
+    let low: UInt64
+
+    init(_ hex: String) {
+        var h: UInt64 = 0, l: UInt64 = 0
+        for (i, c) in hex.utf8.prefix(32).enumerated() {
+            let digit = UInt64(c <= 0x39 ? c &- 0x30 : c &- 0x57)
+            if i < 16 { h = h << 4 | digit } else { l = l << 4 | digit }
+        }
+        high = h
+        low = l
+    }
+
+    static func < (a: HexOrder, b: HexOrder) -> Bool { (a.high, a.low) < (b.high, b.low) }
+}

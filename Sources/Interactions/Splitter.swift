@@ -1,0 +1,178 @@
+import Foundation
+import Ingest
+import Linalg
+import Platform
+
+/// How events are split into training and held-out test data. Applied after the consent and
+/// privacy filters, so test data is consenting data too.
+public enum SplitStrategy: Sendable, Hashable, CustomStringConvertible {
+    /// Events at or after the cutoff are test data. The default, `.temporal(.lastFraction(0.2))`,
+    /// holds out the last 20% of the log's time span: random splits leak the future.
+    case temporal(Cutoff)
+    /// Each user's last `n` items (by the time of their latest event) are test data.
+    case leaveLast(Int)
+    /// A seeded random `fraction` of each user's items is test data (users keep at least one
+    /// training item).
+    case random(fraction: Double, seed: UInt64)
+
+    public enum Cutoff: Sendable, Hashable {
+        case lastFraction(Double)
+        case time(Int64)
+    }
+
+    /// Parses `temporal:0.2`, `temporal:2026-11-15T00:00:00Z`, `leave-last:1`, `random:0.2`.
+    public static func parse(_ text: String, seed: UInt64) -> SplitStrategy? {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { return nil }
+        switch parts[0] {
+        case "temporal":
+            // A number is a fraction of the time span, never Unix seconds: `temporal:0` or
+            // `temporal:1` is a mistake, not a cutoff in 1970.
+            if let f = Double(parts[1]) { return f > 0 && f < 1 ? .temporal(.lastFraction(f)) : nil }
+            if Int64(parts[1]) == nil, let t = Timestamp.parse(parts[1]) { return .temporal(.time(t)) }
+        case "leave-last":
+            if let n = Int(parts[1]), n >= 1 { return .leaveLast(n) }
+        case "random":
+            if let f = Double(parts[1]), f > 0, f < 1 { return .random(fraction: f, seed: seed) }
+        default: break
+        }
+        return nil
+    }
+
+    public var description: String {
+        switch self {
+        case .temporal(.lastFraction(let f)): "temporal: the last \(Int((f * 100).rounded()))% of the time span held out"
+        case .temporal(.time(let t)): "temporal: events from \(Timestamp.format(t)) held out"
+        case .leaveLast(let n): "leave-last: each user's last \(n) item\(n == 1 ? "" : "s") held out"
+        case .random(let f, let seed): "random: \(Int((f * 100).rounded()))% of each user's items held out (seed \(seed))"
+        }
+    }
+
+    /// Splits the events for one recommender: true = test.
+    public func testMask(_ log: EventLog, definition: RecommenderDefinition) -> [Bool] {
+        switch self {
+        case .temporal(let cutoff):
+            guard let last = log.timestamps.max() else { return [] }
+            let time: Int64
+            switch cutoff {
+            case .time(let t): time = t
+            case .lastFraction(let f):
+                let first = Self.firstPercentile(log.timestamps)
+                time = last - Int64((Double(last - first) * f).rounded())
+            }
+            return log.timestamps.map { $0 >= time }
+        case .leaveLast, .random:
+            return pairSplit(log, definition)
+        }
+    }
+
+    /// Where a time span starts for `temporal:F`: the first percentile of the event times (of
+    /// an evenly strided sample of at most 100,000), not the oldest event, so that one stray
+    /// old event cannot stretch the span until no event is left to test on.
+    static func firstPercentile(_ times: [Int64]) -> Int64 {
+        let stride = max(1, times.count / 100_000)
+        let sample = Swift.stride(from: 0, to: times.count, by: stride).map { times[$0] }.sorted()
+        return sample[sample.count / 100]
+    }
+
+    /// Per-user splits decide per user–item pair; every event of a test pair is test data.
+    private func pairSplit(_ log: EventLog, _ definition: RecommenderDefinition) -> [Bool] {
+        let items = log.items(for: definition.target, weights: definition.weights)
+        var latest: [Int32: [Int32: Int64]] = [:]  // user → item → time of latest event
+        for i in 0..<log.count where items[i] >= 0 {
+            let t = log.timestamps[i]
+            latest[log.users[i], default: [:]][items[i]] = max(latest[log.users[i]]?[items[i]] ?? Int64.min, t)
+        }
+        var test = Set<UInt64>()
+        for user in latest.keys.sorted() {
+            let pairs = latest[user]!.sorted { ($0.value, $0.key) > ($1.value, $1.key) }  // newest first
+            guard pairs.count >= 2 else { continue }
+            let held: [Int32]
+            switch self {
+            case .leaveLast(let n):
+                held = pairs.prefix(min(n, pairs.count - 1)).map(\.key)
+            case .random(let fraction, let seed):
+                var rng = SeededGenerator(seed: seed &+ UInt64(UInt32(bitPattern: user)) &* 0x9E37_79B9_7F4A_7C15)
+                var order = pairs.map(\.key).sorted()
+                for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.nextIndex(below: i + 1)) }
+                let count = min(pairs.count - 1, Int((Double(pairs.count) * fraction).rounded()))
+                held = Array(order.prefix(count))
+            case .temporal:
+                held = []
+            }
+            for item in held { test.insert(UInt64(UInt32(bitPattern: user)) << 32 | UInt64(UInt32(bitPattern: item))) }
+        }
+        return (0..<log.count).map { i in
+            items[i] >= 0 && test.contains(UInt64(UInt32(bitPattern: log.users[i])) << 32 | UInt64(UInt32(bitPattern: items[i])))
+        }
+    }
+}
+
+/// Held-out interactions laid onto a training matrix's rows and columns.
+public struct HeldOut: Sendable, Equatable {
+    /// Same shape as the training matrix.
+    public let test: SparseMatrix
+    /// Test interactions whose user, item or both are unknown in training (cold start): counted,
+    /// not evaluated.
+    public let coldStartUsers: Int
+    public let coldStartItems: Int
+    public let coldStartInteractions: Int
+    /// Test pairs the user already had in training (a temporal split can hold out a repeat):
+    /// not evaluated, since a ranking leaves out known items.
+    public let repeatedInteractions: Int
+
+    /// Aligns `test` (built from the held-out events, without thresholds) onto `train`.
+    public static func align(_ test: InteractionMatrix?, onto train: InteractionMatrix) -> HeldOut {
+        guard let test else {
+            return HeldOut(test: try! SparseMatrix(rows: train.matrix.rows, columns: train.matrix.columns,
+                                                   rowPointers: [Int](repeating: 0, count: train.matrix.rows + 1), columnIndices: [], values: []),
+                           coldStartUsers: 0, coldStartItems: 0, coldStartInteractions: 0, repeatedInteractions: 0)
+        }
+        let row = Dictionary(uniqueKeysWithValues: train.userIDs.enumerated().map { ($1, Int32($0)) })
+        let column = Dictionary(uniqueKeysWithValues: train.itemIDs.enumerated().map { ($1, Int32($0)) })
+        var r = [Int32](), c = [Int32](), v = [Float]()
+        var coldUsers = Set<String>(), coldItems = Set<String>(), cold = 0, repeated = 0
+        for u in 0..<test.matrix.rows {
+            let user = test.userIDs[u]
+            for (i, value) in zip(test.matrix.row(u).columns, test.matrix.row(u).values) {
+                let item = test.itemIDs[Int(i)]
+                guard let tr = row[user], let tc = column[item] else {
+                    if row[user] == nil { coldUsers.insert(user) }
+                    if column[item] == nil { coldItems.insert(item) }
+                    cold += 1
+                    continue
+                }
+                if train.matrix.row(Int(tr)).columns.contains(tc) { repeated += 1; continue }
+                r.append(tr); c.append(tc); v.append(value)
+            }
+        }
+        let matrix = try! SparseMatrix(rows: train.matrix.rows, columns: train.matrix.columns, rowIndices: r, columnIndices: c, values: v)
+        return HeldOut(test: matrix, coldStartUsers: coldUsers.count, coldStartItems: coldItems.count,
+                       coldStartInteractions: cold, repeatedInteractions: repeated)
+    }
+}
+
+/// Training matrices and their held-out data for one recommender.
+public enum HeldOutSplit {
+    /// Splits `log` (or takes the pre-split `test` log), builds the training matrices with the
+    /// recommender's thresholds and the held-out ones without, and lays each held-out matrix
+    /// onto its training matrix. The nightly job and `evaluate` both use this, so they judge
+    /// models on the same data.
+    public static func make(
+        _ log: EventLog, test: EventLog? = nil, definition: RecommenderDefinition, split: SplitStrategy
+    ) -> (pairs: [(train: InteractionMatrix, held: HeldOut)], usage: [MatrixUsage]) {
+        let (trainLog, heldLog): (EventLog, EventLog)
+        if let test {
+            (trainLog, heldLog) = (log, test)
+        } else {
+            let mask = split.testMask(log, definition: definition)
+            (trainLog, heldLog) = (log.subset(mask.map { !$0 }), log.subset(mask))
+        }
+        let (trainMatrices, usage) = InteractionMatrixBuilder(definition: definition).build(trainLog)
+        var open = definition
+        open.minUserItems = 1; open.minItemUsers = 1; open.minEmojiWorkspaces = 1; open.minEmojiUsers = 1
+        let held = InteractionMatrixBuilder(definition: open).build(heldLog).matrices
+        let heldByKey = Dictionary(held.map { ($0.workspace ?? "", $0) }) { a, _ in a }
+        return (trainMatrices.map { ($0, HeldOut.align(heldByKey[$0.workspace ?? ""], onto: $0)) }, usage)
+    }
+}

@@ -1,0 +1,12 @@
+import Factorization
+import Publishing
+
+extension ModelFile.Hyperparameters {
+    /// What a model file records of the ALS configuration it was trained with (not the thread
+    /// count, which does not change a model).
+    public init(_ c: ALSConfiguration) {
+        self.init(
+            factors: c.factors, regularization: c.regularization, alpha: c.alpha, iterations: c.iterations,
+            solver: c.solver.rawValue, cgSteps: c.cgSteps, seed: c.seed)
+    }
+}

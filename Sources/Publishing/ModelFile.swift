@@ -1,0 +1,170 @@
+import Consent
+import Foundation
+import Ingest
+import Linalg
+import Platform
+
+/// One published model: what determines it and nothing else, so the same training data gives
+/// the same bytes. Stored as safetensors:
+///
+/// - tensor `item_factors` `[items, factors]`; `user_factors` `[users, factors]` only when
+///   the operator asks for user factors;
+/// - metadata (strings): `format` (`consentrec-als-2`), `recommender`, `scope`, `workspace`
+///   (a pseudonym, or empty for a global model), `item_ids` (JSON array, row order),
+///   `user_ids` (with user factors), `hyperparameters` (JSON), the provenance —
+///   `contributors` (JSON array of the workspace pseudonyms whose events shaped the model),
+///   `events_from` and `events_to` (RFC 3339) — and for global models
+///   `item_workspace_counts`, `item_user_counts`, `min_workspaces`, `min_users`.
+///
+/// In Python: `f = safe_open(path, "np"); y = f.get_tensor("item_factors");
+/// ids = json.loads(f.metadata()["item_ids"])`.
+public struct ModelFile: Sendable, Equatable {
+    public static let format = "consentrec-als-2"
+
+    public var recommender: String
+    public var scope: String
+    /// Pseudonym of the workspace, or nil for a global model.
+    public var workspace: String?
+    public var itemIDs: [String]
+    public var itemFactors: Matrix
+    public var userIDs: [String]?
+    public var userFactors: Matrix?
+    public var hyperparameters: Hyperparameters
+    public var support: Support?
+    /// The workspaces and time span of the events that shaped the model.
+    public var provenance: Provenance
+
+    /// The hyper-parameters that determine a model (not the thread count, which does not).
+    public struct Hyperparameters: Sendable, Equatable, Codable {
+        public var factors: Int
+        public var regularization: Float
+        public var alpha: Float
+        public var iterations: Int
+        public var solver: String
+        public var cgSteps: Int
+        public var seed: UInt64
+
+        public init(factors: Int, regularization: Float, alpha: Float, iterations: Int, solver: String, cgSteps: Int, seed: UInt64) {
+            self.factors = factors
+            self.regularization = regularization
+            self.alpha = alpha
+            self.iterations = iterations
+            self.solver = solver
+            self.cgSteps = cgSteps
+            self.seed = seed
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case factors, regularization, alpha, iterations, solver, seed
+            case cgSteps = "cg_steps"
+        }
+    }
+
+    /// Support of each item of a global model, and the thresholds it had to meet.
+    public struct Support: Sendable, Equatable {
+        public var itemWorkspaceCounts: [Int]
+        public var itemUserCounts: [Int]
+        public var minWorkspaces: Int
+        public var minUsers: Int
+
+        public init(itemWorkspaceCounts: [Int], itemUserCounts: [Int], minWorkspaces: Int, minUsers: Int) {
+            self.itemWorkspaceCounts = itemWorkspaceCounts
+            self.itemUserCounts = itemUserCounts
+            self.minWorkspaces = minWorkspaces
+            self.minUsers = minUsers
+        }
+    }
+
+    public init(
+        recommender: String, scope: String, workspace: String?, itemIDs: [String], itemFactors: Matrix,
+        userIDs: [String]? = nil, userFactors: Matrix? = nil, hyperparameters: Hyperparameters, support: Support? = nil,
+        provenance: Provenance
+    ) {
+        self.provenance = provenance
+        self.recommender = recommender
+        self.scope = scope
+        self.workspace = workspace
+        self.itemIDs = itemIDs
+        self.itemFactors = itemFactors
+        self.userIDs = userIDs
+        self.userFactors = userFactors
+        self.hyperparameters = hyperparameters
+        self.support = support
+    }
+
+    public func encode() -> Data {
+        var tensors = ["item_factors": SafeTensors.Tensor(shape: [itemFactors.rows, itemFactors.columns], values: itemFactors.storage)]
+        var metadata = [
+            "format": Self.format, "recommender": recommender, "scope": scope, "workspace": workspace ?? "",
+            "item_ids": Self.jsonArray(itemIDs), "hyperparameters": Self.canonicalJSON(hyperparameters),
+            "contributors": Self.jsonArray(provenance.workspaces), "events_from": Timestamp.format(provenance.oldestEvent),
+            "events_to": Timestamp.format(provenance.newestEvent),
+        ]
+        if let userFactors, let userIDs {
+            tensors["user_factors"] = SafeTensors.Tensor(shape: [userFactors.rows, userFactors.columns], values: userFactors.storage)
+            metadata["user_ids"] = Self.jsonArray(userIDs)
+        }
+        if let support {
+            metadata["item_workspace_counts"] = "[" + support.itemWorkspaceCounts.map(String.init).joined(separator: ",") + "]"
+            metadata["item_user_counts"] = "[" + support.itemUserCounts.map(String.init).joined(separator: ",") + "]"
+            metadata["min_workspaces"] = String(support.minWorkspaces)
+            metadata["min_users"] = String(support.minUsers)
+        }
+        return SafeTensors.encode(SafeTensors.File(tensors: tensors, metadata: metadata))
+    }
+
+    /// Reads and checks a model file.
+    /// - Throws: `PublishingError.corruptModel` for anything malformed or inconsistent.
+    public static func decode(_ data: Data, path: String) throws(PublishingError) -> ModelFile {
+        func fail(_ reason: String) -> PublishingError { .corruptModel(path: path, reason: reason) }
+        let file = try SafeTensors.decode(data, path: path)
+        let m = file.metadata
+        guard m["format"] == format else { throw fail("metadata 'format' is \(m["format"] ?? "missing"), expected \(format)") }
+        guard let items = file.tensors["item_factors"], items.shape.count == 2 else { throw fail("no 2-D item_factors tensor") }
+        guard let recommender = m["recommender"], let scope = m["scope"] else { throw fail("metadata lacks recommender or scope") }
+        guard let itemIDs = decodeStrings(m["item_ids"]), itemIDs.count == items.shape[0] else {
+            throw fail("item_ids does not list one id per row of item_factors")
+        }
+        guard let hp = m["hyperparameters"].flatMap({ try? JSONDecoder().decode(Hyperparameters.self, from: Data($0.utf8)) }),
+            hp.factors == items.shape[1], (1...4096).contains(hp.factors)
+        else { throw fail("hyperparameters are missing or do not match the factor count (1…4096)") }
+        guard let contributors = decodeStrings(m["contributors"]), let from = m["events_from"].flatMap(Timestamp.parse),
+            let to = m["events_to"].flatMap(Timestamp.parse)
+        else { throw fail("the provenance (contributors, events_from, events_to) is missing or malformed") }
+        var model = ModelFile(
+            recommender: recommender, scope: scope, workspace: (m["workspace"] ?? "").isEmpty ? nil : m["workspace"],
+            itemIDs: itemIDs, itemFactors: Matrix(rows: items.shape[0], columns: items.shape[1], storage: items.values),
+            hyperparameters: hp, provenance: Provenance(workspaces: contributors, oldestEvent: from, newestEvent: to))
+        if let users = file.tensors["user_factors"] {
+            guard users.shape.count == 2, users.shape[1] == items.shape[1], let ids = decodeStrings(m["user_ids"]), ids.count == users.shape[0] else {
+                throw fail("user_factors and user_ids do not match")
+            }
+            model.userFactors = Matrix(rows: users.shape[0], columns: users.shape[1], storage: users.values)
+            model.userIDs = ids
+        }
+        if let w = m["item_workspace_counts"] {
+            guard let wc = decodeInts(w), let uc = decodeInts(m["item_user_counts"]), wc.count == itemIDs.count, uc.count == itemIDs.count,
+                let k = m["min_workspaces"].flatMap(Int.init), let mu = m["min_users"].flatMap(Int.init)
+            else { throw fail("support metadata is incomplete") }
+            model.support = Support(itemWorkspaceCounts: wc, itemUserCounts: uc, minWorkspaces: k, minUsers: mu)
+        }
+        guard model.itemFactors.isFinite, model.userFactors?.isFinite ?? true else { throw fail("the factors hold NaN or infinite values") }
+        return model
+    }
+
+    static func jsonArray(_ strings: [String]) -> String { "[" + strings.map(JSONText.string).joined(separator: ",") + "]" }
+
+    static func canonicalJSON(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try! encoder.encode(value), as: UTF8.self)
+    }
+
+    static func decodeStrings(_ text: String?) -> [String]? {
+        text.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
+    }
+
+    static func decodeInts(_ text: String?) -> [Int]? {
+        text.flatMap { try? JSONDecoder().decode([Int].self, from: Data($0.utf8)) }
+    }
+}

@@ -1,0 +1,89 @@
+@testable import Consent
+import Foundation
+@testable import Ingest
+@testable import Interactions
+@testable import Platform
+import SyntheticData
+import TestSupport
+import XCTest
+
+final class SplitterTests: XCTestCase {
+    static let dir = TemporaryDirectory()
+    static let log: EventLog = {
+        var options = SyntheticEventLog.Options()
+        options.workspaces = 6
+        options.events = 8000
+        try! SyntheticEventLog(options: options).write(to: dir.path)
+        let reader = EventLogReader(
+            options: IngestOptions(policy: .optOut, asOf: options.end),
+            registry: try! ConsentRegistry.load(path: dir.file("consent.csv"), asOf: options.end),
+            pseudonymiser: Pseudonymiser(key: try! PseudonymKey.load(file: dir.file("pseudonym.key"))))
+        return try! reader.read([dir.file("events.csv")])
+    }()
+    let definition = RecommenderDefinition.channelDefault
+
+    func pairs(_ mask: [Bool], test: Bool) -> Set<UInt64> {
+        let log = Self.log
+        var out = Set<UInt64>()
+        for i in 0..<log.count where mask[i] == test && (definition.weights[log.kinds[i]] ?? 0) > 0 {
+            out.insert(UInt64(UInt32(bitPattern: log.users[i])) << 32 | UInt64(UInt32(bitPattern: log.channels[i])))
+        }
+        return out
+    }
+
+    func testTemporal_oneStrayOldEvent_doesNotStretchTheSpan() {
+        // Found by an attack: one event dated 1970 made the span decades long, left no test
+        // event, and so every gate ungated.
+        var log = Self.log
+        let clean = SplitStrategy.temporal(.lastFraction(0.2)).testMask(log, definition: definition)
+        log.timestamps[0] = 0
+        let attacked = SplitStrategy.temporal(.lastFraction(0.2)).testMask(log, definition: definition)
+        XCTAssertEqual(attacked.dropFirst(), clean.dropFirst())
+        XCTAssertGreaterThan(attacked.filter { $0 }.count, log.count / 10)
+    }
+
+    func testTemporal_everyTestEventIsAfterEveryTrainEvent() {
+        let mask = SplitStrategy.temporal(.lastFraction(0.2)).testMask(Self.log, definition: definition)
+        let trainTimes = zip(Self.log.timestamps, mask).filter { !$0.1 }.map(\.0)
+        let testTimes = zip(Self.log.timestamps, mask).filter { $0.1 }.map(\.0)
+        XCTAssertFalse(testTimes.isEmpty)
+        XCTAssertLessThan(trainTimes.max()!, testTimes.min()!)
+        let share = Double(testTimes.count) / Double(mask.count)
+        XCTAssertTrue((0.05...0.5).contains(share), "\(share)")
+    }
+
+    func testLeaveLast_holdsOutEachUsersLatestItem_andNoPairIsOnBothSides() {
+        let log = Self.log
+        let mask = SplitStrategy.leaveLast(1).testMask(log, definition: definition)
+        let test = pairs(mask, test: true), train = pairs(mask, test: false)
+        XCTAssertTrue(test.isDisjoint(with: train))
+        // Per user: at most one held-out pair, and it is the pair with the latest event.
+        var latest: [Int32: (Int64, Int32)] = [:]
+        for i in 0..<log.count where (definition.weights[log.kinds[i]] ?? 0) > 0 || log.kinds[i] == .join || log.kinds[i] == .leave {
+            let current = latest[log.users[i]]
+            if current == nil || (log.timestamps[i], log.channels[i]) > current! { latest[log.users[i]] = (log.timestamps[i], log.channels[i]) }
+        }
+        let byUser = Dictionary(grouping: test, by: { Int32(bitPattern: UInt32($0 >> 32)) })
+        for (user, held) in byUser {
+            XCTAssertEqual(held.count, 1)
+            XCTAssertEqual(Int32(bitPattern: UInt32(held.first! & 0xFFFF_FFFF)), latest[user]!.1)
+        }
+    }
+
+    func testRandom_isReproducibleFromItsSeed_andDisjoint() {
+        let a = SplitStrategy.random(fraction: 0.3, seed: 1).testMask(Self.log, definition: definition)
+        let b = SplitStrategy.random(fraction: 0.3, seed: 1).testMask(Self.log, definition: definition)
+        let c = SplitStrategy.random(fraction: 0.3, seed: 2).testMask(Self.log, definition: definition)
+        XCTAssertEqual(a, b)
+        XCTAssertNotEqual(a, c)
+        XCTAssertTrue(pairs(a, test: true).isDisjoint(with: pairs(a, test: false)))
+    }
+
+    func testParse_readsEveryForm_andRejectsNonsense() {
+        XCTAssertEqual(SplitStrategy.parse("temporal:0.2", seed: 0), .temporal(.lastFraction(0.2)))
+        XCTAssertEqual(SplitStrategy.parse("temporal:2026-11-15T00:00:00Z", seed: 0), .temporal(.time(Timestamp.parse("2026-11-15T00:00:00Z")!)))
+        XCTAssertEqual(SplitStrategy.parse("leave-last:2", seed: 0), .leaveLast(2))
+        XCTAssertEqual(SplitStrategy.parse("random:0.1", seed: 9), .random(fraction: 0.1, seed: 9))
+        for bad in ["temporal:1.5", "random:0", "leave-last:0", "sideways:1", "temporal"] { XCTAssertNil(SplitStrategy.parse(bad, seed: 0), bad) }
+    }
+}
