@@ -100,7 +100,3 @@ struct ByteInterner {
         return h
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -15,12 +15,6 @@ struct ConsentErasure {
     let pseudonymiser: Pseudonymiser
     let policy: ConsentPolicy
 
-    /// The registry as of `max(now, asOf)`: an opt-out recorded today counts even for a run
-    /// whose `as_of` lies in the past.
-    static func todaysRegistry(path: String, asOf: Int64) throws(ConsentError) -> ConsentRegistry {
-        try ConsentRegistry.load(path: path, asOf: max(Int64(Date().timeIntervalSince1970), asOf))
-    }
-
     func purge(_ root: OutputRoot, faults: FaultInjection = FaultInjection(), logger: Logger) throws -> PurgeOutcome {
         let outcome = try root.purge(faults: faults) { run in
             RunAudit(registry: registry, pseudonymiser: pseudonymiser, policy: policy.stricter(run.manifest.consent.policy)).check(run)
@@ -56,7 +50,7 @@ public struct PurgeRequest: Sendable {
 
     /// Consent first (registry, key), then the lock, then the purge.
     public func execute(logger: Logger) throws -> PurgeOutcome {
-        let registry = try ConsentErasure.todaysRegistry(path: consentPath, asOf: 0)
+        let registry = try RunConsent.todaysRegistry(path: consentPath, asOf: 0)
         let pseudonymiser = Pseudonymiser(key: try PseudonymKey.load(file: keyFile))
         let root = OutputRoot(path: outputRoot)
         let lock = try root.lock()

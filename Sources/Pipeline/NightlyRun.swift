@@ -78,218 +78,190 @@ public struct NightlyRun: Sendable {
         }
     }
 
+    /// The nightly job as a sequence of stages; each hands the next a value.
     private func execute(runID: String, now: Int64, logger: Logger, progress: @escaping (RunProgress) -> Void) throws(NightlyError) -> NightlyReport {
-        let clock = ContinuousClock()
-        let started = clock.now
-        var stageSeconds: [String: Double] = [:]
-        var stageStart = clock.now
-        func endStage(_ name: String) {
-            let d = stageStart.duration(to: clock.now)
-            stageSeconds[name, default: 0] += Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-            logger.info("stage finished", metadata: [LogKey.stage: "\(name)", LogKey.seconds: "\(stageSeconds[name]!)"])
-            stageStart = clock.now
-        }
+        var timer = StageTimer(logger: logger)
         let asOf = config.asOf ?? now
-
-        // Consent first: the registry, then the key. Either missing stops the run.
-        let registry: ConsentRegistry, today: ConsentRegistry, key: PseudonymKey
+        let consent: RunConsent
         do {
-            registry = try ConsentRegistry.load(path: config.consentPath, asOf: asOf)
-            today = try ConsentErasure.todaysRegistry(path: config.consentPath, asOf: asOf)
-            key = try PseudonymKey.load(file: config.keyFile)
+            consent = try RunConsent.load(path: config.consentPath, policy: config.policy, keyFile: config.keyFile, asOf: asOf)
         } catch { throw .consent(error) }
-        let pseudonymiser = Pseudonymiser(key: key)
         let root = OutputRoot(path: config.outputRoot)
-        let lock: RunLock
-        do {
-            lock = try root.lock()
-        } catch {
-            if case .locked = error { throw .locked(error) }
-            throw .io(error)
-        }
+        let lock = try lock(root)
         defer { withExtendedLifetime(lock) {} }
         DurableFile.removeLeftovers(in: root.path + "/reports", olderThan: 600)
-        // Erasure across runs, before anything is read: what stays is what today's registry allows.
         let purge: PurgeOutcome
         do {
-            purge = try ConsentErasure(registry: today, pseudonymiser: pseudonymiser, policy: config.policy).purge(root, faults: purgeFaults, logger: logger)
+            purge = try ConsentErasure(registry: consent.today, pseudonymiser: consent.pseudonymiser, policy: config.policy)
+                .purge(root, faults: purgeFaults, logger: logger)
         } catch { throw .io(error) }
-        // The last run, through `current` under runs/ only, and only if its seal holds: its
-        // metrics feed the gate and its models may be carried forward.
-        let last = root.currentRun.flatMap { try? PublishedRun.open($0, seal: ManifestSeal(pseudonymiser: pseudonymiser)) }
-        let carryRule = CarryForwardRule(rules: ConsentRules(registry: registry, pseudonymiser: pseudonymiser, policy: config.policy),
-                                         oldestAllowed: config.retentionDays.map { IngestOptions.oldest(asOf: asOf, retentionDays: $0) })
+        let previous = PreviousRun.read(root, seal: ManifestSeal(pseudonymiser: consent.pseudonymiser))
         // One BLAS thread for the whole run: the scheduler runs its own threads.
         let blasThreads = BLASThreads.current
         BLASThreads.set(1)
         defer { BLASThreads.set(blasThreads) }
 
-        let options = config.ingestOptions(asOf: asOf)
-        let log: EventLog
-        do {
-            log = try EventLogReader(options: options, registry: registry, pseudonymiser: pseudonymiser).read(config.events, logger: logger) {
-                progress(RunProgress(stage: .read, done: $0.rowsRead, total: nil))
-            }
-        } catch { throw .input(error) }
-        endStage("read")
-
-        var usage = RunUsage(read: log.usage)
-        var summaries: [NightlyReport.Recommender] = []
-        var toTrain: [(NightlyConfig.Recommender, InteractionMatrix, [String: Double])] = []
-        var toCarry: [Manifest.Model] = []
-        var dropped: [NightlyReport.DroppedModel] = []
-        do {
-            for rc in config.recommenders {
-                let d = rc.definition
-                let (full, fullUsage) = InteractionMatrixBuilder(definition: d).build(log)
-                usage.matrices += fullUsage
-                endStage("build")
-                // Held-out evaluation.
-                let split = HeldOutSplit.make(log, definition: d, split: rc.split).pairs
-                let trainMatrices = split.map(\.train)
-                let models = try TrainingScheduler.fit(trainMatrices.map(\.matrix), configuration: rc.als, threads: config.threads, logger: logger) {
-                    progress(RunProgress(stage: .train, done: $0, total: trainMatrices.count))
-                }
-                // Per-matrix metrics in parallel, merged in matrix order (the same sums every time).
-                let k = rc.k
-                let perMatrix = Mutex([(RankingMetrics.Accumulator, RankingMetrics.Accumulator)?](repeating: nil, count: trainMatrices.count))
-                ParallelFor(threads: config.threads).forEach(chunks: trainMatrices.count) { i in
-                    let (train, held) = split[i]
-                    var m = RankingMetrics.Accumulator(k: k), p = RankingMetrics.Accumulator(k: k)
-                    let scorer = FactorScorer(userFactors: models[i].userFactors, itemFactors: models[i].itemFactors)
-                    m.add(train: train.matrix, test: held.test, scores: scorer.scores)
-                    p.add(train: train.matrix, test: held.test, scores: PopularityBaseline(train: train.matrix).scores)
-                    perMatrix.withLock { $0[i] = (m, p) }
-                }
-                var pooledModel = RankingMetrics.Accumulator(k: rc.k), pooledPopularity = RankingMetrics.Accumulator(k: rc.k)
-                var evaluated: [String: (RankingMetrics, RankingMetrics)] = [:]
-                for (i, pair) in perMatrix.withLock({ $0 }).enumerated() {
-                    let (m, p) = pair!
-                    pooledModel.merge(m); pooledPopularity.merge(p)
-                    evaluated[trainMatrices[i].workspace ?? ""] = (m.result, p.result)
-                }
-                endStage("evaluate")
-
-                let metricKey = "\(rc.gate.metric.rawValue)@\(rc.k)"
-                var gates: [NightlyReport.ModelGate] = []
-                for matrix in full {
-                    let ws = matrix.workspace
-                    let previous = last?.manifest.models.first { $0.recommender == d.target.rawValue && $0.workspace == ws }
-                    let lastValue = previous?.metrics?[metricKey]
-                    let verdict: QualityGate.Verdict
-                    var metrics: [String: Double] = [:]
-                    if let (m, p) = evaluated[ws ?? ""] {
-                        verdict = rc.gate.judge(model: m, popularity: p, lastRun: lastValue)
-                        metrics = [metricKey: rc.gate.metric.value(m), "popularity_" + metricKey: rc.gate.metric.value(p), "test_users": Double(m.users)]
-                    } else {
-                        let reason = "no held-out data for this model"
-                        verdict = rc.gate.publishUngated ? .ungated(reason: reason) : .failed(reason: reason + ", and publish_ungated is false")
-                    }
-                    var carried = false
-                    if verdict.publishes {
-                        toTrain.append((rc, matrix, metrics))
-                    } else if let previous {
-                        if let reason = carryRule.refusal(previous) {
-                            dropped.append(.init(path: previous.path, reason: reason))
-                        } else {
-                            toCarry.append(previous)
-                            carried = true
-                        }
-                    }
-                    gates.append(.init(workspace: ws, verdict: verdict, testUsers: Int(metrics["test_users"] ?? 0), model: metrics[metricKey],
-                                       popularity: metrics["popularity_" + metricKey], lastRun: lastValue, published: verdict.publishes, carriedForward: carried))
-                }
-                logger.info("recommender evaluated", metadata: [
-                    LogKey.recommender: "\(d.target.rawValue)", LogKey.models: "\(gates.count)",
-                    LogKey.passed: "\(gates.filter(\.published).count)", LogKey.failed: "\(gates.filter { !$0.published }.count)",
-                ])
-                let lastPooled = last?.manifest.models.filter { $0.recommender == d.target.rawValue }.compactMap { $0.metrics?[metricKey] }
-                summaries.append(.init(recommender: d.target, scope: d.scope, split: rc.split.description, k: rc.k, metric: rc.gate.metric.rawValue,
-                                       model: pooledModel.result, popularity: pooledPopularity.result,
-                                       lastRun: lastPooled.flatMap { $0.isEmpty ? nil : $0.reduce(0, +) / Double($0.count) }, models: gates))
-            }
-        } catch let error as TrainingError {
-            throw .training(error)
-        } catch { throw .io(error) }
-
+        let log = try read(consent, asOf: asOf, logger: logger, progress: progress)
+        timer.end("read")
+        let judged = try judgeAll(log, consent: consent, previous: previous, timer: &timer, logger: logger, progress: progress)
         var report = NightlyReport(
             runID: runID, status: .published, asOf: Timestamp.format(asOf), startedAt: Timestamp.format(now), seconds: 0,
-            stageSeconds: stageSeconds, usage: usage, recommenders: summaries, published: [], carriedForward: [], dropped: dropped,
-            purge: purge, auditFindings: [], runDirectory: nil)
-        func finish(_ status: NightlyReport.Status) -> NightlyReport {
-            report.status = status
-            report.stageSeconds = stageSeconds
-            let d = started.duration(to: clock.now)
-            report.seconds = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-            Self.writeReport(report, root: root)
-            logger.info("run finished", metadata: [LogKey.run: "\(runID)", LogKey.status: "\(status.rawValue)"])
-            return report
+            stageSeconds: [:], usage: judged.usage, recommenders: judged.summaries, published: [], carriedForward: [],
+            dropped: judged.outcome.dropped, purge: purge, auditFindings: [], runDirectory: nil)
+        let finish = { (report: inout NightlyReport, status: NightlyReport.Status) in self.finish(&report, status, timer: timer, root: root, logger: logger) }
+        guard !judged.outcome.toTrain.isEmpty else {
+            finish(&report, purge.withdrewEverything ? .withdrawn : .gateFailed)
+            throw purge.withdrewEverything ? .withdrawn(report) : .gate(report)
         }
-        guard !toTrain.isEmpty else {
-            throw purge.withdrewEverything ? .withdrawn(finish(.withdrawn)) : .gate(finish(.gateFailed))
-        }
-
-        // Retrain what passed on all the data, and write the run.
         do {
-            let writer = try root.beginRun(id: runID, seal: ManifestSeal(pseudonymiser: pseudonymiser), faults: faults)
-            var entries: [Manifest.Model] = []
-            // Each recommender's models with its own hyper-parameters.
-            var fitted = [ALSModel?](repeating: nil, count: toTrain.count)
-            for rc in config.recommenders {
-                let indices = toTrain.indices.filter { toTrain[$0].0.definition.target == rc.definition.target }
-                let models = try TrainingScheduler.fit(indices.map { toTrain[$0].1.matrix }, configuration: rc.als, threads: config.threads, logger: logger) {
-                    progress(RunProgress(stage: .train, done: $0, total: indices.count))
-                }
-                for (j, i) in indices.enumerated() { fitted[i] = models[j] }
-            }
-            let trainedAt = Timestamp.format(Int64(Date().timeIntervalSince1970))
-            for (i, (rc, matrix, metrics)) in toTrain.enumerated() {
-                entries.append(try writer.writeModel(
-                    matrix, definition: rc.definition, model: fitted[i]!, hyperparameters: .init(rc.als),
-                    metrics: metrics.isEmpty ? nil : metrics, trainedAt: trainedAt))
-                report.published.append(entries.last!.path)
-            }
-            for previous in toCarry {
-                guard let last else { continue }
-                let entry = try writer.carry(previous, from: last)
-                entries.append(entry)
-                report.carriedForward.append(.init(entry, now: now))
-            }
-            endStage("train")
-            var manifest = try RunRecord(runID: runID, asOf: asOf, configuration: RunConfiguration(config), consentPath: config.consentPath,
-                                         registry: registry, log: log, usage: usage).manifest(models: entries)
-            manifest.workspacesUsed = (manifest.workspacesUsed + injectedWorkspaces).sorted()
-            // The privacy gate: audit the staged run against the registry as it is now.
-            // It fails closed: a registry that cannot be read again stops the run.
-            let staged = try writer.stage(manifest: manifest)
-            let current: ConsentRegistry
-            do {
-                current = try ConsentErasure.todaysRegistry(path: config.consentPath, asOf: asOf)
-            } catch {
-                writer.abandon()
-                throw NightlyError.consent(error)
-            }
-            let findings = RunAudit(registry: current, pseudonymiser: pseudonymiser, policy: config.policy).check(staged)
-            if !findings.isEmpty {
-                writer.abandon()
-                report.auditFindings = findings.map(\.description)
-                report.published = []
-                report.carriedForward = []
-                throw NightlyError.audit(finish(.auditFailed))
-            }
-            let directory = try writer.publishStaged()
-            _ = root.prune(keep: config.keepRuns)
-            endStage("publish")
-            report.runDirectory = directory
-            // The report goes beside the runs, never into the sealed run directory: a file the
-            // manifest does not list would fail the run's own audit.
-            return finish(.published)
-        } catch let error as NightlyError {
-            throw error
-        } catch let error as TrainingError {
-            throw .training(error)
+            try publish(judged, log: log, consent: consent, previous: previous, root: root, runID: runID, now: now,
+                        report: &report, timer: &timer, logger: logger, progress: progress)
         } catch {
+            if case .audit = error { finish(&report, .auditFailed); throw .audit(report) }
+            throw error
+        }
+        finish(&report, .published)
+        return report
+    }
+
+    /// Takes the output root's lock, or fails at once naming its holder.
+    private func lock(_ root: OutputRoot) throws(NightlyError) -> RunLock {
+        do { return try root.lock() } catch {
+            if case .locked = error { throw .locked(error) }
             throw .io(error)
+        }
+    }
+
+    /// Ingest: every input through consent, validation and retention.
+    private func read(_ consent: RunConsent, asOf: Int64, logger: Logger, progress: @escaping (RunProgress) -> Void) throws(NightlyError) -> EventLog {
+        do {
+            return try EventLogReader(options: config.ingestOptions(asOf: asOf), registry: consent.registry, pseudonymiser: consent.pseudonymiser)
+                .read(config.events, logger: logger) { progress(RunProgress(stage: .read, done: $0.rowsRead, total: nil)) }
+        } catch { throw .input(error) }
+    }
+
+    /// Every recommender's matrices, held-out evaluation and gate decisions.
+    private struct Judged {
+        var usage: RunUsage
+        var summaries: [NightlyReport.Recommender] = []
+        var outcome = GateOutcome()
+    }
+
+    private func judgeAll(
+        _ log: EventLog, consent: RunConsent, previous: PreviousRun, timer: inout StageTimer, logger: Logger,
+        progress: @escaping (RunProgress) -> Void
+    ) throws(NightlyError) -> Judged {
+        let carryRule = CarryForwardRule(
+            rules: ConsentRules(registry: consent.registry, pseudonymiser: consent.pseudonymiser, policy: config.policy),
+            oldestAllowed: config.retentionDays.map { IngestOptions.oldest(asOf: consent.asOf, retentionDays: $0) })
+        var judged = Judged(usage: RunUsage(read: log.usage))
+        for rc in config.recommenders {
+            let (matrices, matrixUsage) = InteractionMatrixBuilder(definition: rc.definition).build(log)
+            judged.usage.matrices += matrixUsage
+            timer.end("build")
+            let evaluation: HeldOutEvaluation
+            do {
+                evaluation = try HeldOutEvaluation.run(rc, log: log, threads: config.threads, logger: logger) {
+                    progress(RunProgress(stage: .train, done: $0, total: $1))
+                }
+            } catch { throw Self.classify(error) }
+            timer.end("evaluate")
+            let stage = GateStage(recommender: rc, previous: previous, carryRule: carryRule)
+            let outcome = stage.decide(matrices, evaluation: evaluation)
+            logOutcome(outcome, of: rc, logger: logger)
+            judged.outcome.toTrain += outcome.toTrain
+            judged.outcome.toCarry += outcome.toCarry
+            judged.outcome.dropped += outcome.dropped
+            judged.summaries.append(.init(
+                recommender: rc.definition.target, scope: rc.definition.scope, split: rc.split.description, k: rc.k, metric: rc.gate.metric.rawValue,
+                model: evaluation.pooledModel, popularity: evaluation.pooledPopularity,
+                lastRun: previous.meanMetric(stage.metricKey, recommender: rc.definition.target.rawValue), models: outcome.gates))
+        }
+        return judged
+    }
+
+    private func logOutcome(_ outcome: GateOutcome, of rc: NightlyConfig.Recommender, logger: Logger) {
+        logger.info("recommender evaluated", metadata: [
+            LogKey.recommender: "\(rc.definition.target.rawValue)", LogKey.models: "\(outcome.gates.count)",
+            LogKey.passed: "\(outcome.gates.filter(\.published).count)", LogKey.failed: "\(outcome.gates.filter { !$0.published }.count)",
+        ])
+    }
+
+    /// Publishing: retrains what passed on all its data, carries what may be carried, stages
+    /// the run, audits it against the registry read again now, and publishes it.
+    private func publish(
+        _ judged: Judged, log: EventLog, consent: RunConsent, previous: PreviousRun, root: OutputRoot, runID: String, now: Int64,
+        report: inout NightlyReport, timer: inout StageTimer, logger: Logger, progress: @escaping (RunProgress) -> Void
+    ) throws(NightlyError) {
+        do {
+            let assembly = try RunAssembly(root: root, runID: runID, pseudonymiser: consent.pseudonymiser, faults: faults)
+            try train(judged.outcome.toTrain, into: assembly, logger: logger, progress: progress)
+            report.published = assembly.entries.map(\.path)
+            for entry in judged.outcome.toCarry {
+                guard let run = previous.run else { continue }
+                report.carriedForward.append(.init(try assembly.carry(entry, from: run), now: now))
+            }
+            timer.end("train")
+            var manifest = try RunRecord(runID: runID, asOf: consent.asOf, configuration: RunConfiguration(config), consentPath: config.consentPath,
+                                         registry: consent.registry, log: log, usage: judged.usage).manifest(models: assembly.entries)
+            manifest.workspacesUsed = (manifest.workspacesUsed + injectedWorkspaces).sorted()
+            try privacyGate(try assembly.stage(manifest), assembly: assembly, consent: consent, report: &report)
+            report.runDirectory = try assembly.publish()
+            _ = root.prune(keep: config.keepRuns)
+            timer.end("publish")
+        } catch { throw Self.classify(error) }
+    }
+
+    /// Each recommender's passed models, trained with its own hyper-parameters, written in the
+    /// order the gates decided.
+    private func train(_ toTrain: [ModelToTrain], into assembly: RunAssembly, logger: Logger, progress: @escaping (RunProgress) -> Void) throws {
+        var fitted = [ALSModel?](repeating: nil, count: toTrain.count)
+        for rc in config.recommenders {
+            let indices = toTrain.indices.filter { toTrain[$0].recommender.definition.target == rc.definition.target }
+            let models = try TrainingScheduler.fit(indices.map { toTrain[$0].matrix.matrix }, configuration: rc.als, threads: config.threads, logger: logger) {
+                progress(RunProgress(stage: .train, done: $0, total: indices.count))
+            }
+            for (j, i) in indices.enumerated() { fitted[i] = models[j] }
+        }
+        for (i, m) in toTrain.enumerated() {
+            try assembly.add(fitted[i]!, of: m.matrix, definition: m.recommender.definition, hyperparameters: .init(m.recommender.als),
+                             metrics: m.metrics.isEmpty ? nil : m.metrics)
+        }
+    }
+
+    /// The privacy gate: the staged run audited against the registry as it is now. It fails
+    /// closed: a registry that cannot be read again stops the run.
+    private func privacyGate(_ staged: PublishedRun, assembly: RunAssembly, consent: RunConsent, report: inout NightlyReport) throws(NightlyError) {
+        let current: ConsentRegistry
+        do { current = try consent.reread() } catch {
+            assembly.abandon()
+            throw .consent(error)
+        }
+        let findings = RunAudit(registry: current, pseudonymiser: consent.pseudonymiser, policy: config.policy).check(staged)
+        guard findings.isEmpty else {
+            assembly.abandon()
+            report.auditFindings = findings.map(\.description)
+            report.published = []
+            report.carriedForward = []
+            throw .audit(report)
+        }
+    }
+
+    /// Ends the run: status, times, the report written beside the runs, a log line.
+    private func finish(_ report: inout NightlyReport, _ status: NightlyReport.Status, timer: StageTimer, root: OutputRoot, logger: Logger) {
+        report.status = status
+        report.stageSeconds = timer.seconds
+        report.seconds = timer.total
+        Self.writeReport(report, root: root)
+        logger.info("run finished", metadata: [LogKey.run: "\(report.runID)", LogKey.status: "\(status.rawValue)"])
+    }
+
+    /// An error of a stage as the run's error (and exit status).
+    static func classify(_ error: any Error) -> NightlyError {
+        switch error {
+        case let e as NightlyError: e
+        case let e as TrainingError: .training(e)
+        default: .io(error)
         }
     }
 

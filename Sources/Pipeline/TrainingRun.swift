@@ -76,54 +76,53 @@ public struct TrainingRun: Sendable {
     public func execute(logger: Logger, progress: @escaping (RunProgress) -> Void = { _ in }) throws -> TrainingResult {
         let r = request
         // 1. Consent registry, then the key: either missing stops everything.
-        let registry = try ConsentRegistry.load(path: r.consentPath, asOf: r.ingest.asOf)
-        let today = try ConsentErasure.todaysRegistry(path: r.consentPath, asOf: r.ingest.asOf)
-        let key = try PseudonymKey.load(file: r.keyFile)
+        let consent = try RunConsent.load(path: r.consentPath, policy: r.ingest.policy, keyFile: r.keyFile, asOf: r.ingest.asOf)
         try r.als.validate()
-        let pseudonymiser = Pseudonymiser(key: key)
         // 2. One run per output root at a time; then erasure across the runs it keeps.
         let root = OutputRoot(path: r.outputRoot)
         let lock = try root.lock()
         defer { withExtendedLifetime(lock) {} }
-        let purge = try ConsentErasure(registry: today, pseudonymiser: pseudonymiser, policy: r.ingest.policy).purge(root, logger: logger)
-
+        let purge = try ConsentErasure(registry: consent.today, pseudonymiser: consent.pseudonymiser, policy: r.ingest.policy)
+            .purge(root, logger: logger)
         // 3. Read and index.
-        let reader = EventLogReader(options: r.ingest, registry: registry, pseudonymiser: pseudonymiser)
-        let log = try reader.read(r.events, logger: logger) { p in
+        let (log, built, usage) = try read(consent, logger: logger, progress: progress)
+        // 4. Train and write into a fresh run directory.
+        let assembly = try RunAssembly(root: root, runID: Self.makeRunID(), pseudonymiser: consent.pseudonymiser, faults: r.faults)
+        for (index, (definition, interactions)) in built.enumerated() {
+            let model = try ImplicitALS(configuration: r.als).fit(interactions.matrix, logger: logger)
+            try assembly.add(model, of: interactions, definition: definition, hyperparameters: .init(r.als), includeUserFactors: r.includeUserFactors)
+            progress(RunProgress(stage: .train, done: index + 1, total: built.count))
+        }
+        // 5. The manifest, then publish.
+        let record = RunRecord(runID: assembly.runID, asOf: r.ingest.asOf, configuration: RunConfiguration(r), consentPath: r.consentPath,
+                               registry: consent.registry, log: log, usage: usage)
+        let manifest = try record.manifest(models: assembly.entries)
+        progress(RunProgress(stage: .publish, done: 0, total: 1))
+        _ = try assembly.stage(manifest)
+        let directory = try assembly.publish()
+        let pruned = root.prune(keep: r.keepRuns)
+        progress(RunProgress(stage: .publish, done: 1, total: 1))
+        logger.info("run published", metadata: [LogKey.run: "\(assembly.runID)", LogKey.models: "\(manifest.models.count)", LogKey.pruned: "\(pruned.count)"])
+        return TrainingResult(runDirectory: directory, manifest: manifest, pruned: pruned, purge: purge)
+    }
+
+    /// Reads the events through consent and builds every recommender's matrices.
+    private func read(_ consent: RunConsent, logger: Logger, progress: @escaping (RunProgress) -> Void) throws
+        -> (EventLog, [(RecommenderDefinition, InteractionMatrix)], RunUsage)
+    {
+        let reader = EventLogReader(options: request.ingest, registry: consent.registry, pseudonymiser: consent.pseudonymiser)
+        let log = try reader.read(request.events, logger: logger) { p in
             progress(RunProgress(stage: .read, done: p.rowsRead, total: nil))
         }
         var usage = RunUsage(read: log.usage)
         var built: [(RecommenderDefinition, InteractionMatrix)] = []
-        for definition in r.recommenders {
+        for definition in request.recommenders {
             let (matrices, matrixUsage) = InteractionMatrixBuilder(definition: definition).build(log)
             usage.matrices += matrixUsage
             built += matrices.map { (definition, $0) }
             progress(RunProgress(stage: .build, done: built.count, total: nil))
         }
-
-        // 4. Train and write into a fresh run directory.
-        let runID = Self.makeRunID()
-        let trainedAt = Timestamp.format(Int64(Date().timeIntervalSince1970))
-        let writer = try root.beginRun(id: runID, seal: ManifestSeal(pseudonymiser: pseudonymiser), faults: r.faults)
-        var models: [Manifest.Model] = []
-        for (index, (definition, interactions)) in built.enumerated() {
-            let model = try ImplicitALS(configuration: r.als).fit(interactions.matrix, logger: logger)
-            models.append(try writer.writeModel(
-                interactions, definition: definition, model: model, hyperparameters: ModelFile.Hyperparameters(r.als),
-                includeUserFactors: r.includeUserFactors, trainedAt: trainedAt))
-            progress(RunProgress(stage: .train, done: index + 1, total: built.count))
-        }
-
-        // 5. The manifest, then publish.
-        let record = RunRecord(runID: runID, asOf: r.ingest.asOf, configuration: RunConfiguration(r), consentPath: r.consentPath,
-                               registry: registry, log: log, usage: usage)
-        let manifest = try record.manifest(models: models)
-        progress(RunProgress(stage: .publish, done: 0, total: 1))
-        let directory = try writer.publish(manifest: manifest)
-        let pruned = root.prune(keep: r.keepRuns)
-        progress(RunProgress(stage: .publish, done: 1, total: 1))
-        logger.info("run published", metadata: [LogKey.run: "\(runID)", LogKey.models: "\(models.count)", LogKey.pruned: "\(pruned.count)"])
-        return TrainingResult(runDirectory: directory, manifest: manifest, pruned: pruned, purge: purge)
+        return (log, built, usage)
     }
 
     /// A run id that sorts by time, to the millisecond: `20261122T120102.345Z-3fa9`.

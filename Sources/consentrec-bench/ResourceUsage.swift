@@ -1,15 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import Platform
 
 /// Process resource figures for benchmark reports.
 enum ResourceUsage {
     /// Peak resident set size of this process so far, in MiB (`getrusage`, `ru_maxrss`).
-    static var peakRSSMiB: Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_maxrss) / 1024
-    }
+    static var peakRSSMiB: Double { Double(POSIX.peakResidentBytes) / 1_048_576 }
 }
 
 extension Duration {

@@ -1,16 +1,12 @@
 import Foundation
 import Logging
 import Pipeline
-
-#if canImport(Glibc)
-import Glibc
 import Platform
-#endif
 
 /// Shows run progress: a redrawn bar per stage on a terminal, plain log lines otherwise (so a
 /// scheduler's log gets one line per stage and step, not carriage returns).
 final class ProgressDisplay: @unchecked Sendable {
-    private let terminal = isatty(STDERR_FILENO) == 1
+    private let terminal = POSIX.standardErrorIsTerminal
     private let logger: Logger
     private let start = Date()
     private var stage: RunStage?

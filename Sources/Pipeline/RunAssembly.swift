@@ -6,13 +6,26 @@ import Interactions
 import Platform
 import Publishing
 
-/// Model files and the manifest, written the same way by the hand retrain and the nightly job.
-extension RunWriter {
-    /// Writes one freshly trained model with its provenance and returns its manifest entry.
-    func writeModel(
-        _ interactions: InteractionMatrix, definition: RecommenderDefinition, model: ALSModel,
-        hyperparameters: ModelFile.Hyperparameters, includeUserFactors: Bool = false, metrics: [String: Double]? = nil,
-        trainedAt: String
+/// One run as it is written: freshly trained models, models carried from the last run, the
+/// manifest and its seal, then the atomic publish. `consentrec train` and the nightly job
+/// write every run through it, so model files and manifest entries are made one way.
+final class RunAssembly {
+    let writer: RunWriter
+    let runID: String
+    /// When the run's models were trained (RFC 3339).
+    let trainedAt = Timestamp.format(Int64(Date().timeIntervalSince1970))
+    private(set) var entries: [Manifest.Model] = []
+
+    init(root: OutputRoot, runID: String, pseudonymiser: Pseudonymiser, faults: FaultInjection) throws {
+        self.runID = runID
+        writer = try root.beginRun(id: runID, seal: ManifestSeal(pseudonymiser: pseudonymiser), faults: faults)
+    }
+
+    /// Writes one freshly trained model with its provenance; returns its manifest entry.
+    @discardableResult
+    func add(
+        _ model: ALSModel, of interactions: InteractionMatrix, definition: RecommenderDefinition, hyperparameters: ModelFile.Hyperparameters,
+        includeUserFactors: Bool = false, metrics: [String: Double]? = nil
     ) throws -> Manifest.Model {
         let file = ModelFile(
             recommender: definition.target.rawValue, scope: definition.scope.rawValue, workspace: interactions.workspace,
@@ -26,26 +39,39 @@ extension RunWriter {
             provenance: interactions.provenance)
         let data = file.encode()
         let path = "models/\(definition.target.rawValue)/\(interactions.workspace ?? "global").safetensors"
-        let sha = try write(data, to: path)
-        return Manifest.Model(
+        let sha = try writer.write(data, to: path)
+        let entry = Manifest.Model(
             path: path, recommender: definition.target.rawValue, scope: definition.scope.rawValue, workspace: interactions.workspace,
             users: interactions.matrix.rows, items: interactions.matrix.columns, factors: hyperparameters.factors,
             nonZeros: interactions.matrix.nonZeros, bytes: data.count, sha256: sha, metrics: metrics,
             trainedAt: trainedAt, provenance: interactions.provenance)
+        entries.append(entry)
+        return entry
     }
 
     /// Copies a model of an earlier run into this one byte for byte (after checking it against
     /// that run's manifest); the entry keeps its metrics, training time and provenance and
     /// says which run it was trained in.
+    @discardableResult
     func carry(_ entry: Manifest.Model, from run: PublishedRun) throws -> Manifest.Model {
         let path = run.directory + "/" + entry.path
         _ = try run.model(entry)
         guard let data = FileManager.default.contents(atPath: path) else { throw PublishingError.missingFile(path: path) }
-        try write(data, to: entry.path)
+        try writer.write(data, to: entry.path)
         var carried = entry
         carried.carriedFrom = entry.carriedFrom ?? run.manifest.runID
+        entries.append(carried)
         return carried
     }
+
+    /// Writes the manifest and its seal; returns the unpublished run for the privacy gate.
+    func stage(_ manifest: Manifest) throws -> PublishedRun { try writer.stage(manifest: manifest) }
+
+    /// Makes the staged run durable and current. - Returns: its directory.
+    func publish() throws -> String { try writer.publishStaged() }
+
+    /// Removes the unpublished run.
+    func abandon() { writer.abandon() }
 }
 
 /// What a run's manifest says beyond its models.

@@ -1,0 +1,73 @@
+import Evaluation
+import Interactions
+import Publishing
+
+/// A model that passed its gate (or is published ungated), to be retrained on all its data.
+struct ModelToTrain: Sendable {
+    let recommender: NightlyConfig.Recommender
+    let matrix: InteractionMatrix
+    /// Held-out metrics recorded in the manifest (empty when the model was not evaluated).
+    let metrics: [String: Double]
+}
+
+/// What the gates decided for one recommender's models.
+struct GateOutcome: Sendable {
+    var toTrain: [ModelToTrain] = []
+    /// The last run's models kept in place of new ones that failed their gate.
+    var toCarry: [Manifest.Model] = []
+    var dropped: [NightlyReport.DroppedModel] = []
+    var gates: [NightlyReport.ModelGate] = []
+}
+
+/// Judges each model of one recommender against its quality gate, and decides what happens to
+/// the last run's model when a new one fails: carried forward if tonight's consent and
+/// retention still allow it, dropped otherwise. Pure: no file is read or written.
+struct GateStage: Sendable {
+    let recommender: NightlyConfig.Recommender
+    let previous: PreviousRun
+    let carryRule: CarryForwardRule
+
+    var metricKey: String { "\(recommender.gate.metric.rawValue)@\(recommender.k)" }
+
+    /// One decision per matrix, in matrix order; any subset of the matrices gives the same
+    /// decisions for its members.
+    func decide(_ matrices: [InteractionMatrix], evaluation: HeldOutEvaluation) -> GateOutcome {
+        var outcome = GateOutcome()
+        for matrix in matrices { decide(matrix, evaluation: evaluation, into: &outcome) }
+        return outcome
+    }
+
+    private func decide(_ matrix: InteractionMatrix, evaluation: HeldOutEvaluation, into outcome: inout GateOutcome) {
+        let last = previous.model(recommender.definition.target.rawValue, workspace: matrix.workspace)
+        let lastValue = last?.metrics?[metricKey]
+        let (verdict, metrics) = judge(evaluation.byWorkspace[matrix.workspace ?? ""], lastValue: lastValue)
+        var carried = false
+        if verdict.publishes {
+            outcome.toTrain.append(ModelToTrain(recommender: recommender, matrix: matrix, metrics: metrics))
+        } else if let last {
+            if let reason = carryRule.refusal(last) {
+                outcome.dropped.append(.init(path: last.path, reason: reason))
+            } else {
+                outcome.toCarry.append(last)
+                carried = true
+            }
+        }
+        outcome.gates.append(.init(
+            workspace: matrix.workspace, verdict: verdict, testUsers: Int(metrics["test_users"] ?? 0), model: metrics[metricKey],
+            popularity: metrics["popularity_" + metricKey], lastRun: lastValue, published: verdict.publishes, carriedForward: carried))
+    }
+
+    /// The verdict on a model's held-out metrics (nil: the model had no held-out data) and the
+    /// metrics the manifest records for it.
+    private func judge(_ evaluated: (model: RankingMetrics, popularity: RankingMetrics)?, lastValue: Double?)
+        -> (QualityGate.Verdict, [String: Double])
+    {
+        let gate = recommender.gate
+        guard let (m, p) = evaluated else {
+            let reason = "no held-out data for this model"
+            return (gate.publishUngated ? .ungated(reason: reason) : .failed(reason: reason + ", and publish_ungated is false"), [:])
+        }
+        let metrics = [metricKey: gate.metric.value(m), "popularity_" + metricKey: gate.metric.value(p), "test_users": Double(m.users)]
+        return (gate.judge(model: m, popularity: p, lastRun: lastValue), metrics)
+    }
+}
