@@ -44,13 +44,13 @@ public enum NightlyError: Error, CustomStringConvertible {
 /// data against its quality gate, retrain on all data what passes, audit, publish atomically.
 public struct NightlyRun: Sendable {
     public let config: NightlyConfig
-    /// Tests only: fail at a chosen write step.
-    public var faults = FaultInjection()
+    /// Tests only (`@testable import Pipeline`): fail at a chosen write step.
+    var faults = FaultInjection()
     /// Tests only: workspace pseudonyms added to the manifest before the audit, to prove the
     /// privacy gate stops a run.
-    public var injectedWorkspaces: [String] = []
+    var injectedWorkspaces: [String] = []
     /// Tests only: fail the consent purge at a chosen step.
-    public var purgeFaults = FaultInjection()
+    var purgeFaults = FaultInjection()
 
     public init(config: NightlyConfig) { self.config = config }
 

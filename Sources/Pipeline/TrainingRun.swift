@@ -21,13 +21,12 @@ public struct TrainingRequest: Sendable {
     public var keepRuns: Int
     /// Publish user factors too (off by default: published models hold item factors only).
     public var includeUserFactors: Bool
-    /// Tests only: fail at a chosen write step.
-    public var faults: FaultInjection
+    /// Tests only (`@testable import Pipeline`): fail at a chosen write step.
+    var faults = FaultInjection()
 
     public init(
         events: [String], consentPath: String, keyFile: String?, ingest: IngestOptions, recommenders: [RecommenderDefinition],
-        als: ALSConfiguration, outputRoot: String, keepRuns: Int = 5, includeUserFactors: Bool = false,
-        faults: FaultInjection = FaultInjection()
+        als: ALSConfiguration, outputRoot: String, keepRuns: Int = 5, includeUserFactors: Bool = false
     ) {
         self.events = events
         self.consentPath = consentPath
@@ -38,7 +37,6 @@ public struct TrainingRequest: Sendable {
         self.outputRoot = outputRoot
         self.keepRuns = keepRuns
         self.includeUserFactors = includeUserFactors
-        self.faults = faults
     }
 }
 

@@ -27,11 +27,12 @@ final class TrainingRunTests: XCTestCase {
         var emoji = RecommenderDefinition.emojiDefault
         emoji.minEmojiWorkspaces = 2
         emoji.minEmojiUsers = 5
-        return TrainingRequest(
+        var request = TrainingRequest(
             events: [data.file("events.csv")], consentPath: consent ?? data.file("consent.csv"), keyFile: data.file("pseudonym.key"),
             ingest: IngestOptions(policy: .optOut, asOf: options.end), recommenders: [.channelDefault, emoji],
-            als: ALSConfiguration(factors: 8, iterations: 4, threads: threads, seed: 3), outputRoot: root ?? out.path + "/root",
-            faults: faults)
+            als: ALSConfiguration(factors: 8, iterations: 4, threads: threads, seed: 3), outputRoot: root ?? out.path + "/root")
+        request.faults = faults
+        return request
     }
 
     var quiet: Logger {
