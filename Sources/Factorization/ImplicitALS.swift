@@ -26,7 +26,7 @@ public struct ImplicitALS: Sendable {
     ///   - progress: called after every iteration.
     /// - Throws: `TrainingError`.
     public func fit(
-        _ interactions: SparseMatrix, logger: Logger = Logger(label: "consentrec.als"),
+        _ interactions: SparseMatrix, logger: Logger,
         reportLoss: Bool = false, progress: ((IterationReport) -> Void)? = nil
     ) throws(TrainingError) -> ALSModel {
         let config = configuration

@@ -29,7 +29,7 @@ public struct EventLogReader: Sendable {
     /// - Throws: `IngestError` for an unreadable, truncated or refused file, or too many bad
     ///   rows. Nothing partial is returned.
     public func read(
-        _ arguments: [String], logger: Logger = Logger(label: "consentrec.events"),
+        _ arguments: [String], logger: Logger,
         progress: ((IngestProgress) -> Void)? = nil
     ) throws(IngestError) -> EventLog {
         let files = try InputFiles.expand(arguments)

@@ -48,19 +48,23 @@ public enum SplitStrategy: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The split as it applies to `log`: a fraction of the time span becomes the cutoff time it
+    /// means there; every other split is already independent of the rest of the log (per-user
+    /// splits decide per user). Resolve it once on the whole log and split any part of the log
+    /// with the result: each part is then split exactly as it is inside the whole.
+    public func resolved(for log: EventLog) -> SplitStrategy {
+        guard case .temporal(.lastFraction(let f)) = self, let last = log.timestamps.max() else { return self }
+        let first = Self.firstPercentile(log.timestamps)
+        return .temporal(.time(last - Int64((Double(last - first) * f).rounded())))
+    }
+
     /// Splits the events for one recommender: true = test.
     public func testMask(_ log: EventLog, definition: RecommenderDefinition) -> [Bool] {
-        switch self {
-        case .temporal(let cutoff):
-            guard let last = log.timestamps.max() else { return [] }
-            let time: Int64
-            switch cutoff {
-            case .time(let t): time = t
-            case .lastFraction(let f):
-                let first = Self.firstPercentile(log.timestamps)
-                time = last - Int64((Double(last - first) * f).rounded())
-            }
+        switch resolved(for: log) {
+        case .temporal(.time(let time)):
             return log.timestamps.map { $0 >= time }
+        case .temporal(.lastFraction):
+            return []  // only an empty log leaves a fraction unresolved
         case .leaveLast, .random:
             return pairSplit(log, definition)
         }

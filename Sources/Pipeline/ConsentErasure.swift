@@ -3,7 +3,7 @@ import Foundation
 import Ingest
 import Logging
 import Platform
-import Publishing
+@_spi(Testing) import Publishing
 
 /// Erasure across runs, the first thing a run does once it holds the output root's lock:
 /// every run kept under the root — `current` and each one kept for rollback — is audited

@@ -54,6 +54,19 @@ public struct EvaluationReport: Sendable, Codable {
         public let medianNDCG: Double
         /// The 10th percentile of per-workspace NDCG@K (the worst decile's edge).
         public let worstDecileNDCG: Double
+
+        /// Over the matrices with at least one test user; quantiles interpolate linearly.
+        init(_ perMatrix: [RankingMetrics]) {
+            let values = perMatrix.filter { $0.users > 0 }.map(\.textbook.ndcg).sorted()
+            func quantile(_ q: Double) -> Double {
+                let position = q * Double(values.count - 1)
+                let low = Int(position.rounded(.down)), high = Int(position.rounded(.up))
+                return values[low] + (values[high] - values[low]) * (position - Double(low))
+            }
+            workspaces = values.count
+            medianNDCG = values.isEmpty ? 0 : quantile(0.5)
+            worstDecileNDCG = values.isEmpty ? 0 : quantile(0.1)
+        }
     }
 
     public struct Row: Sendable, Codable {
@@ -126,31 +139,28 @@ public struct EvaluationRun: Sendable {
         _ definition: RecommenderDefinition, _ pairs: [(InteractionMatrix, HeldOut)], logger: Logger,
         progress: @escaping (RunProgress) -> Void
     ) throws -> EvaluationReport.Recommender {
-        let k = request.k
-        let perWorkspace = definition.scope == .workspace
-        func distribution(_ perMatrix: [RankingMetrics.Accumulator]) -> EvaluationReport.Distribution? {
-            guard perWorkspace else { return nil }
-            let values = perMatrix.map(\.result).filter { $0.users > 0 }.map(\.textbook.ndcg).sorted()
-            guard !values.isEmpty else { return EvaluationReport.Distribution(workspaces: 0, medianNDCG: 0, worstDecileNDCG: 0) }
-            func quantile(_ q: Double) -> Double {
-                let position = q * Double(values.count - 1)
-                let low = Int(position.rounded(.down)), high = Int(position.rounded(.up))
-                return values[low] + (values[high] - values[low]) * (position - Double(low))
-            }
-            return .init(workspaces: values.count, medianNDCG: quantile(0.5), worstDecileNDCG: quantile(0.1))
-        }
-        func row(_ name: String, _ configuration: ALSConfiguration?, seconds: Double?, _ score: (Int) -> (Int, inout [Float]) -> Void) -> EvaluationReport.Row {
-            var pooled = RankingMetrics.Accumulator(k: k)
-            var perMatrix: [RankingMetrics.Accumulator] = []
-            for (index, (train, held)) in pairs.enumerated() {
-                var a = RankingMetrics.Accumulator(k: k)
-                a.add(train: train.matrix, test: held.test, scores: score(index))
-                pooled.merge(a)
-                perMatrix.append(a)
-            }
-            return .init(name: name, configuration: configuration, metrics: pooled.result, perWorkspace: distribution(perMatrix), trainSeconds: seconds)
-        }
+        var rows = try modelRows(definition, pairs, logger: logger, progress: progress)
+        let key = request.sortBy
+        rows.sort { key.value($0.metrics) > key.value($1.metrics) }
+        let popularity = pairs.map { PopularityBaseline(train: $0.0.matrix) }
+        rows.append(row("popularity", definition, pairs) { popularity[$0].scores })
+        let random = RandomBaseline(seed: request.baselineSeed)
+        rows.append(row("random", definition, pairs) { _ in random.scores })
 
+        let held = pairs.map(\.1)
+        return EvaluationReport.Recommender(
+            recommender: definition.target, scope: definition.scope, matrices: pairs.count,
+            trainInteractions: pairs.reduce(0) { $0 + $1.0.matrix.nonZeros }, testInteractions: held.reduce(0) { $0 + $1.test.nonZeros },
+            coldStartUsers: held.reduce(0) { $0 + $1.coldStartUsers }, coldStartItems: held.reduce(0) { $0 + $1.coldStartItems },
+            coldStartInteractions: held.reduce(0) { $0 + $1.coldStartInteractions },
+            repeatedInteractions: held.reduce(0) { $0 + $1.repeatedInteractions }, rows: rows)
+    }
+
+    /// One row per configuration: a model trained on each training matrix, timed.
+    private func modelRows(
+        _ definition: RecommenderDefinition, _ pairs: [(InteractionMatrix, HeldOut)], logger: Logger,
+        progress: @escaping (RunProgress) -> Void
+    ) throws -> [EvaluationReport.Row] {
         var rows: [EvaluationReport.Row] = []
         for (n, config) in request.configurations.enumerated() {
             let clock = ContinuousClock()
@@ -163,22 +173,27 @@ public struct EvaluationRun: Sendable {
             }
             let elapsed = start.duration(to: clock.now)
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            rows.append(row(Self.name(config), config, seconds: seconds) { scorers[$0].scores })
+            rows.append(row(Self.name(config), definition, pairs, configuration: config, seconds: seconds) { scorers[$0].scores })
         }
-        let key = request.sortBy
-        rows.sort { key.value($0.metrics) > key.value($1.metrics) }
-        let popularity = pairs.map { PopularityBaseline(train: $0.0.matrix) }
-        rows.append(row("popularity", nil, seconds: nil) { popularity[$0].scores })
-        let random = RandomBaseline(seed: request.baselineSeed)
-        rows.append(row("random", nil, seconds: nil) { _ in random.scores })
+        return rows
+    }
 
-        let held = pairs.map(\.1)
-        return EvaluationReport.Recommender(
-            recommender: definition.target, scope: definition.scope, matrices: pairs.count,
-            trainInteractions: pairs.reduce(0) { $0 + $1.0.matrix.nonZeros }, testInteractions: held.reduce(0) { $0 + $1.test.nonZeros },
-            coldStartUsers: held.reduce(0) { $0 + $1.coldStartUsers }, coldStartItems: held.reduce(0) { $0 + $1.coldStartItems },
-            coldStartInteractions: held.reduce(0) { $0 + $1.coldStartInteractions },
-            repeatedInteractions: held.reduce(0) { $0 + $1.repeatedInteractions }, rows: rows)
+    /// One ranker scored on every held-out matrix: pooled metrics, and for per-workspace
+    /// recommenders the distribution over workspaces.
+    private func row(
+        _ name: String, _ definition: RecommenderDefinition, _ pairs: [(InteractionMatrix, HeldOut)],
+        configuration: ALSConfiguration? = nil, seconds: Double? = nil, _ score: (Int) -> (Int, inout [Float]) -> Void
+    ) -> EvaluationReport.Row {
+        var pooled = RankingMetrics.Accumulator(k: request.k)
+        var perMatrix: [RankingMetrics] = []
+        for (index, (train, held)) in pairs.enumerated() {
+            var a = RankingMetrics.Accumulator(k: request.k)
+            a.add(train: train.matrix, test: held.test, scores: score(index))
+            pooled.merge(a)
+            perMatrix.append(a.result)
+        }
+        return .init(name: name, configuration: configuration, metrics: pooled.result,
+                     perWorkspace: definition.scope == .workspace ? .init(perMatrix) : nil, trainSeconds: seconds)
     }
 
     static func name(_ c: ALSConfiguration) -> String {

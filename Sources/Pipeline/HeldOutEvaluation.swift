@@ -7,24 +7,50 @@ import Logging
 import Synchronization
 
 /// One recommender evaluated on held-out data: a model trained on the training part of each
-/// matrix, scored with its popularity baseline on the held-out part. Works on any part of the
-/// data — a workspace shard's events give that shard's matrices and metrics, and the metrics
-/// of a matrix do not depend on which other matrices were evaluated with it.
+/// matrix, scored with its popularity baseline on the held-out part.
+///
+/// Works on any part of the data: a workspace shard's events give that shard's matrices and
+/// the same metrics for each of them as the whole log does, and `merging` the shards' results
+/// gives the whole run's result, pooled figures included.
 struct HeldOutEvaluation: Sendable {
-    /// Per workspace pseudonym ("" for the global model): the model's metrics and popularity's.
-    let byWorkspace: [String: (model: RankingMetrics, popularity: RankingMetrics)]
-    /// Pooled over every evaluated matrix, merged in matrix order.
-    let pooledModel: RankingMetrics
-    let pooledPopularity: RankingMetrics
+    /// The model's and popularity's sums, per workspace pseudonym ("" for the global model).
+    let sums: [String: (model: RankingMetrics.Accumulator, popularity: RankingMetrics.Accumulator)]
+    let k: Int
 
+    /// Per workspace pseudonym ("" for the global model): the model's metrics and popularity's.
+    var byWorkspace: [String: (model: RankingMetrics, popularity: RankingMetrics)] {
+        sums.mapValues { ($0.model.result, $0.popularity.result) }
+    }
+
+    /// Pooled over every evaluated matrix, merged in pseudonym order: the same sums whichever
+    /// shards the matrices were evaluated in.
+    var pooled: (model: RankingMetrics, popularity: RankingMetrics) {
+        var model = RankingMetrics.Accumulator(k: k), popularity = RankingMetrics.Accumulator(k: k)
+        for key in sums.keys.sorted() {
+            model.merge(sums[key]!.model)
+            popularity.merge(sums[key]!.popularity)
+        }
+        return (model.result, popularity.result)
+    }
+
+    /// The shards' results as one; each matrix must have been evaluated in one shard only.
+    static func merging(_ shards: [HeldOutEvaluation], k: Int) -> HeldOutEvaluation {
+        HeldOutEvaluation(sums: shards.reduce(into: [:]) { all, shard in
+            all.merge(shard.sums) { _, _ in preconditionFailure("a matrix evaluated in two shards") }
+        }, k: k)
+    }
+
+    /// - Parameter split: `rc.split` resolved on the whole log (`SplitStrategy.resolved(for:)`),
+    ///   so that a shard is split as it is inside the whole.
     static func run(
-        _ rc: NightlyConfig.Recommender, log: EventLog, threads: Int, logger: Logger, progress: @escaping (Int, Int) -> Void
+        _ rc: NightlyConfig.Recommender, log: EventLog, split: SplitStrategy, threads: Int, logger: Logger,
+        progress: @escaping (Int, Int) -> Void
     ) throws -> HeldOutEvaluation {
-        let split = HeldOutSplit.make(log, definition: rc.definition, split: rc.split).pairs
+        let split = HeldOutSplit.make(log, definition: rc.definition, split: split).pairs
         let models = try TrainingScheduler.fit(split.map(\.train.matrix), configuration: rc.als, threads: threads, logger: logger) {
             progress($0, split.count)
         }
-        // Per-matrix metrics in parallel, merged in matrix order (the same sums every time).
+        // Per-matrix metrics in parallel; each matrix's sums do not depend on the others.
         let k = rc.k
         let perMatrix = Mutex([(RankingMetrics.Accumulator, RankingMetrics.Accumulator)?](repeating: nil, count: split.count))
         ParallelFor(threads: threads).forEach(chunks: split.count) { i in
@@ -35,14 +61,10 @@ struct HeldOutEvaluation: Sendable {
             p.add(train: train.matrix, test: held.test, scores: PopularityBaseline(train: train.matrix).scores)
             perMatrix.withLock { $0[i] = (m, p) }
         }
-        var pooledModel = RankingMetrics.Accumulator(k: k), pooledPopularity = RankingMetrics.Accumulator(k: k)
-        var byWorkspace: [String: (RankingMetrics, RankingMetrics)] = [:]
+        var sums: [String: (model: RankingMetrics.Accumulator, popularity: RankingMetrics.Accumulator)] = [:]
         for (i, pair) in perMatrix.withLock({ $0 }).enumerated() {
-            let (m, p) = pair!
-            pooledModel.merge(m)
-            pooledPopularity.merge(p)
-            byWorkspace[split[i].train.workspace ?? ""] = (m.result, p.result)
+            sums[split[i].train.workspace ?? ""] = (pair!.0, pair!.1)
         }
-        return HeldOutEvaluation(byWorkspace: byWorkspace, pooledModel: pooledModel.result, pooledPopularity: pooledPopularity.result)
+        return HeldOutEvaluation(sums: sums, k: k)
     }
 }

@@ -42,7 +42,7 @@ public struct NightlyReport: Sendable, Codable {
         public let reason: String
     }
 
-    public struct ModelGate: Sendable, Codable {
+    public struct ModelGate: Sendable, Codable, Equatable {
         /// The workspace pseudonym, or nil for a global model.
         public let workspace: String?
         public let verdict: QualityGate.Verdict

@@ -7,7 +7,7 @@ import Interactions
 import Linalg
 import Logging
 import Platform
-import Publishing
+@_spi(Testing) import Publishing
 import Synchronization
 
 /// Why a nightly run did not publish. Each maps to its own exit status (see `ExitStatus`).
@@ -161,7 +161,7 @@ public struct NightlyRun: Sendable {
             timer.end("build")
             let evaluation: HeldOutEvaluation
             do {
-                evaluation = try HeldOutEvaluation.run(rc, log: log, threads: config.threads, logger: logger) {
+                evaluation = try HeldOutEvaluation.run(rc, log: log, split: rc.split.resolved(for: log), threads: config.threads, logger: logger) {
                     progress(RunProgress(stage: .train, done: $0, total: $1))
                 }
             } catch { throw Self.classify(error) }
@@ -174,7 +174,7 @@ public struct NightlyRun: Sendable {
             judged.outcome.dropped += outcome.dropped
             judged.summaries.append(.init(
                 recommender: rc.definition.target, scope: rc.definition.scope, split: rc.split.description, k: rc.k, metric: rc.gate.metric.rawValue,
-                model: evaluation.pooledModel, popularity: evaluation.pooledPopularity,
+                model: evaluation.pooled.model, popularity: evaluation.pooled.popularity,
                 lastRun: previous.meanMetric(stage.metricKey, recommender: rc.definition.target.rawValue), models: outcome.gates))
         }
         return judged
@@ -215,16 +215,11 @@ public struct NightlyRun: Sendable {
     /// Each recommender's passed models, trained with its own hyper-parameters, written in the
     /// order the gates decided.
     private func train(_ toTrain: [ModelToTrain], into assembly: RunAssembly, logger: Logger, progress: @escaping (RunProgress) -> Void) throws {
-        var fitted = [ALSModel?](repeating: nil, count: toTrain.count)
-        for rc in config.recommenders {
-            let indices = toTrain.indices.filter { toTrain[$0].recommender.definition.target == rc.definition.target }
-            let models = try TrainingScheduler.fit(indices.map { toTrain[$0].matrix.matrix }, configuration: rc.als, threads: config.threads, logger: logger) {
-                progress(RunProgress(stage: .train, done: $0, total: indices.count))
-            }
-            for (j, i) in indices.enumerated() { fitted[i] = models[j] }
+        let fitted = try TrainingStage.fit(toTrain, threads: config.threads, logger: logger) {
+            progress(RunProgress(stage: .train, done: $0, total: $1))
         }
-        for (i, m) in toTrain.enumerated() {
-            try assembly.add(fitted[i]!, of: m.matrix, definition: m.recommender.definition, hyperparameters: .init(m.recommender.als),
+        for (m, model) in zip(toTrain, fitted) {
+            try assembly.add(model, of: m.matrix, definition: m.recommender.definition, hyperparameters: .init(m.recommender.als),
                              metrics: m.metrics.isEmpty ? nil : m.metrics)
         }
     }

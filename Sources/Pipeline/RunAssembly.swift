@@ -4,7 +4,7 @@ import Foundation
 import Ingest
 import Interactions
 import Platform
-import Publishing
+@_spi(Testing) import Publishing
 
 /// One run as it is written: freshly trained models, models carried from the last run, the
 /// manifest and its seal, then the atomic publish. `consentrec train` and the nightly job

@@ -1,9 +1,9 @@
 import Consent
-import Crypto
 import Evaluation
 import Foundation
 import Ingest
 import Interactions
+import Platform
 import Publishing
 
 /// The whole effective configuration of a run — everything that can change what is read,
@@ -45,7 +45,7 @@ public struct RunConfiguration: Sendable, Encodable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = try! encoder.encode(self)
-        return SHA256.hash(data: json).map { String(format: "%02x", $0) }.joined()
+        return Digest.sha256(json)
     }
 
     init(ingest: IngestOptions, includeUserFactors: Bool, recommenders: [Recommender]) {

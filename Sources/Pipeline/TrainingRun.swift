@@ -6,7 +6,7 @@ import Interactions
 import Linalg
 import Logging
 import Platform
-import Publishing
+@_spi(Testing) import Publishing
 
 /// Everything a training run needs to know.
 public struct TrainingRequest: Sendable {

@@ -92,7 +92,8 @@ public struct UserRecommendation: Sendable {
         self.k = k
     }
 
-    public func execute() throws -> Result {
+    /// - Parameter logger: receives the reader's lines about the user's events.
+    public func execute(logger: Logger) throws -> Result {
         // Consent first: the registry and the key, before the run is opened.
         let clock = Int64(Date().timeIntervalSince1970)
         let now = asOf ?? clock
@@ -121,9 +122,7 @@ public struct UserRecommendation: Sendable {
         var options = IngestOptions(policy: .optIn, asOf: now, retentionDays: retentionDays ?? run.manifest.retentionDays)
         options.keepChannelIDsForDisplay = true
         let reader = EventLogReader(options: options, registry: .allowing([workspace]), pseudonymiser: pseudonymiser)
-        var quiet = Logger(label: "consentrec.recommend")
-        quiet.logLevel = .warning
-        let log = try reader.read(events, logger: quiet)
+        let log = try reader.read(events, logger: logger)
         let userPseudonym = pseudonymiser.user(user, workspace: workspace)
 
         // The user's row, weighted as in training but without thresholds.

@@ -50,7 +50,13 @@ extension OutputRoot {
     /// processes are deleted too. A purge killed at any point leaves failing runs that are not
     /// current, which the next purge finishes.
     /// - Parameter findings: the audit of one run; a run that cannot be opened fails.
-    public func purge(faults: FaultInjection = FaultInjection(), findings: (PublishedRun) -> [RunAudit.Finding]) throws -> PurgeOutcome {
+    public func purge(findings: (PublishedRun) -> [RunAudit.Finding]) throws -> PurgeOutcome {
+        try purge(faults: FaultInjection(), findings: findings)
+    }
+
+    /// `purge(findings:)` that fails at a chosen step (crash-safety tests only).
+    @_spi(Testing)
+    public func purge(faults: FaultInjection, findings: (PublishedRun) -> [RunAudit.Finding]) throws -> PurgeOutcome {
         var steps = 0
         func step() throws {
             if let fail = faults.failAtStep, steps >= fail { throw InjectedFault(step: steps) }

@@ -76,7 +76,13 @@ public struct OutputRoot: Sendable {
 
     /// Starts writing a new run. Leftover `.partial-` directories of runs that died are
     /// removed first: they were never published.
-    public func beginRun(id: String, seal: ManifestSeal, faults: FaultInjection = FaultInjection()) throws(PublishingError) -> RunWriter {
+    public func beginRun(id: String, seal: ManifestSeal) throws(PublishingError) -> RunWriter {
+        try beginRun(id: id, seal: seal, faults: FaultInjection())
+    }
+
+    /// `beginRun(id:seal:)` that fails at a chosen write step (crash-safety tests only).
+    @_spi(Testing)
+    public func beginRun(id: String, seal: ManifestSeal, faults: FaultInjection) throws(PublishingError) -> RunWriter {
         try makeDirectories()
         do { try removeLeftovers() } catch { throw .ioFailure(path: runsPath, reason: "cannot remove the leftovers of a killed run: \(error)") }
         return try RunWriter(root: self, id: id, seal: seal, faults: faults)
@@ -132,7 +138,8 @@ public final class RunLock: @unchecked Sendable {
 }
 
 /// Makes a run fail at a chosen write step, so tests can prove that a failure at any step
-/// leaves the published run intact.
+/// leaves the published run intact. Reached only through `@_spi(Testing) import Publishing`.
+@_spi(Testing)
 public struct FaultInjection: Sendable {
     /// Fail when this many steps have completed; nil never fails.
     public var failAtStep: Int?
@@ -141,6 +148,7 @@ public struct FaultInjection: Sendable {
 }
 
 /// A simulated crash at a write step.
+@_spi(Testing)
 public struct InjectedFault: Error, Equatable {
     public let step: Int
 }

@@ -25,7 +25,7 @@ struct ALSBench: ParsableCommand {
             let config = training.configuration(solver: solver)
             var perIteration = [Double]()
             let (_, total) = try measure {
-                try ImplicitALS(configuration: config).fit(matrix) { perIteration.append($0.seconds) }
+                try ImplicitALS(configuration: config).fit(matrix, logger: .bench) { perIteration.append($0.seconds) }
             }
             let mean = perIteration.reduce(0, +) / Double(max(perIteration.count, 1))
             let median = perIteration.sorted()[perIteration.count / 2]

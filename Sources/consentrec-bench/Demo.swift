@@ -34,7 +34,7 @@ struct Demo: ParsableCommand {
             print("\ntraining \(solver.rawValue): f=\(config.factors) λ=\(config.regularization) α=\(config.alpha) "
                 + "iterations=\(config.iterations) threads=\(config.threads)")
             let (model, seconds) = try measure {
-                try ImplicitALS(configuration: config).fit(train, reportLoss: true) { report in
+                try ImplicitALS(configuration: config).fit(train, logger: .bench, reportLoss: true) { report in
                     print(String(format: "  iteration %2d/%d  %.3f s  loss %.6f",
                                  report.iteration, report.iterations, report.seconds, report.loss ?? .nan))
                 }

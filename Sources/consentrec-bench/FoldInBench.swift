@@ -16,7 +16,7 @@ struct FoldInBench: ParsableCommand {
         let shape = SyntheticInteractions.Shape(users: data.users / 10, items: data.items, nonZeros: data.nonZeros / 10)
         let matrix = SyntheticInteractions.generate(shape, seed: data.dataSeed)
         let config = ALSConfiguration(factors: factors, iterations: 3, threads: 2)
-        let model = try ImplicitALS(configuration: config).fit(matrix)
+        let model = try ImplicitALS(configuration: config).fit(matrix, logger: .bench)
         let recommender = Recommender(model: model)
         let users = (0..<min(sample, matrix.rows)).map { u in
             (matrix.row(u).columns.map(Int.init), Array(matrix.row(u).values))

@@ -43,7 +43,7 @@ struct IngestBench: ParsableCommand {
         let registry = try ConsentRegistry.load(path: "\(directory)/consent.csv", asOf: asOf)
         let key = try PseudonymKey.load(file: "\(directory)/pseudonym.key")
         let reader = EventLogReader(options: IngestOptions(policy: .optOut, asOf: asOf, retentionDays: 365), registry: registry, pseudonymiser: Pseudonymiser(key: key))
-        let (log, readSeconds) = try measure { try reader.read([input]) }
+        let (log, readSeconds) = try measure { try reader.read([input], logger: .bench) }
         let (built, buildSeconds) = measure {
             [RecommenderDefinition.channelDefault, .emojiDefault].map { InteractionMatrixBuilder(definition: $0).build(log) }
         }

@@ -48,9 +48,7 @@ struct NightlyBench: ParsableCommand {
             """
         let path = "\(directory)/bench-nightly.toml"
         try config.write(toFile: path, atomically: true, encoding: .utf8)
-        var logger = Logger(label: "bench")
-        logger.logLevel = .warning
-        let (report, seconds) = try measure { try NightlyRun(config: NightlyConfig.load(path: path)).execute(logger: logger) }
+        let (report, seconds) = try measure { try NightlyRun(config: NightlyConfig.load(path: path)).execute(logger: .bench) }
         let stages = ["read", "build", "evaluate", "train", "publish"].map { "\($0) \(String(format: "%.1f", report.stageSeconds[$0] ?? 0)) s" }
         print(String(format: "nightly %d events, %d workspaces, %d threads: %.1f s total (%@); %d models published; peak RSS %.0f MiB",
                      report.usage.rowsRead, workspaces, threads, seconds, stages.joined(separator: ", "), report.published.count,

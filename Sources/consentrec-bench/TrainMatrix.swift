@@ -21,7 +21,7 @@ struct TrainMatrix: ParsableCommand {
         let config = training.configuration(solver: solver)
         var perIteration = [Double]()
         let (model, total) = try measure {
-            try ImplicitALS(configuration: config).fit(matrix) { perIteration.append($0.seconds) }
+            try ImplicitALS(configuration: config).fit(matrix, logger: .bench) { perIteration.append($0.seconds) }
         }
         try write(model.userFactors, to: factorsOut + ".users.f32")
         try write(model.itemFactors, to: factorsOut + ".items.f32")

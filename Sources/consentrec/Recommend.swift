@@ -3,6 +3,7 @@ import Consent
 import Foundation
 import Ingest
 import Interactions
+import Logging
 import Pipeline
 import Platform
 import Publishing
@@ -50,7 +51,10 @@ extension ConsentRec {
                 request.policy = policy
                 request.retentionDays = retentionDays
                 request.asOf = asOf.flatMap(Timestamp.parse)
-                let result = try request.execute()
+                // Only warnings: standard output is the recommendation list (or its JSON).
+                var logger = Logger(label: "consentrec.recommend")
+                logger.logLevel = .warning
+                let result = try request.execute(logger: logger)
                 if json {
                     print(String(decoding: try JSONOutput.encode(result), as: UTF8.self))
                     return

@@ -18,7 +18,7 @@ final class ImplicitParityTests: XCTestCase {
 
         let data = SyntheticInteractions.generate(.init(users: 400, items: 150, nonZeros: 6000, communities: 8), seed: 11)
         let (train, test) = InteractionSplit.random(data, testFraction: 0.2, seed: 12)
-        let model = try ImplicitALS(configuration: ALSConfiguration(factors: 12, iterations: 5, threads: 2)).fit(train)
+        let model = try ImplicitALS(configuration: ALSConfiguration(factors: 12, iterations: 5, threads: 2)).fit(train, logger: .quiet)
         let scorer = FactorScorer(userFactors: model.userFactors, itemFactors: model.itemFactors)
         let ours = RankingMetrics.evaluate(k: 10, train: train, test: test, scores: scorer.scores)
 

@@ -11,7 +11,7 @@ final class BLASThreadPinTests: XCTestCase {
         defer { BLASThreads.set(before) }
         var during = [Int]()
         let data = RandomInputs.sparse(rows: 30, columns: 10, density: 0.3, seed: 71)
-        _ = try ImplicitALS(configuration: ALSConfiguration(factors: 4, iterations: 2, threads: 2)).fit(data) { _ in
+        _ = try ImplicitALS(configuration: ALSConfiguration(factors: 4, iterations: 2, threads: 2)).fit(data, logger: .quiet) { _ in
             during.append(BLASThreads.current)
         }
         XCTAssertEqual(during, [1, 1])

@@ -18,7 +18,7 @@ final class LossTests: XCTestCase {
         let data = RandomInputs.sparse(rows: 200, columns: 90, density: 0.08, seed: 34)
         let config = ALSConfiguration(factors: 8, regularization: 0.05, alpha: 4, iterations: 12, solver: .cholesky, threads: 2)
         var losses = [Double]()
-        _ = try ImplicitALS(configuration: config).fit(data, reportLoss: true) { losses.append($0.loss!) }
+        _ = try ImplicitALS(configuration: config).fit(data, logger: .quiet, reportLoss: true) { losses.append($0.loss!) }
         XCTAssertEqual(losses.count, 12)
         for (before, after) in zip(losses, losses.dropFirst()) {
             // Each half-sweep is an exact minimisation; allow only Float32 rounding.
@@ -30,7 +30,7 @@ final class LossTests: XCTestCase {
     func testProgress_reportsEveryIteration_inOrder() throws {
         let data = RandomInputs.sparse(rows: 50, columns: 20, density: 0.2, seed: 35)
         var seen = [Int]()
-        _ = try ImplicitALS(configuration: ALSConfiguration(factors: 4, iterations: 5, threads: 1)).fit(data) { report in
+        _ = try ImplicitALS(configuration: ALSConfiguration(factors: 4, iterations: 5, threads: 1)).fit(data, logger: .quiet) { report in
             seen.append(report.iteration)
             XCTAssertEqual(report.iterations, 5)
             XCTAssertNil(report.loss)

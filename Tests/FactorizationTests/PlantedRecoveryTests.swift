@@ -16,7 +16,7 @@ final class PlantedRecoveryTests: XCTestCase {
         let baseline = RankingMetrics.evaluate(k: 10, train: train, test: test, scores: popularity.scores)
         for solver in ALSConfiguration.Solver.allCases {
             let config = ALSConfiguration(factors: 24, regularization: 0.1, alpha: 2, iterations: 10, solver: solver, threads: 2)
-            let model = try ImplicitALS(configuration: config).fit(train)
+            let model = try ImplicitALS(configuration: config).fit(train, logger: .quiet)
             let scorer = FactorScorer(userFactors: model.userFactors, itemFactors: model.itemFactors)
             let metrics = RankingMetrics.evaluate(k: 10, train: train, test: test, scores: scorer.scores)
             XCTAssertGreaterThan(metrics.users, 500)

@@ -7,7 +7,7 @@ final class RecommenderTests: XCTestCase {
     func trainedCholesky() throws -> (SparseMatrix, ALSModel) {
         let data = RandomInputs.sparse(rows: 60, columns: 30, density: 0.2, seed: 51)
         let config = ALSConfiguration(factors: 8, regularization: 0.1, alpha: 2, iterations: 5, solver: .cholesky, threads: 2)
-        return (data, try ImplicitALS(configuration: config).fit(data))
+        return (data, try ImplicitALS(configuration: config).fit(data, logger: .quiet))
     }
 
     func testFoldIn_reproducesTrainedUserFactors_exactSolver() throws {

@@ -94,7 +94,7 @@ final class ReferenceSolutionTests: XCTestCase {
     func testTrainedCholeskyUsers_solveTheirRows_givenFinalItemFactors() throws {
         let data = RandomInputs.sparse(rows: 40, columns: 25, density: 0.3, seed: 10)
         let config = ALSConfiguration(factors: 5, regularization: 0.2, alpha: 3, iterations: 3, solver: .cholesky, threads: 2)
-        let model = try ImplicitALS(configuration: config).fit(data)
+        let model = try ImplicitALS(configuration: config).fit(data, logger: .quiet)
         for u in 0..<40 where data.count(ofRow: u) > 0 {
             let expected = DenseReference.alsRow(
                 fixed: model.itemFactors, items: data.row(u).columns.map(Int.init),

@@ -26,7 +26,7 @@ final class SolverConformanceTests: XCTestCase {
 
     func testEverySolver_returnsFactorsOfTheRightShape() throws {
         for solver in solvers {
-            let model = try ImplicitALS(configuration: configuration(solver)).fit(fixture())
+            let model = try ImplicitALS(configuration: configuration(solver)).fit(fixture(), logger: .quiet)
             XCTAssertEqual(model.userFactors.rows, 30, "\(solver)")
             XCTAssertEqual(model.userFactors.columns, 6, "\(solver)")
             XCTAssertEqual(model.itemFactors.rows, 20, "\(solver)")
@@ -37,7 +37,7 @@ final class SolverConformanceTests: XCTestCase {
 
     func testEverySolver_givesZeroVectors_toEmptyUsersAndUntouchedItems() throws {
         for solver in solvers {
-            let model = try ImplicitALS(configuration: configuration(solver)).fit(fixture())
+            let model = try ImplicitALS(configuration: configuration(solver)).fit(fixture(), logger: .quiet)
             XCTAssertEqual(model.userFactors.row(4), [Float](repeating: 0, count: 6), "\(solver)")
             XCTAssertEqual(model.itemFactors.row(13), [Float](repeating: 0, count: 6), "\(solver)")
         }
@@ -45,7 +45,7 @@ final class SolverConformanceTests: XCTestCase {
 
     func testEverySolver_fitsAUserWithOneItem_towardsThatItem() throws {
         for solver in solvers {
-            let model = try ImplicitALS(configuration: configuration(solver)).fit(fixture())
+            let model = try ImplicitALS(configuration: configuration(solver)).fit(fixture(), logger: .quiet)
             let x = model.userFactors.row(5), y = model.itemFactors.row(2)
             let score = zip(x, y).reduce(0) { $0 + $1.0 * $1.1 }
             XCTAssertGreaterThan(score, 0.1, "\(solver): the user's only item should score clearly")
@@ -58,10 +58,10 @@ final class SolverConformanceTests: XCTestCase {
         for solver in solvers {
             var config = configuration(solver, threads: 1)
             config.iterations = 2
-            let one = try ImplicitALS(configuration: config).fit(data)
+            let one = try ImplicitALS(configuration: config).fit(data, logger: .quiet)
             for threads in [2, 3] {
                 config.threads = threads
-                let many = try ImplicitALS(configuration: config).fit(data)
+                let many = try ImplicitALS(configuration: config).fit(data, logger: .quiet)
                 XCTAssertEqual(one.userFactors, many.userFactors, "\(solver), \(threads) threads")
                 XCTAssertEqual(one.itemFactors, many.itemFactors, "\(solver), \(threads) threads")
             }
@@ -70,9 +70,9 @@ final class SolverConformanceTests: XCTestCase {
 
     func testEverySolver_isReproducibleFromItsSeed() throws {
         for solver in solvers {
-            let a = try ImplicitALS(configuration: configuration(solver, seed: 1)).fit(fixture())
-            let b = try ImplicitALS(configuration: configuration(solver, seed: 1)).fit(fixture())
-            let c = try ImplicitALS(configuration: configuration(solver, seed: 2)).fit(fixture())
+            let a = try ImplicitALS(configuration: configuration(solver, seed: 1)).fit(fixture(), logger: .quiet)
+            let b = try ImplicitALS(configuration: configuration(solver, seed: 1)).fit(fixture(), logger: .quiet)
+            let c = try ImplicitALS(configuration: configuration(solver, seed: 2)).fit(fixture(), logger: .quiet)
             XCTAssertEqual(a, b, "\(solver)")
             XCTAssertNotEqual(a.itemFactors, c.itemFactors, "\(solver)")
         }
@@ -82,7 +82,7 @@ final class SolverConformanceTests: XCTestCase {
         for solver in solvers {
             var config = configuration(solver)
             config.alpha = 1e38
-            XCTAssertThrowsError(try ImplicitALS(configuration: config).fit(fixture()), "\(solver)") { error in
+            XCTAssertThrowsError(try ImplicitALS(configuration: config).fit(fixture(), logger: .quiet), "\(solver)") { error in
                 switch error as? TrainingError {
                 case .nonFiniteFactors(iteration: 1, side: .items, _), .solveFailed(iteration: 1, side: .items, _, _):
                     XCTAssertFalse("\(error)".isEmpty)
@@ -95,13 +95,13 @@ final class SolverConformanceTests: XCTestCase {
     func testEverySolver_rejectsNegativeWeights_andBadConfiguration() {
         let bad = try! SparseMatrix(rows: 2, columns: 2, rowPointers: [0, 1, 2], columnIndices: [0, 1], values: [1, -1])
         for solver in solvers {
-            XCTAssertThrowsError(try ImplicitALS(configuration: configuration(solver)).fit(bad)) { error in
+            XCTAssertThrowsError(try ImplicitALS(configuration: configuration(solver)).fit(bad, logger: .quiet)) { error in
                 guard case .invalidInput(let reason) = error as? TrainingError else { return XCTFail("\(error)") }
                 XCTAssertTrue(reason.contains("row 1"), reason)
             }
             var config = configuration(solver)
             config.factors = 0
-            XCTAssertThrowsError(try ImplicitALS(configuration: config).fit(fixture())) { error in
+            XCTAssertThrowsError(try ImplicitALS(configuration: config).fit(fixture(), logger: .quiet)) { error in
                 XCTAssertEqual(error as? TrainingError, .invalidConfiguration(field: "factors", reason: "must be 1…4096"))
             }
         }

@@ -26,7 +26,7 @@ final class BadRowTests: XCTestCase {
         let insertAt = data.range(of: Data("\"1763600000".utf8))!.lowerBound
         data.insert(contentsOf: bad, at: insertAt)
         let path = fixture.directory.write("bad.csv", data)
-        let log = try fixture.reader().read([path])
+        let log = try fixture.reader().read([path], logger: .quiet)
         XCTAssertEqual(log.count, 2)
         let counts = log.usage.badRows.counts
         XCTAssertEqual(counts[.fieldCount], 1)
@@ -55,16 +55,16 @@ final class BadRowTests: XCTestCase {
     func testBadRowLimit_byFraction_andByCount_failsTheRun_withSummary() throws {
         let rows = (0..<90).map { "17636\($0 + 10000),W1,U\($0),C1,join," } + (0..<10).map { _ in "bad,W1,U,C,join," }
         let path = fixture.directory.write("ten.csv", header + rows.joined(separator: "\n") + "\n")
-        XCTAssertThrowsError(try fixture.reader(limit: BadRowLimit(maxFraction: 0.05)).read([path])) { error in
+        XCTAssertThrowsError(try fixture.reader(limit: BadRowLimit(maxFraction: 0.05)).read([path], logger: .quiet)) { error in
             guard case .tooManyBadRows(let summary, let examples) = error as? IngestError else { return XCTFail("\(error)") }
             XCTAssertEqual(summary, "10 bad rows (10 bad_timestamp) of 100 rows")
             XCTAssertEqual(examples.count, 10)
         }
-        XCTAssertThrowsError(try fixture.reader(limit: BadRowLimit(maxCount: 3, maxFraction: nil)).read([path])) { error in
+        XCTAssertThrowsError(try fixture.reader(limit: BadRowLimit(maxCount: 3, maxFraction: nil)).read([path], logger: .quiet)) { error in
             guard case .tooManyBadRows(let summary, _) = error as? IngestError else { return XCTFail("\(error)") }
             XCTAssertTrue(summary.hasPrefix("4 bad rows"), summary)
         }
-        let log = try fixture.reader(limit: BadRowLimit(maxCount: 10, maxFraction: 0.1)).read([path])
+        let log = try fixture.reader(limit: BadRowLimit(maxCount: 10, maxFraction: 0.1)).read([path], logger: .quiet)
         XCTAssertEqual(log.count, 90)
         XCTAssertEqual(log.usage.badRows.total, 10)
     }

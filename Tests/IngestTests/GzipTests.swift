@@ -21,14 +21,14 @@ final class GzipTests: XCTestCase {
 
     func testGzip_roundTrip_detectedByMagicBytes_notByName() throws {
         let text = csv(rows: 50_000)
-        let plain = try fixture.reader().read([fixture.directory.write("plain.csv", text)])
-        let zipped = try fixture.reader().read([fixture.directory.write("zipped.csv", try gzip(text))])
+        let plain = try fixture.reader().read([fixture.directory.write("plain.csv", text)], logger: .quiet)
+        let zipped = try fixture.reader().read([fixture.directory.write("zipped.csv", try gzip(text))], logger: .quiet)
         XCTAssertEqual(zipped.count, 50_000)
         XCTAssertEqual(zipped.vocabulary, plain.vocabulary)
         XCTAssertEqual(zipped.users, plain.users)
         XCTAssertEqual(zipped.usage.files.map(\.gzip), [true])
         // A plain file named .gz is read as plain.
-        XCTAssertEqual(try fixture.reader().read([fixture.directory.write("named.csv.gz", text)]).count, 50_000)
+        XCTAssertEqual(try fixture.reader().read([fixture.directory.write("named.csv.gz", text)], logger: .quiet).count, 50_000)
     }
 
     func testConcatenatedGzipMembers_areOneStream() throws {
@@ -37,14 +37,14 @@ final class GzipTests: XCTestCase {
         let first = lines[0...500].joined(separator: "\n") + "\n"
         let second = lines[501...].joined(separator: "\n")
         let path = fixture.directory.write("two.csv.gz", try gzip(first) + gzip(second))
-        XCTAssertEqual(try fixture.reader().read([path]).count, 1000)
+        XCTAssertEqual(try fixture.reader().read([path], logger: .quiet).count, 1000)
     }
 
     func testTruncatedGzip_isAnError_neverAShortRead() throws {
         let full = try gzip(csv(rows: 20_000))
         for cut in [full.count - 4, full.count / 2, 30] {
             let path = fixture.directory.write("cut-\(cut).csv.gz", full.prefix(cut))
-            XCTAssertThrowsError(try fixture.reader().read([path]), "cut at \(cut)") { error in
+            XCTAssertThrowsError(try fixture.reader().read([path], logger: .quiet), "cut at \(cut)") { error in
                 XCTAssertEqual(error as? IngestError, .truncatedGzip(file: path))
             }
         }
@@ -55,7 +55,7 @@ final class GzipTests: XCTestCase {
         data[data.count / 2] ^= 0xFF
         data[data.count / 2 + 1] ^= 0xFF
         let path = fixture.directory.write("corrupt.csv.gz", data)
-        XCTAssertThrowsError(try fixture.reader().read([path])) { error in
+        XCTAssertThrowsError(try fixture.reader().read([path], logger: .quiet)) { error in
             let e = error as? IngestError
             XCTAssertTrue(e == .corruptGzip(file: path) || e == .truncatedGzip(file: path), "\(error)")
         }

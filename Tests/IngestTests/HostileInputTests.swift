@@ -21,7 +21,7 @@ final class HostileInputTests: XCTestCase {
         var lines = Self.rows(5_000)
         lines[2_999] = "1763000000,W1,\"U1,C1,post,"  // an unclosed quote at line 3,001 of the file
         let text = Self.header + lines.joined(separator: "\n") + "\n\n"
-        let log = try fixture.reader().read([fixture.directory.write("stray.csv", text)])
+        let log = try fixture.reader().read([fixture.directory.write("stray.csv", text)], logger: .quiet)
         XCTAssertEqual(log.usage.rowsRead, 5_000, "every data row is read or counted bad")
         XCTAssertEqual(log.usage.badRows.counts, [.malformed: 1])
         XCTAssertEqual(log.count, 4_999)
@@ -34,7 +34,7 @@ final class HostileInputTests: XCTestCase {
 
     func testAQuoteLeftOpenAtTheEnd_andAQuoteInsideAField_areBadRows() throws {
         let text = Self.header + "1,W,U,C,post,\n" + "2,W,U\"x,C,post,\n" + "3,W,U,C,post,\n" + "4,W,\"U,C,post,"
-        let log = try fixture.reader().read([fixture.directory.write("q.csv", text)])
+        let log = try fixture.reader().read([fixture.directory.write("q.csv", text)], logger: .quiet)
         XCTAssertEqual(log.count, 2)
         XCTAssertEqual(log.usage.rowsRead, 4)
         XCTAssertEqual(log.usage.badRows.examples.map { String($0.split(separator: ":", maxSplits: 1)[1]) }, [
@@ -46,7 +46,7 @@ final class HostileInputTests: XCTestCase {
         // Found by the fuzzer: a bare CR after a closing quote was taken for a line end, and the
         // rest of the line was read as one more row than the file has lines.
         let text = Self.header + "1,W,U,C,react,\"x\"\r+\"1\",react\n" + "2,W,U,C,post,\"e\"\r\n" + "3,W,U,C,post,\"e\"\r"
-        let log = try fixture.reader().read([fixture.directory.write("cr.csv", text)])
+        let log = try fixture.reader().read([fixture.directory.write("cr.csv", text)], logger: .quiet)
         XCTAssertEqual(log.usage.rowsRead, 3)
         XCTAssertEqual(log.count, 2)
         XCTAssertEqual(log.usage.badRows.examples.map { String($0.split(separator: ":", maxSplits: 1)[1]) }, ["2: emoji: text after a closing quote"])
@@ -56,7 +56,7 @@ final class HostileInputTests: XCTestCase {
         var data = Data((Self.header + "1,W,U,C,post,\n").utf8)
         data.append(Data(repeating: 0x41, count: RowReader.maxRowBytes + 1_000))
         data.append(Data("\n2,W,U,C,post,\n".utf8))
-        let log = try fixture.reader().read([fixture.directory.write("long.csv", data)])
+        let log = try fixture.reader().read([fixture.directory.write("long.csv", data)], logger: .quiet)
         XCTAssertEqual(log.count, 2)
         XCTAssertEqual(log.usage.rowsRead, 3)
         XCTAssertEqual(log.usage.badRows.counts, [.overlongField: 1])
@@ -69,13 +69,13 @@ final class HostileInputTests: XCTestCase {
         let link = fixture.directory.file("link.csv")
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: path)
         for pair in [[path, path], [path, dotted], [path, link], [path, fixture.directory.path + "/*.csv"]] {
-            XCTAssertThrowsError(try fixture.reader().read(pair), "\(pair)") { error in
+            XCTAssertThrowsError(try fixture.reader().read(pair, logger: .quiet), "\(pair)") { error in
                 guard case .unreadableFile(_, let reason) = error as? IngestError else { return XCTFail("\(error)") }
                 XCTAssertTrue(reason.contains("listed twice"), reason)
             }
         }
         let copy = fixture.directory.write("copy.csv", try Data(contentsOf: URL(fileURLWithPath: path)))
-        XCTAssertThrowsError(try fixture.reader().read([path, copy])) { error in
+        XCTAssertThrowsError(try fixture.reader().read([path, copy], logger: .quiet)) { error in
             guard case .unreadableFile(let p, let reason) = error as? IngestError else { return XCTFail("\(error)") }
             XCTAssertEqual(p, copy)
             XCTAssertTrue(reason.contains("the same content as \(path)"), reason)
@@ -87,7 +87,7 @@ final class HostileInputTests: XCTestCase {
         let plain = fixture.directory.write("p.csv", text)
         var buffer = ByteBufferAllocator().buffer(string: text)
         let gzipped = fixture.directory.write("p.csv.gz", Data(try buffer.compress(with: .gzip()).readableBytesView))
-        XCTAssertThrowsError(try fixture.reader().read([plain, gzipped])) { error in
+        XCTAssertThrowsError(try fixture.reader().read([plain, gzipped], logger: .quiet)) { error in
             guard case .unreadableFile(_, let reason) = error as? IngestError else { return XCTFail("\(error)") }
             XCTAssertTrue(reason.contains("once decompressed"), reason)
         }
@@ -96,7 +96,7 @@ final class HostileInputTests: XCTestCase {
     func testEmptyFilesMayBeAlike_onlyFilesWithRowsMayNot() throws {
         let quiet1 = fixture.directory.write("day1.csv", Self.header)
         let quiet2 = fixture.directory.write("day2.csv", Self.header)
-        XCTAssertEqual(try fixture.reader().read([quiet1, quiet2]).usage.files.count, 2)
+        XCTAssertEqual(try fixture.reader().read([quiet1, quiet2], logger: .quiet).usage.files.count, 2)
     }
 
     func testChecksums_areOfTheBytesRead_plainAndGzip() throws {
@@ -104,9 +104,9 @@ final class HostileInputTests: XCTestCase {
         let plain = fixture.directory.write("p.csv", text)
         var buffer = ByteBufferAllocator().buffer(string: text)
         let gzipped = fixture.directory.write("g.csv.gz", Data(try buffer.compress(with: .gzip()).readableBytesView))
-        let log = try fixture.reader().read([plain])
+        let log = try fixture.reader().read([plain], logger: .quiet)
         XCTAssertEqual(log.usage.files[0].sha256, Self.sha256(plain))
-        let zipped = try fixture.reader().read([gzipped])
+        let zipped = try fixture.reader().read([gzipped], logger: .quiet)
         XCTAssertEqual(zipped.usage.files[0].sha256, Self.sha256(gzipped), "the stored (compressed) bytes, as on disk")
     }
 
@@ -138,7 +138,7 @@ final class HostileInputTests: XCTestCase {
             XCTAssertTrue(IngestError.shown(hostile).hasPrefix("(a name of "), hostile)
         }
         let path = fixture.directory.write("k.jsonl", #"{"timestamp":1,"workspace_id":"W","user_id":"U","channel_id":"C","event":"join","\u001b[2JTZTVPZECN5":1}"# + "\n")
-        XCTAssertThrowsError(try fixture.reader().read([path])) { error in
+        XCTAssertThrowsError(try fixture.reader().read([path], logger: .quiet)) { error in
             XCTAssertFalse("\(error)".contains("TZTVPZECN5"), "\(error)")
             XCTAssertFalse("\(error)".contains("\u{1B}"), "\(error)")
         }
@@ -160,6 +160,6 @@ extension EventLogReader {
     func read(_ files: [String], format: EventFormat) throws -> EventLog {
         var options = self.options
         options.format = format
-        return try EventLogReader(options: options, registry: registry, pseudonymiser: pseudonymiser).read(files)
+        return try EventLogReader(options: options, registry: registry, pseudonymiser: pseudonymiser).read(files, logger: .quiet)
     }
 }

@@ -13,7 +13,7 @@ final class ReaderFormatTests: XCTestCase {
             + "\"party,parrot\",react,\"C,1\",\"U q\",W1,1763600000,\"say \"\"hi\"\"\"\r\n"
             + "\"party\nparrot\",react,C2,U2,W1,1763600001,\r\n"
             + ",post,C3,U3,W1,1763600002,"  // no final newline
-        let log = try fixture.reader(ignored: ["note"]).read([fixture.directory.write("q.csv", csv)])
+        let log = try fixture.reader(ignored: ["note"]).read([fixture.directory.write("q.csv", csv)], logger: .quiet)
         // No field of the schema holds a line break: the quoted field that crosses one is a bad
         // row (line 3), and its tail, with a quote inside an unquoted field, another (line 4).
         XCTAssertEqual(log.count, 2)
@@ -41,7 +41,7 @@ final class ReaderFormatTests: XCTestCase {
     func testEmojiNames_followTheIDGrammar_soNoEscapeSequenceOrSentenceIsShared() throws {
         let csv = "timestamp,workspace_id,user_id,channel_id,event,emoji\n"
             + "1763600000,W1,U1,C1,react,\u{1B}[2Jheart\n" + "1763600000,W1,U1,C1,react,heart\u{200B}\n" + "1763600000,W1,U1,C1,react,heart\n"
-        let log = try fixture.reader().read([fixture.directory.write("e.csv", csv)])
+        let log = try fixture.reader().read([fixture.directory.write("e.csv", csv)], logger: .quiet)
         XCTAssertEqual(log.vocabulary.emoji, ["heart"])
         XCTAssertEqual(log.usage.badRows.counts[.invalidID], 2)
         XCTAssertTrue(log.usage.badRows.examples.allSatisfy { $0.contains(": emoji: ") })
@@ -56,7 +56,7 @@ final class ReaderFormatTests: XCTestCase {
 
     func testUnknownColumn_refusesTheFile_namingColumnAndFile() throws {
         let path = fixture.directory.write("t.csv", "timestamp,workspace_id,user_id,channel_id,event,text\n1,W,U,C,post,hello\n")
-        XCTAssertThrowsError(try fixture.reader().read([path])) { error in
+        XCTAssertThrowsError(try fixture.reader().read([path], logger: .quiet)) { error in
             XCTAssertEqual(error as? IngestError, .unknownColumn(file: path, line: 1, column: "text"))
             XCTAssertTrue("\(error)".contains("'text'"))
             XCTAssertTrue("\(error)".contains(path))
@@ -76,13 +76,13 @@ final class ReaderFormatTests: XCTestCase {
 
     func testMissingHeader_missingColumn_duplicateColumn_areErrors() throws {
         let noHeader = fixture.directory.write("n.csv", "1763600000,W1,U1,C1,join\n")
-        XCTAssertThrowsError(try fixture.reader().read([noHeader])) { XCTAssertEqual($0 as? IngestError, .missingHeader(file: noHeader)) }
+        XCTAssertThrowsError(try fixture.reader().read([noHeader], logger: .quiet)) { XCTAssertEqual($0 as? IngestError, .missingHeader(file: noHeader)) }
         let empty = fixture.directory.write("e.csv", "")
-        XCTAssertThrowsError(try fixture.reader().read([empty])) { XCTAssertEqual($0 as? IngestError, .missingHeader(file: empty)) }
+        XCTAssertThrowsError(try fixture.reader().read([empty], logger: .quiet)) { XCTAssertEqual($0 as? IngestError, .missingHeader(file: empty)) }
         let missing = fixture.directory.write("m.csv", "timestamp,workspace_id,user_id,event\n")
-        XCTAssertThrowsError(try fixture.reader().read([missing])) { XCTAssertEqual($0 as? IngestError, .missingColumn(file: missing, column: "channel_id")) }
+        XCTAssertThrowsError(try fixture.reader().read([missing], logger: .quiet)) { XCTAssertEqual($0 as? IngestError, .missingColumn(file: missing, column: "channel_id")) }
         let twice = fixture.directory.write("d.csv", "timestamp,workspace_id,user_id,channel_id,event,event\n")
-        XCTAssertThrowsError(try fixture.reader().read([twice])) { XCTAssertEqual($0 as? IngestError, .duplicateColumn(file: twice, column: "event")) }
+        XCTAssertThrowsError(try fixture.reader().read([twice], logger: .quiet)) { XCTAssertEqual($0 as? IngestError, .duplicateColumn(file: twice, column: "event")) }
     }
 
     func testTSV_readsTabSeparatedFields() throws {
@@ -106,7 +106,7 @@ final class ReaderFormatTests: XCTestCase {
 
     func testJSONLines_unknownKey_refusesTheFile_andBadJSON_isABadRow() throws {
         let path = fixture.directory.write("k.jsonl", #"{"timestamp": 1, "workspace_id": "W", "user_id": "U", "channel_id": "C", "event": "post", "text": "hi"}"# + "\n")
-        XCTAssertThrowsError(try fixture.reader().read([path])) { XCTAssertEqual($0 as? IngestError, .unknownColumn(file: path, line: 1, column: "text")) }
+        XCTAssertThrowsError(try fixture.reader().read([path], logger: .quiet)) { XCTAssertEqual($0 as? IngestError, .unknownColumn(file: path, line: 1, column: "text")) }
         let log = try fixture.read("bad.jsonl", #"{"timestamp": 1, "workspace_id": "W""# + "\n" + #"{"timestamp": 1763600000, "workspace_id": "W", "user_id": "U", "channel_id": "C", "event": "post"}"# + "\n")
         XCTAssertEqual(log.count, 1)
         XCTAssertEqual(log.usage.badRows.counts, [.malformed: 1])
@@ -117,11 +117,11 @@ final class ReaderFormatTests: XCTestCase {
         let header = "timestamp,workspace_id,user_id,channel_id,event\n"
         fixture.directory.write("day-1.csv", header + "1763600000,W1,U1,C1,join\n")
         fixture.directory.write("day-2.csv", header + "1763600001,W1,U1,C2,join\n")
-        let log = try fixture.reader().read([fixture.directory.path + "/day-*.csv"])
+        let log = try fixture.reader().read([fixture.directory.path + "/day-*.csv"], logger: .quiet)
         XCTAssertEqual(log.count, 2)
         XCTAssertEqual(log.usage.files.map { ($0.path as NSString).lastPathComponent }, ["day-1.csv", "day-2.csv"])
-        XCTAssertThrowsError(try fixture.reader().read([fixture.directory.path + "/nothing-*.csv"]))
-        XCTAssertThrowsError(try fixture.reader().read([fixture.directory.path + "/absent.csv"])) { error in
+        XCTAssertThrowsError(try fixture.reader().read([fixture.directory.path + "/nothing-*.csv"], logger: .quiet))
+        XCTAssertThrowsError(try fixture.reader().read([fixture.directory.path + "/absent.csv"], logger: .quiet)) { error in
             guard case .unreadableFile = error as? IngestError else { return XCTFail("\(error)") }
         }
     }

@@ -76,18 +76,18 @@ final class SlackExportTests: XCTestCase {
         // Format told by the name (.zip) and by the folder (channels.json inside).
         XCTAssertEqual(EventFormat.guess(path: zip), .slackExport)
         XCTAssertEqual(EventFormat.guess(path: Fixtures.slackExport), .slackExport)
-        let log = try fixture.reader(limit: BadRowLimit(maxCount: nil, maxFraction: nil)).read([zip])
+        let log = try fixture.reader(limit: BadRowLimit(maxCount: nil, maxFraction: nil)).read([zip], logger: .quiet)
         XCTAssertEqual(log.count, 9)
         XCTAssertEqual(log.usage.badRows.total, 4)
         XCTAssertTrue(log.usage.badRows.examples.allSatisfy { $0.hasPrefix(zip + ":") }, "\(log.usage.badRows.examples)")
         XCTAssertEqual(log.usage.slackSkipped, SlackExport.Skipped(botMessages: 2, deletedUserEvents: 2, systemMessages: 1))
         // Opted out: nothing of the workspace is kept.
         let out = try fixture.reader(registry: "workspace_id,status,effective_at\nT0ACME,opted_out,2026-01-01T00:00:00Z\n",
-                                     limit: BadRowLimit(maxCount: nil, maxFraction: nil)).read([zip])
+                                     limit: BadRowLimit(maxCount: nil, maxFraction: nil)).read([zip], logger: .quiet)
         XCTAssertEqual(out.count, 0)
         XCTAssertEqual(out.usage.eventsRemovedByConsent[.optedOut], 9)
         // The same limits: 4 bad of 13 rows is over the default 1%.
-        XCTAssertThrowsError(try fixture.reader(limit: BadRowLimit()).read([zip])) { error in
+        XCTAssertThrowsError(try fixture.reader(limit: BadRowLimit()).read([zip], logger: .quiet)) { error in
             guard case .tooManyBadRows = error as? IngestError else { return XCTFail("\(error)") }
         }
         // No text, name or address from the export anywhere in what was produced.

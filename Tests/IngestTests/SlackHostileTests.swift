@@ -110,7 +110,7 @@ final class SlackHostileTests: XCTestCase {
         // Through the event reader, the lost messages are bad rows and count against the limits.
         let reader = EventLogReader(options: IngestOptions(badRowLimit: BadRowLimit(maxCount: nil, maxFraction: nil), asOf: Timestamp.parse("2030-01-01T00:00:00Z")!),
                                     registry: try EventsFixture().registry(), pseudonymiser: Pseudonymiser(key: EventsFixture.key))
-        let log = try reader.read([path])
+        let log = try reader.read([path], logger: .quiet)
         XCTAssertEqual(log.usage.badRows.counts[.badFile], 4)
         XCTAssertEqual(log.usage.rowsRead, 6)
         XCTAssertEqual(log.usage.badFiles.count, 1)
@@ -157,7 +157,7 @@ final class SlackHostileTests: XCTestCase {
         // Through the reader, 91 of 94 messages lost is far over the 1% limit.
         let reader = EventLogReader(options: IngestOptions(asOf: Timestamp.parse("2030-01-01T00:00:00Z")!),
                                     registry: try EventsFixture().registry(), pseudonymiser: Pseudonymiser(key: EventsFixture.key))
-        XCTAssertThrowsError(try reader.read([path])) { error in
+        XCTAssertThrowsError(try reader.read([path], logger: .quiet)) { error in
             guard case .tooManyBadRows(let summary, _) = error as? IngestError else { return XCTFail("\(error)") }
             XCTAssertTrue(summary.hasPrefix("91 bad rows"), summary)
         }

@@ -22,7 +22,7 @@ final class SyntheticEventLogTests: XCTestCase {
         let reader = EventLogReader(
             options: IngestOptions(policy: .optOut, asOf: options.end), registry: registry,
             pseudonymiser: Pseudonymiser(key: try PseudonymKey.load(file: a.file("pseudonym.key"))))
-        let log = try reader.read([a.file("events.csv")])
+        let log = try reader.read([a.file("events.csv")], logger: .quiet)
         XCTAssertEqual(log.usage.rowsRead, written)
         XCTAssertEqual(log.usage.badRows.total, 0)
         XCTAssertGreaterThan(log.usage.eventsRemovedByConsent[.optedOut, default: 0], 0)

@@ -18,7 +18,7 @@ final class SplitterTests: XCTestCase {
             options: IngestOptions(policy: .optOut, asOf: options.end),
             registry: try! ConsentRegistry.load(path: dir.file("consent.csv"), asOf: options.end),
             pseudonymiser: Pseudonymiser(key: try! PseudonymKey.load(file: dir.file("pseudonym.key"))))
-        return try! reader.read([dir.file("events.csv")])
+        return try! reader.read([dir.file("events.csv")], logger: .quiet)
     }()
     let definition = RecommenderDefinition.channelDefault
 
@@ -50,6 +50,25 @@ final class SplitterTests: XCTestCase {
         XCTAssertLessThan(trainTimes.max()!, testTimes.min()!)
         let share = Double(testTimes.count) / Double(mask.count)
         XCTAssertTrue((0.05...0.5).contains(share), "\(share)")
+    }
+
+    func testResolvedSplit_splitsAWorkspaceShardAsTheWholeLog() {
+        // A fraction of the time span means a different cutoff on a shard than on the whole
+        // log; resolved once on the whole, it splits every shard as the whole is split.
+        let log = Self.log
+        let inShard = log.workspaces.map { $0 % 2 == 0 }
+        let shard = log.subset(inShard)
+        for strategy: SplitStrategy in [.temporal(.lastFraction(0.2)), .leaveLast(1), .random(fraction: 0.3, seed: 9)] {
+            let whole = strategy.testMask(log, definition: definition)
+            let expected = zip(whole, inShard).filter(\.1).map(\.0)
+            XCTAssertEqual(strategy.resolved(for: log).testMask(shard, definition: definition), expected, "\(strategy)")
+        }
+        guard case .temporal(.time(let cutoff)) = SplitStrategy.temporal(.lastFraction(0.2)).resolved(for: log) else {
+            return XCTFail("a fraction resolves to a time")
+        }
+        XCTAssertNotEqual(SplitStrategy.temporal(.lastFraction(0.2)).resolved(for: shard), .temporal(.time(cutoff)),
+                          "this shard's own span differs, so resolving matters here")
+        XCTAssertEqual(SplitStrategy.leaveLast(2).resolved(for: log), .leaveLast(2))
     }
 
     func testLeaveLast_holdsOutEachUsersLatestItem_andNoPairIsOnBothSides() {

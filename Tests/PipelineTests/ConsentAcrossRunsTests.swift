@@ -5,7 +5,7 @@ import Interactions
 import Logging
 @testable import Pipeline
 import Platform
-import Publishing
+@_spi(Testing) import Publishing
 import SyntheticData
 import TestSupport
 import XCTest
@@ -188,23 +188,23 @@ final class ConsentAcrossRunsTests: XCTestCase {
             r.asOf = f.options.end
             return r
         }
-        XCTAssertNoThrow(try recommendation(w, user).execute())
+        XCTAssertNoThrow(try recommendation(w, user).execute(logger: f.quiet))
         // Retention: only the last day's events may be folded in, and this user has none then.
         var narrow = recommendation(w, user)
         narrow.asOf = f.options.end + 40 * 86_400
         narrow.retentionDays = 1
-        XCTAssertThrowsError(try narrow.execute()) { error in
+        XCTAssertThrowsError(try narrow.execute(logger: f.quiet)) { error in
             guard case .noEvents = error as? UserRecommendation.Failure else { return XCTFail("\(error)") }
         }
         try f.record(w, "opted_out", at: "2026-11-19T00:00:00Z")
-        XCTAssertThrowsError(try recommendation(w, user).execute()) { error in
+        XCTAssertThrowsError(try recommendation(w, user).execute(logger: f.quiet)) { error in
             guard case .excluded(let reason) = error as? UserRecommendation.Failure else { return XCTFail("\(error)") }
             XCTAssertTrue(reason.contains("opted out"))
         }
         // Another workspace's user may not be served the global model W shaped either.
         let registry = try f.todaysRegistry()
         let other = try XCTUnwrap(rows.first { $0[1] != w && registry.exclusion(of: $0[1], policy: .optOut) == nil })
-        XCTAssertThrowsError(try recommendation(other[1], other[2], .emoji).execute()) { error in
+        XCTAssertThrowsError(try recommendation(other[1], other[2], .emoji).execute(logger: f.quiet)) { error in
             guard case .modelNotAllowed = error as? UserRecommendation.Failure else { return XCTFail("\(error)") }
         }
     }

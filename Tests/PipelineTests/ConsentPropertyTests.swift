@@ -4,7 +4,7 @@ import Ingest
 import Linalg
 @testable import Pipeline
 import Platform
-import Publishing
+@_spi(Testing) import Publishing
 import XCTest
 
 /// Random sequences of nightly runs over a generated log, with random registry changes between

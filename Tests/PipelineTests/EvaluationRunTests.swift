@@ -19,9 +19,7 @@ final class EvaluationRunTests: XCTestCase {
             ingest: IngestOptions(policy: .optOut, asOf: options.end), recommenders: [.channelDefault],
             configurations: [ALSConfiguration(factors: 16, regularization: 1, iterations: 10, threads: 2)],
             split: .temporal(.lastFraction(0.2)), k: 10)
-        var quiet = Logger(label: "test")
-        quiet.logLevel = .critical
-        let report = try EvaluationRun(request: request).execute(logger: quiet)
+        let report = try EvaluationRun(request: request).execute(logger: .quiet)
         let channel = try XCTUnwrap(report.recommenders.first)
         XCTAssertEqual(channel.rows.map(\.name).suffix(2), ["popularity", "random"])
         let model = channel.rows[0].metrics, popularity = channel.rows[1].metrics

@@ -65,11 +65,7 @@ final class NightlyFixture {
         try NightlyConfig.load(path: dir.write(name, text))
     }
 
-    var quiet: Logger {
-        var l = Logger(label: "test")
-        l.logLevel = .critical
-        return l
-    }
+    var quiet: Logger { .quiet }
 
     var registryPath: String { dir.path + "/data/consent.csv" }
     var root: OutputRoot { OutputRoot(path: dir.path + "/out") }

@@ -6,7 +6,7 @@ import Interactions
 import Logging
 @testable import Pipeline
 import Platform
-import Publishing
+@_spi(Testing) import Publishing
 import SyntheticData
 import TestSupport
 import XCTest
@@ -35,11 +35,7 @@ final class TrainingRunTests: XCTestCase {
         return request
     }
 
-    var quiet: Logger {
-        var l = Logger(label: "test")
-        l.logLevel = .critical
-        return l
-    }
+    var quiet: Logger { .quiet }
 
     func modelBytes(_ run: String) throws -> [String: Data] {
         let published = try PublishedRun.open(run)

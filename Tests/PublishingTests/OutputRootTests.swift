@@ -1,7 +1,7 @@
 import Consent
 import Foundation
 import Platform
-@testable import Publishing
+@_spi(Testing) @testable import Publishing
 import TestSupport
 import XCTest
 

@@ -31,6 +31,6 @@ public struct EventsFixture {
     public func read(_ name: String, _ contents: String, registry: String = "workspace_id,status,effective_at\n",
               policy: ConsentPolicy = .optOut, ignored: Set<String> = [], retentionDays: Int? = nil) throws -> EventLog {
         let path = directory.write(name, contents)
-        return try reader(registry: registry, policy: policy, retentionDays: retentionDays, ignored: ignored).read([path])
+        return try reader(registry: registry, policy: policy, retentionDays: retentionDays, ignored: ignored).read([path], logger: .quiet)
     }
 }
