@@ -127,40 +127,9 @@ public struct InteractionMatrixBuilder: Sendable {
     /// Sums the weights per user–item pair, applies log scaling and the thresholds, and lays
     /// out rows and columns in id order.
     func assemble(users: [Int32], items: [Int32], weights: [Float], log: EventLog) -> Assembled {
-        // Local indices in first-seen order; the CSR constructor sums repeats in event order.
-        var userLocal = [Int32: Int32](), itemLocal = [Int32: Int32]()
-        var userList: [Int32] = [], itemList: [Int32] = []
-        var rows = [Int32](), columns = [Int32]()
-        rows.reserveCapacity(users.count)
-        columns.reserveCapacity(users.count)
-        for k in users.indices {
-            let u = users[k], i = items[k]
-            if let r = userLocal[u] { rows.append(r) } else {
-                userLocal[u] = Int32(userList.count); rows.append(Int32(userList.count)); userList.append(u)
-            }
-            if let c = itemLocal[i] { columns.append(c) } else {
-                itemLocal[i] = Int32(itemList.count); columns.append(Int32(itemList.count)); itemList.append(i)
-            }
-        }
-        var summed = try! SparseMatrix(rows: userList.count, columns: itemList.count, rowIndices: rows, columnIndices: columns, values: weights)
+        var (summed, userList, itemList) = summed(users: users, items: items, weights: weights)
         if definition.logScaling { summed = summed.compactMapValues { Float(log1p(Double($0))) } }
-
-        // Thresholds, repeated until both hold (dropping a user can push an item under).
-        var keepUser = [Bool](repeating: true, count: summed.rows)
-        var keepItem = [Bool](repeating: true, count: summed.columns)
-        while true {
-            var userItems = [Int](repeating: 0, count: summed.rows), itemUsers = [Int](repeating: 0, count: summed.columns)
-            for r in 0..<summed.rows where keepUser[r] {
-                for c in summed.row(r).columns where keepItem[Int(c)] {
-                    userItems[r] += 1
-                    itemUsers[Int(c)] += 1
-                }
-            }
-            var changed = false
-            for r in 0..<summed.rows where keepUser[r] && userItems[r] < definition.minUserItems { keepUser[r] = false; changed = true }
-            for c in 0..<summed.columns where keepItem[c] && itemUsers[c] < definition.minItemUsers { keepItem[c] = false; changed = true }
-            if !changed { break }
-        }
+        let (keepUser, keepItem) = thresholds(summed)
 
         // Final layout: kept rows and columns sorted by id. Pseudonyms are fixed-length hex, so
         // their order is that of two integers, which sort without touching the strings.
@@ -177,25 +146,69 @@ public struct InteractionMatrixBuilder: Sendable {
         } else {
             itemOrder = (0..<summed.columns).filter { keepItem[$0] }.sorted { itemName($0) < itemName($1) }
         }
-        var newRow = [Int32](repeating: -1, count: summed.rows), newColumn = [Int32](repeating: -1, count: summed.columns)
-        for (n, r) in userOrder.enumerated() { newRow[r] = Int32(n) }
-        for (n, c) in itemOrder.enumerated() { newColumn[c] = Int32(n) }
+        let matrix = Self.reordered(summed, rows: userOrder, columns: itemOrder)
+        return Assembled(
+            matrix: matrix, userIDs: userOrder.map(userName), itemIDs: itemOrder.map(itemName),
+            usersRemoved: summed.rows - userOrder.count, itemsRemoved: summed.columns - itemOrder.count,
+            pairsRemoved: summed.nonZeros - matrix.nonZeros)
+    }
+
+    /// The weights summed per user–item pair, over local indices in first-seen order (the CSR
+    /// constructor sums repeats in event order), with the log indices of each row and column.
+    func summed(users: [Int32], items: [Int32], weights: [Float]) -> (SparseMatrix, users: [Int32], items: [Int32]) {
+        var userLocal = [Int32: Int32](), itemLocal = [Int32: Int32]()
+        var userList: [Int32] = [], itemList: [Int32] = []
+        var rows = [Int32](), columns = [Int32]()
+        rows.reserveCapacity(users.count)
+        columns.reserveCapacity(users.count)
+        for k in users.indices {
+            let u = users[k], i = items[k]
+            if let r = userLocal[u] { rows.append(r) } else {
+                userLocal[u] = Int32(userList.count); rows.append(Int32(userList.count)); userList.append(u)
+            }
+            if let c = itemLocal[i] { columns.append(c) } else {
+                itemLocal[i] = Int32(itemList.count); columns.append(Int32(itemList.count)); itemList.append(i)
+            }
+        }
+        let matrix = try! SparseMatrix(rows: userList.count, columns: itemList.count, rowIndices: rows, columnIndices: columns, values: weights)
+        return (matrix, userList, itemList)
+    }
+
+    /// The rows and columns that meet the thresholds, applied until both hold (dropping a user
+    /// can push an item under).
+    func thresholds(_ summed: SparseMatrix) -> (users: [Bool], items: [Bool]) {
+        var keepUser = [Bool](repeating: true, count: summed.rows)
+        var keepItem = [Bool](repeating: true, count: summed.columns)
+        while true {
+            var userItems = [Int](repeating: 0, count: summed.rows), itemUsers = [Int](repeating: 0, count: summed.columns)
+            for r in 0..<summed.rows where keepUser[r] {
+                for c in summed.row(r).columns where keepItem[Int(c)] {
+                    userItems[r] += 1
+                    itemUsers[Int(c)] += 1
+                }
+            }
+            var changed = false
+            for r in 0..<summed.rows where keepUser[r] && userItems[r] < definition.minUserItems { keepUser[r] = false; changed = true }
+            for c in 0..<summed.columns where keepItem[c] && itemUsers[c] < definition.minItemUsers { keepItem[c] = false; changed = true }
+            if !changed { return (keepUser, keepItem) }
+        }
+    }
+
+    /// `matrix` with only the given rows and columns, in the given orders.
+    static func reordered(_ matrix: SparseMatrix, rows: [Int], columns: [Int]) -> SparseMatrix {
+        var newColumn = [Int32](repeating: -1, count: matrix.columns)
+        for (n, c) in columns.enumerated() { newColumn[c] = Int32(n) }
         var pointers = [0], outColumns = [Int32](), outValues = [Float]()
         var entries: [(Int32, Float)] = []
-        for r in userOrder {
+        for r in rows {
             entries.removeAll(keepingCapacity: true)
-            let row = summed.row(r)
+            let row = matrix.row(r)
             for (c, v) in zip(row.columns, row.values) where newColumn[Int(c)] >= 0 { entries.append((newColumn[Int(c)], v)) }
             entries.sort { $0.0 < $1.0 }
             for (c, v) in entries { outColumns.append(c); outValues.append(v) }
             pointers.append(outColumns.count)
         }
-        let matrix = try! SparseMatrix(
-            rows: userOrder.count, columns: itemOrder.count, rowPointers: pointers, columnIndices: outColumns, values: outValues)
-        return Assembled(
-            matrix: matrix, userIDs: userOrder.map(userName), itemIDs: itemOrder.map(itemName),
-            usersRemoved: summed.rows - userOrder.count, itemsRemoved: summed.columns - itemOrder.count,
-            pairsRemoved: summed.nonZeros - matrix.nonZeros)
+        return try! SparseMatrix(rows: rows.count, columns: columns.count, rowPointers: pointers, columnIndices: outColumns, values: outValues)
     }
 
     struct Assembled {

@@ -161,35 +161,18 @@ private struct Reader {
         try keys(input, "input", allowed: ["events", "format", "ignore_columns", "max_bad_rows", "max_bad_fraction",
                                            "slack_workspace_id", "keep_deleted_users", "keep_skin_tones", "max_slack_file_bytes"])
         guard let events = try strings(input, "events", "input"), !events.isEmpty else { throw .missing(path: path, key: "input.events") }
-        var format: EventFormat?
-        if let f = try string(input, "format", "input") {
-            guard let parsed = EventFormat(rawValue: f) else { throw .invalid(path: path, key: "input.format", reason: "must be csv, tsv or jsonl") }
-            format = parsed
-        }
         let maxFraction = try double(input, "max_bad_fraction", "input") ?? 0.01
         guard (0...1).contains(maxFraction) else { throw .invalid(path: path, key: "input.max_bad_fraction", reason: "must be between 0 and 1") }
+        let format = try format(input)
 
         guard let consent = try table(root, "consent", "") else { throw .missing(path: path, key: "consent") }
         try keys(consent, "consent", allowed: ["registry", "policy"])
         guard let registry = try string(consent, "registry", "consent") else { throw .missing(path: path, key: "consent.registry") }
-        var policy = ConsentPolicy.optOut
-        if let p = try string(consent, "policy", "consent") {
-            guard let parsed = ConsentPolicy(rawValue: p) else { throw .invalid(path: path, key: "consent.policy", reason: "must be opt-out or opt-in") }
-            policy = parsed
-        }
+        let policy = try policy(consent)
 
         let privacy = try table(root, "privacy", "") ?? TOMLTable()
         try keys(privacy, "privacy", allowed: ["key_file", "retention_days", "as_of"])
-        var asOf: Int64?
-        if let seconds = privacy["as_of"]?.int {
-            guard Timestamp.range.contains(Int64(seconds)) else {
-                throw .invalid(path: path, key: "privacy.as_of", reason: "must be a time from 1970 to 9999 (RFC 3339 or Unix seconds)")
-            }
-            asOf = Int64(seconds)
-        } else if let a = try string(privacy, "as_of", "privacy") {
-            guard let t = Timestamp.parse(a) else { throw .invalid(path: path, key: "privacy.as_of", reason: "must be RFC 3339 or Unix seconds") }
-            asOf = t
-        }
+        let asOf = try asOf(privacy)
 
         guard let output = try table(root, "output", "") else { throw .missing(path: path, key: "output") }
         try keys(output, "output", allowed: ["root", "keep_runs"])
@@ -197,7 +180,52 @@ private struct Reader {
 
         let run = try table(root, "run", "") ?? TOMLTable()
         try keys(run, "run", allowed: ["threads"])
+        let recommenders = try recommenders(root)
 
+        return NightlyConfig(
+            events: events.map(resolve), format: format, ignoredColumns: Set(try strings(input, "ignore_columns", "input") ?? []),
+            badRowLimit: BadRowLimit(maxCount: try int(input, "max_bad_rows", "input", min: 0), maxFraction: maxFraction),
+            slack: try slackOptions(input), consentPath: resolve(registry), policy: policy,
+            keyFile: try string(privacy, "key_file", "privacy").map(resolve), asOf: asOf,
+            retentionDays: try int(privacy, "retention_days", "privacy", min: 1, max: IngestOptions.maxRetentionDays), outputRoot: resolve(outRoot),
+            keepRuns: try int(output, "keep_runs", "output", min: 1) ?? 5,
+            threads: try int(run, "threads", "run", min: 1, max: 1024) ?? ProcessInfo.processInfo.activeProcessorCount,
+            recommenders: recommenders)
+    }
+
+    func format(_ input: TOMLTable) throws(ConfigError) -> EventFormat? {
+        guard let f = try string(input, "format", "input") else { return nil }
+        guard let parsed = EventFormat(rawValue: f) else { throw .invalid(path: path, key: "input.format", reason: "must be csv, tsv or jsonl") }
+        return parsed
+    }
+
+    func slackOptions(_ input: TOMLTable) throws(ConfigError) -> SlackExport.Options {
+        SlackExport.Options(
+            workspaceID: try string(input, "slack_workspace_id", "input"), keepDeletedUsers: try bool(input, "keep_deleted_users", "input") ?? false,
+            keepSkinTones: try bool(input, "keep_skin_tones", "input") ?? false,
+            maxFileBytes: try int(input, "max_slack_file_bytes", "input", min: 1) ?? SlackExport.Options.defaultMaxFileBytes)
+    }
+
+    func policy(_ consent: TOMLTable) throws(ConfigError) -> ConsentPolicy {
+        guard let p = try string(consent, "policy", "consent") else { return .optOut }
+        guard let parsed = ConsentPolicy(rawValue: p) else { throw .invalid(path: path, key: "consent.policy", reason: "must be opt-out or opt-in") }
+        return parsed
+    }
+
+    /// `privacy.as_of`: Unix seconds or an RFC 3339 time; nil means the time the run starts.
+    func asOf(_ privacy: TOMLTable) throws(ConfigError) -> Int64? {
+        if let seconds = privacy["as_of"]?.int {
+            guard Timestamp.range.contains(Int64(seconds)) else {
+                throw .invalid(path: path, key: "privacy.as_of", reason: "must be a time from 1970 to 9999 (RFC 3339 or Unix seconds)")
+            }
+            return Int64(seconds)
+        }
+        guard let a = try string(privacy, "as_of", "privacy") else { return nil }
+        guard let t = Timestamp.parse(a) else { throw .invalid(path: path, key: "privacy.as_of", reason: "must be RFC 3339 or Unix seconds") }
+        return t
+    }
+
+    func recommenders(_ root: TOMLTable) throws(ConfigError) -> [NightlyConfig.Recommender] {
         var recommenders: [NightlyConfig.Recommender] = []
         let section = try table(root, "recommenders", "") ?? TOMLTable()
         try keys(section, "recommenders", allowed: ["channel", "emoji"])
@@ -207,25 +235,18 @@ private struct Reader {
             if let r = try recommender(t, target, prefix) { recommenders.append(r) }
         }
         guard !recommenders.isEmpty else { throw .invalid(path: path, key: "recommenders", reason: "enables no recommender") }
-
-        return NightlyConfig(
-            events: events.map(resolve), format: format, ignoredColumns: Set(try strings(input, "ignore_columns", "input") ?? []),
-            badRowLimit: BadRowLimit(maxCount: try int(input, "max_bad_rows", "input", min: 0), maxFraction: maxFraction),
-            slack: SlackExport.Options(
-                workspaceID: try string(input, "slack_workspace_id", "input"), keepDeletedUsers: try bool(input, "keep_deleted_users", "input") ?? false,
-                keepSkinTones: try bool(input, "keep_skin_tones", "input") ?? false,
-                maxFileBytes: try int(input, "max_slack_file_bytes", "input", min: 1) ?? SlackExport.Options.defaultMaxFileBytes),
-            consentPath: resolve(registry), policy: policy, keyFile: try string(privacy, "key_file", "privacy").map(resolve),
-            asOf: asOf, retentionDays: try int(privacy, "retention_days", "privacy", min: 1, max: IngestOptions.maxRetentionDays), outputRoot: resolve(outRoot),
-            keepRuns: try int(output, "keep_runs", "output", min: 1) ?? 5,
-            threads: try int(run, "threads", "run", min: 1, max: 1024) ?? ProcessInfo.processInfo.activeProcessorCount,
-            recommenders: recommenders)
+        return recommenders
     }
 
     func recommender(_ t: TOMLTable, _ target: RecommenderDefinition.Target, _ prefix: String) throws(ConfigError) -> NightlyConfig.Recommender? {
         try keys(t, prefix, allowed: ["enabled", "scope", "weights", "log_scaling", "leave_removes_membership", "min_user_items",
                                       "min_item_users", "min_emoji_workspaces", "min_emoji_users", "als", "evaluation", "gate"])
         guard try bool(t, "enabled", prefix) ?? true else { return nil }
+        let (split, k) = try evaluation(t, prefix)
+        return .init(definition: try definition(t, target, prefix), als: try als(t, prefix), split: split, k: k, gate: try gate(t, prefix))
+    }
+
+    func definition(_ t: TOMLTable, _ target: RecommenderDefinition.Target, _ prefix: String) throws(ConfigError) -> RecommenderDefinition {
         var d = target == .channel ? RecommenderDefinition.channelDefault : .emojiDefault
         if let s = try string(t, "scope", prefix) {
             guard let scope = RecommenderDefinition.Scope(rawValue: s), target == .emoji || scope == .workspace else {
@@ -233,70 +254,80 @@ private struct Reader {
             }
             d.scope = scope
         }
-        if let w = try table(t, "weights", prefix) {
-            var weights: [EventKind: Float] = [:]
-            for key in w.keys.sorted() {
-                guard let kind = EventKind(name: key) else { throw .unknownKey(path: path, key: prefix + ".weights." + key) }
-                guard let value = try double(w, key, prefix + ".weights"), value >= 0, Float(value).isFinite else {
-                    throw .invalid(path: path, key: prefix + ".weights." + key, reason: "must be ≥ 0 and within the range of a 32-bit float")
-                }
-                weights[kind] = Float(value)
-            }
-            d.weights = weights
-        }
+        if let w = try table(t, "weights", prefix) { d.weights = try weights(w, prefix + ".weights") }
         d.logScaling = try bool(t, "log_scaling", prefix) ?? d.logScaling
         d.leaveRemovesMembership = try bool(t, "leave_removes_membership", prefix) ?? d.leaveRemovesMembership
         d.minUserItems = try int(t, "min_user_items", prefix, min: 1) ?? d.minUserItems
         d.minItemUsers = try int(t, "min_item_users", prefix, min: 1) ?? d.minItemUsers
         d.minEmojiWorkspaces = try int(t, "min_emoji_workspaces", prefix, min: 1) ?? d.minEmojiWorkspaces
         d.minEmojiUsers = try int(t, "min_emoji_users", prefix, min: 1) ?? d.minEmojiUsers
+        return d
+    }
 
+    func weights(_ w: TOMLTable, _ p: String) throws(ConfigError) -> [EventKind: Float] {
+        var weights: [EventKind: Float] = [:]
+        for key in w.keys.sorted() {
+            guard let kind = EventKind(name: key) else { throw .unknownKey(path: path, key: p + "." + key) }
+            guard let value = try double(w, key, p), value >= 0, Float(value).isFinite else {
+                throw .invalid(path: path, key: p + "." + key, reason: "must be ≥ 0 and within the range of a 32-bit float")
+            }
+            weights[kind] = Float(value)
+        }
+        return weights
+    }
+
+    func als(_ t: TOMLTable, _ prefix: String) throws(ConfigError) -> ALSConfiguration {
         var als = ALSConfiguration()
-        if let a = try table(t, "als", prefix) {
-            let p = prefix + ".als"
-            try keys(a, p, allowed: ["factors", "regularization", "alpha", "iterations", "solver", "cg_steps", "seed"])
-            als.factors = try int(a, "factors", p) ?? als.factors
-            als.regularization = Float(try double(a, "regularization", p) ?? Double(als.regularization))
-            als.alpha = Float(try double(a, "alpha", p) ?? Double(als.alpha))
-            als.iterations = try int(a, "iterations", p) ?? als.iterations
-            if let s = try string(a, "solver", p) {
-                guard let solver = ALSConfiguration.Solver(rawValue: s) else { throw .invalid(path: path, key: p + ".solver", reason: "must be cg or cholesky") }
-                als.solver = solver
-            }
-            als.cgSteps = try int(a, "cg_steps", p) ?? als.cgSteps
-            als.seed = UInt64(try int(a, "seed", p, min: 0) ?? 0)
-            do throws(TrainingError) { try als.validate() } catch {
-                if case .invalidConfiguration(let field, let reason) = error {
-                    throw .invalid(path: path, key: p + "." + (field == "cgSteps" ? "cg_steps" : field), reason: reason)
-                }
+        guard let a = try table(t, "als", prefix) else { return als }
+        let p = prefix + ".als"
+        try keys(a, p, allowed: ["factors", "regularization", "alpha", "iterations", "solver", "cg_steps", "seed"])
+        als.factors = try int(a, "factors", p) ?? als.factors
+        als.regularization = Float(try double(a, "regularization", p) ?? Double(als.regularization))
+        als.alpha = Float(try double(a, "alpha", p) ?? Double(als.alpha))
+        als.iterations = try int(a, "iterations", p) ?? als.iterations
+        if let s = try string(a, "solver", p) {
+            guard let solver = ALSConfiguration.Solver(rawValue: s) else { throw .invalid(path: path, key: p + ".solver", reason: "must be cg or cholesky") }
+            als.solver = solver
+        }
+        als.cgSteps = try int(a, "cg_steps", p) ?? als.cgSteps
+        als.seed = UInt64(try int(a, "seed", p, min: 0) ?? 0)
+        do throws(TrainingError) { try als.validate() } catch {
+            if case .invalidConfiguration(let field, let reason) = error {
+                throw .invalid(path: path, key: p + "." + (field == "cgSteps" ? "cg_steps" : field), reason: reason)
             }
         }
+        return als
+    }
+
+    func evaluation(_ t: TOMLTable, _ prefix: String) throws(ConfigError) -> (SplitStrategy, Int) {
         var split = SplitStrategy.temporal(.lastFraction(0.2)), k = 10
-        if let e = try table(t, "evaluation", prefix) {
-            let p = prefix + ".evaluation"
-            try keys(e, p, allowed: ["split", "k", "seed"])
-            let seed = UInt64(try int(e, "seed", p, min: 0) ?? 0)
-            if let s = try string(e, "split", p) {
-                guard let parsed = SplitStrategy.parse(s, seed: seed) else {
-                    throw .invalid(path: path, key: p + ".split", reason: "must be temporal:0.2, temporal:TIME, leave-last:N or random:FRACTION")
-                }
-                split = parsed
+        guard let e = try table(t, "evaluation", prefix) else { return (split, k) }
+        let p = prefix + ".evaluation"
+        try keys(e, p, allowed: ["split", "k", "seed"])
+        let seed = UInt64(try int(e, "seed", p, min: 0) ?? 0)
+        if let s = try string(e, "split", p) {
+            guard let parsed = SplitStrategy.parse(s, seed: seed) else {
+                throw .invalid(path: path, key: p + ".split", reason: "must be temporal:0.2, temporal:TIME, leave-last:N or random:FRACTION")
             }
-            k = try int(e, "k", p, min: 1, max: RankingMetrics.maxK) ?? k
+            split = parsed
         }
+        k = try int(e, "k", p, min: 1, max: RankingMetrics.maxK) ?? k
+        return (split, k)
+    }
+
+    func gate(_ t: TOMLTable, _ prefix: String) throws(ConfigError) -> QualityGate {
         var gate = QualityGate()
-        if let g = try table(t, "gate", prefix) {
-            let p = prefix + ".gate"
-            try keys(g, p, allowed: ["metric", "min_lift_over_popularity", "max_drop_from_last_run", "min_test_users", "publish_ungated"])
-            if let m = try string(g, "metric", p) {
-                guard let metric = SortMetric(rawValue: m) else { throw .invalid(path: path, key: p + ".metric", reason: "must be one of \(SortMetric.allCases.map(\.rawValue).joined(separator: ", "))") }
-                gate.metric = metric
-            }
-            gate.minLiftOverPopularity = try double(g, "min_lift_over_popularity", p) ?? gate.minLiftOverPopularity
-            gate.maxDropFromLastRun = try double(g, "max_drop_from_last_run", p) ?? gate.maxDropFromLastRun
-            gate.minTestUsers = try int(g, "min_test_users", p, min: 0) ?? gate.minTestUsers
-            gate.publishUngated = try bool(g, "publish_ungated", p) ?? gate.publishUngated
+        guard let g = try table(t, "gate", prefix) else { return gate }
+        let p = prefix + ".gate"
+        try keys(g, p, allowed: ["metric", "min_lift_over_popularity", "max_drop_from_last_run", "min_test_users", "publish_ungated"])
+        if let m = try string(g, "metric", p) {
+            guard let metric = SortMetric(rawValue: m) else { throw .invalid(path: path, key: p + ".metric", reason: "must be one of \(SortMetric.allCases.map(\.rawValue).joined(separator: ", "))") }
+            gate.metric = metric
         }
-        return .init(definition: d, als: als, split: split, k: k, gate: gate)
+        gate.minLiftOverPopularity = try double(g, "min_lift_over_popularity", p) ?? gate.minLiftOverPopularity
+        gate.maxDropFromLastRun = try double(g, "max_drop_from_last_run", p) ?? gate.maxDropFromLastRun
+        gate.minTestUsers = try int(g, "min_test_users", p, min: 0) ?? gate.minTestUsers
+        gate.publishUngated = try bool(g, "publish_ungated", p) ?? gate.publishUngated
+        return gate
     }
 }

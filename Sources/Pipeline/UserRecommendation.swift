@@ -94,15 +94,23 @@ public struct UserRecommendation: Sendable {
 
     /// - Parameter logger: receives the reader's lines about the user's events.
     public func execute(logger: Logger) throws -> Result {
-        // Consent first: the registry and the key, before the run is opened.
+        // Consent first: the registry and the key, before the run is opened. Consent as of the
+        // real time, whatever --as-of says: a future as-of must not bring a future opt-in into
+        // force (opt-outs count from when they are recorded anyway).
         let clock = Int64(Date().timeIntervalSince1970)
-        let now = asOf ?? clock
-        // Consent as of the real time, whatever --as-of says: a future as-of must not bring a
-        // future opt-in into force (opt-outs count from when they are recorded anyway).
         let registry = try ConsentRegistry.load(path: consentPath, asOf: clock)
         let pseudonymiser = Pseudonymiser(key: try PseudonymKey.load(file: keyFile))
         if let problem = IDGrammar.problem(workspace) { throw Failure.invalidID(field: "workspace", problem: problem) }
         if let problem = IDGrammar.problem(user) { throw Failure.invalidID(field: "user", problem: problem) }
+        let served = try servedModel(registry: registry, pseudonymiser: pseudonymiser)
+        let log = try userEvents(pseudonymiser: pseudonymiser, now: asOf ?? clock, retentionDays: retentionDays ?? served.run.manifest.retentionDays,
+                                 logger: logger)
+        return try rank(served, log: log, userPseudonym: pseudonymiser.user(user, workspace: workspace))
+    }
+
+    /// The run's model for this workspace, if today's registry lets it serve the workspace and
+    /// every workspace that shaped the model.
+    private func servedModel(registry: ConsentRegistry, pseudonymiser: Pseudonymiser) throws -> ServedModel {
         let run = try PublishedRun.open(runPath, seal: ManifestSeal(pseudonymiser: pseudonymiser))
         let rules = ConsentRules(registry: registry, pseudonymiser: pseudonymiser,
                                  policy: (policy ?? run.manifest.consent.policy).stricter(run.manifest.consent.policy))
@@ -110,25 +118,37 @@ public struct UserRecommendation: Sendable {
         if let reason = rules.violation(workspacePseudonym) { throw Failure.excluded(reason: reason) }
         guard let entry = run.manifest.models.first(where: {
             $0.recommender == recommender.rawValue && ($0.scope == "global" || $0.workspace == workspacePseudonym)
-        }), var definition = run.manifest.recommenders.first(where: { $0.definition.target == recommender })?.definition else {
+        }), let definition = run.manifest.recommenders.first(where: { $0.definition.target == recommender })?.definition else {
             throw Failure.noModel(recommender: recommender.rawValue)
         }
         let violations = rules.violations(entry.provenance)
         guard violations.isEmpty else { throw Failure.modelNotAllowed(path: entry.path, reasons: violations) }
-        let model = try run.model(entry)
+        return ServedModel(run: run, entry: entry, model: try run.model(entry), definition: definition)
+    }
 
-        // This workspace's events only (the registry below admits nothing else), inside the
-        // retention window.
-        var options = IngestOptions(policy: .optIn, asOf: now, retentionDays: retentionDays ?? run.manifest.retentionDays)
+    private struct ServedModel {
+        let run: PublishedRun
+        let entry: Manifest.Model
+        let model: ModelFile
+        let definition: RecommenderDefinition
+    }
+
+    /// This workspace's events only (the registry admits nothing else), inside the retention
+    /// window, with the raw channel ids kept for display.
+    private func userEvents(pseudonymiser: Pseudonymiser, now: Int64, retentionDays: Int?, logger: Logger) throws -> EventLog {
+        var options = IngestOptions(policy: .optIn, asOf: now, retentionDays: retentionDays)
         options.keepChannelIDsForDisplay = true
-        let reader = EventLogReader(options: options, registry: .allowing([workspace]), pseudonymiser: pseudonymiser)
-        let log = try reader.read(events, logger: logger)
-        let userPseudonym = pseudonymiser.user(user, workspace: workspace)
+        return try EventLogReader(options: options, registry: .allowing([workspace]), pseudonymiser: pseudonymiser)
+            .read(events, logger: logger)
+    }
 
-        // The user's row, weighted as in training but without thresholds.
+    /// The user's row, weighted as in training but without thresholds, folded in and ranked.
+    private func rank(_ served: ServedModel, log: EventLog, userPseudonym: String) throws -> Result {
+        var definition = served.definition
         definition.scope = .workspace
         definition.minUserItems = 1
         definition.minItemUsers = 1
+        let model = served.model
         let matrices = InteractionMatrixBuilder(definition: definition).build(log).matrices
         guard let matrix = matrices.first, let row = matrix.userIDs.firstIndex(of: userPseudonym) else {
             throw Failure.noEvents(files: events)
@@ -145,15 +165,18 @@ public struct UserRecommendation: Sendable {
         let x = try recommenderModel.userVector(items: items, weights: weights)
         let excluded = recommender == .channel ? memberships(log, userPseudonym).compactMap { rowOf[$0] }.sorted() : []
         let top = recommenderModel.recommend(userVector: x, k: k, excluding: excluded)
-
-        // Show the operator's own ids where the events let them be resolved.
-        var display: [String: String] = [:]
-        if recommender == .channel, let raw = log.displayChannelIDs {
-            for (i, pseudonym) in log.vocabulary.channels.enumerated() { display[pseudonym] = raw[i] }
-        }
+        let display = displayIDs(log)
         let ranked = top.map { Item(row: $0.index, id: display[model.itemIDs[$0.index]] ?? model.itemIDs[$0.index], score: $0.score) }
-        return Result(model: entry.path, recommender: recommender.rawValue, userItems: items, userWeights: weights,
+        return Result(model: served.entry.path, recommender: recommender.rawValue, userItems: items, userWeights: weights,
                       excluded: excluded, k: k, recommendations: ranked)
+    }
+
+    /// The operator's own channel ids by pseudonym, where the events let them be resolved.
+    private func displayIDs(_ log: EventLog) -> [String: String] {
+        guard recommender == .channel, let raw = log.displayChannelIDs else { return [:] }
+        var display: [String: String] = [:]
+        for (i, pseudonym) in log.vocabulary.channels.enumerated() { display[pseudonym] = raw[i] }
+        return display
     }
 
     /// Channel pseudonyms the user is in now: their latest membership event there is a join

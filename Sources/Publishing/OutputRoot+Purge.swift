@@ -66,6 +66,30 @@ extension OutputRoot {
         // Leftovers of killed runs and purges may hold models of any workspace: the caller holds
         // the lock, so none is in progress, and each must go (an error stops the purge).
         try removeLeftovers()
+        let outcome = verdicts(findings: findings)
+        if outcome.movedCurrent {
+            try step()
+            if let target = outcome.currentAfter { try pointCurrent(at: target) } else { try withdrawCurrent() }
+            try RunWriter.fsyncDirectory(path)
+        }
+        // Every failing run out of sight first (one rename each, one sync), then deleted.
+        for run in outcome.withdrawn {
+            try step()
+            do throws(Errno) { try POSIX.rename(runsPath + "/" + run.runID, to: runsPath + "/.purged-" + run.runID) } catch {
+                throw PublishingError.ioFailure(path: runsPath + "/" + run.runID, reason: "cannot withdraw the run: \(error)")
+            }
+        }
+        if !outcome.withdrawn.isEmpty { try RunWriter.fsyncDirectory(runsPath) }
+        for run in outcome.withdrawn {
+            try step()
+            try FileManager.default.removeItem(atPath: runsPath + "/.purged-" + run.runID)
+        }
+        return outcome
+    }
+
+    /// What the purge will do: each complete run kept or withdrawn (with its reasons), and
+    /// where `current` points afterwards. Reads only.
+    func verdicts(findings: (PublishedRun) -> [RunAudit.Finding]) -> PurgeOutcome {
         var outcome = PurgeOutcome()
         // A `current` that is not a link to a run under runs/ was not written by ConsentRec: it
         // is withdrawn (fail closed) and the run after the purge publishes afresh.
@@ -85,23 +109,6 @@ extension OutputRoot {
         outcome.currentAfter = outcome.currentBefore.flatMap { current in
             guard current != PurgeOutcome.foreignCurrent else { return nil }
             return outcome.kept.contains(current) ? current : outcome.kept.last { $0 < current }
-        }
-        if outcome.movedCurrent {
-            try step()
-            if let target = outcome.currentAfter { try pointCurrent(at: target) } else { try withdrawCurrent() }
-            try RunWriter.fsyncDirectory(path)
-        }
-        // Every failing run out of sight first (one rename each, one sync), then deleted.
-        for run in outcome.withdrawn {
-            try step()
-            do throws(Errno) { try POSIX.rename(runsPath + "/" + run.runID, to: runsPath + "/.purged-" + run.runID) } catch {
-                throw PublishingError.ioFailure(path: runsPath + "/" + run.runID, reason: "cannot withdraw the run: \(error)")
-            }
-        }
-        if !outcome.withdrawn.isEmpty { try RunWriter.fsyncDirectory(runsPath) }
-        for run in outcome.withdrawn {
-            try step()
-            try FileManager.default.removeItem(atPath: runsPath + "/.purged-" + run.runID)
         }
         return outcome
     }
