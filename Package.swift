@@ -52,10 +52,10 @@ let package = Package(
         // Recommender definitions, matrices and their vocabularies, held-out splits.
         .target(name: "Interactions", dependencies: ["Consent", "Ingest", "Linalg", "Platform"], exclude: ["README.md"]),
         .target(name: "Factorization", dependencies: ["Linalg", "Platform", logging], exclude: ["README.md"]),
-        // Metrics, baselines, quality gates, held-out evaluation.
-        .target(name: "Evaluation", dependencies: ["Factorization", "Interactions", "Linalg"], exclude: ["README.md"]),
+        // Metrics, baselines, quality gates: scores in, verdicts out (it trains nothing).
+        .target(name: "Evaluation", dependencies: ["Linalg"], exclude: ["README.md"]),
         // Model files, manifest and seal, the output root: atomic publish, lock, purge, run audit.
-        .target(name: "Publishing", dependencies: ["Consent", "Ingest", "Interactions", "Linalg", "Platform", crypto], exclude: ["README.md"]),
+        .target(name: "Publishing", dependencies: ["Consent", "Interactions", "Linalg", "Platform", crypto], exclude: ["README.md"]),
         // The config file and the composition of the stages.
         .target(
             name: "Pipeline",
@@ -68,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "consentrec",
             dependencies: [
-                "Consent", "Evaluation", "Factorization", "Ingest", "Interactions", "Linalg", "Platform", "Publishing", "Pipeline",
+                "Consent", "Evaluation", "Factorization", "Ingest", "Interactions", "Platform", "Publishing", "Pipeline",
                 "SyntheticData", .product(name: "ArgumentParser", package: "swift-argument-parser"), logging,
             ]
         ),
@@ -80,11 +80,11 @@ let package = Package(
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
         // Generated interaction data with known structure, for tests, benchmarks and the demo.
-        .target(name: "SyntheticData", dependencies: ["Consent", "Ingest", "Linalg", "Platform"], exclude: ["README.md"]),
+        .target(name: "SyntheticData", dependencies: ["Ingest", "Linalg", "Platform"], exclude: ["README.md"]),
         .executableTarget(
             name: "consentrec-bench",
             dependencies: [
-                "Evaluation", "Factorization", "Ingest", "Interactions", "Linalg", "Pipeline", "Platform", "Publishing", "SyntheticData",
+                "Consent", "Evaluation", "Factorization", "Ingest", "Interactions", "Linalg", "Pipeline", "Platform", "SyntheticData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), logging,
             ]
         ),
@@ -92,7 +92,7 @@ let package = Package(
         // The fuzz targets: libFuzzer with `make fuzz`, a replayer of saved inputs otherwise.
         .executableTarget(
             name: "consentrec-fuzz",
-            dependencies: ["Ingest", "Pipeline", "Platform", "Publishing"]
+            dependencies: ["Ingest", "Pipeline", "Publishing"]
         ),
 
         // MARK: - Tests
@@ -103,7 +103,7 @@ let package = Package(
         ),
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "TestSupport"]),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg", "TestSupport"]),
-        .testTarget(name: "ConsentTests", dependencies: ["Consent", "Ingest", "Platform", "TestSupport"]),
+        .testTarget(name: "ConsentTests", dependencies: ["Consent", "Ingest", "Interactions", "Linalg", "Platform", "TestSupport"]),
         .testTarget(
             name: "IngestTests",
             dependencies: [
@@ -123,7 +123,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PublishingTests",
-            dependencies: ["Consent", "Ingest", "Interactions", "Linalg", "Platform", "Publishing", "TestSupport"]
+            dependencies: ["Consent", "Factorization", "Ingest", "Interactions", "Linalg", "Platform", "Publishing", "TestSupport"]
         ),
         .testTarget(
             name: "PipelineTests",

@@ -38,15 +38,9 @@ public struct InteractionMatrixBuilder: Sendable {
             let kind = log.kinds[i]
             let w = weightOf[Int(kind.rawValue)]
             guard w > 0 else { continue }
-            let item: Int32
-            switch definition.target {
-            case .channel:
-                item = log.channels[i]
-                if kind == .join && !dropped.isEmpty && dropped.contains(Self.pair(log.users[i], item)) { continue }
-            case .emoji:
-                item = log.emoji[i]
-                if item < 0 { continue }
-            }
+            let item = log.item(i, for: definition.target)
+            if item < 0 { continue }
+            if kind == .join && !dropped.isEmpty && dropped.contains(Self.pair(log.users[i], item)) { continue }
             s.events.append(i)
             s.items.append(item)
             s.weights.append(w)
@@ -134,14 +128,11 @@ public struct InteractionMatrixBuilder: Sendable {
         // Final layout: kept rows and columns sorted by id. Pseudonyms are fixed-length hex, so
         // their order is that of two integers, which sort without touching the strings.
         let userName = { (r: Int) in log.vocabulary.users[Int(userList[r])] }
-        let itemName = { (c: Int) -> String in
-            let i = Int(itemList[c])
-            return self.definition.target == .channel ? log.vocabulary.channels[i] : log.vocabulary.emoji[i]
-        }
+        let itemName = { (c: Int) in log.itemName(Int(itemList[c]), for: self.definition.target) }
         let userOrder = (0..<summed.rows).filter { keepUser[$0] }
             .map { (HexOrder(userName($0)), $0) }.sorted { $0.0 < $1.0 }.map(\.1)
         let itemOrder: [Int]
-        if definition.target == .channel {
+        if definition.target.itemsArePseudonyms {
             itemOrder = (0..<summed.columns).filter { keepItem[$0] }.map { (HexOrder(itemName($0)), $0) }.sorted { $0.0 < $1.0 }.map(\.1)
         } else {
             itemOrder = (0..<summed.columns).filter { keepItem[$0] }.sorted { itemName($0) < itemName($1) }

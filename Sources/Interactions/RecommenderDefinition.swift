@@ -67,5 +67,27 @@ public struct RecommenderDefinition: Sendable, Hashable, Codable {
     public static let emojiDefault = RecommenderDefinition(
         target: .emoji, scope: .global, weights: [.react: 1, .post: 0.5], logScaling: true,
         minUserItems: 2, minItemUsers: 2, minEmojiWorkspaces: 5, minEmojiUsers: 25)
+
+    /// The default definition of a recommender.
+    public static func `default`(for target: Target) -> RecommenderDefinition {
+        switch target {
+        case .channel: channelDefault
+        case .emoji: emojiDefault
+        }
+    }
+
+    /// Every recommender's default definition, in `Target` order.
+    public static var defaults: [RecommenderDefinition] { Target.allCases.map(`default`(for:)) }
+}
+
+extension RecommenderDefinition.Target {
+    /// Item ids are pseudonyms (fixed-length hex, sorted as numbers); otherwise names (emoji),
+    /// sorted as strings.
+    public var itemsArePseudonyms: Bool {
+        switch self {
+        case .channel: true
+        case .emoji: false
+        }
+    }
 }
 

@@ -7,13 +7,18 @@ import Publishing
 /// and policy, and whose oldest event is still inside the retention window. Anything else is
 /// dropped, and the report says why: a carried model is published again, so it must meet
 /// tonight's rules, not the night it was trained under.
-struct CarryForwardRule {
-    let rules: ConsentRules
+public struct CarryForwardRule: Sendable {
+    public let rules: ConsentRules
     /// Unix seconds of the retention window's start, if there is a window.
-    let oldestAllowed: Int64?
+    public let oldestAllowed: Int64?
+
+    public init(rules: ConsentRules, oldestAllowed: Int64?) {
+        self.rules = rules
+        self.oldestAllowed = oldestAllowed
+    }
 
     /// Why `entry` may not be carried forward, or nil if it may.
-    func refusal(_ entry: Manifest.Model) -> String? {
+    public func refusal(_ entry: Manifest.Model) -> String? {
         let violations = rules.violations(entry.provenance)
         if !violations.isEmpty {
             return "trained on events of a workspace no longer allowed (" + violations.joined(separator: "; ") + ")"

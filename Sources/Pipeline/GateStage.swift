@@ -3,35 +3,43 @@ import Interactions
 import Publishing
 
 /// A model that passed its gate (or is published ungated), to be retrained on all its data.
-struct ModelToTrain: Sendable {
-    let recommender: NightlyConfig.Recommender
-    let matrix: InteractionMatrix
+public struct ModelToTrain: Sendable {
+    public let recommender: NightlyConfig.Recommender
+    public let matrix: InteractionMatrix
     /// Held-out metrics recorded in the manifest (empty when the model was not evaluated).
-    let metrics: [String: Double]
+    public let metrics: [String: Double]
 }
 
 /// What the gates decided for one recommender's models.
-struct GateOutcome: Sendable {
-    var toTrain: [ModelToTrain] = []
+public struct GateOutcome: Sendable {
+    public var toTrain: [ModelToTrain] = []
     /// The last run's models kept in place of new ones that failed their gate.
-    var toCarry: [Manifest.Model] = []
-    var dropped: [NightlyReport.DroppedModel] = []
-    var gates: [NightlyReport.ModelGate] = []
+    public var toCarry: [Manifest.Model] = []
+    public var dropped: [NightlyReport.DroppedModel] = []
+    public var gates: [NightlyReport.ModelGate] = []
+
+    public init() {}
 }
 
 /// Judges each model of one recommender against its quality gate, and decides what happens to
 /// the last run's model when a new one fails: carried forward if tonight's consent and
 /// retention still allow it, dropped otherwise. Pure: no file is read or written.
-struct GateStage: Sendable {
-    let recommender: NightlyConfig.Recommender
-    let previous: PreviousRun
-    let carryRule: CarryForwardRule
+public struct GateStage: Sendable {
+    public let recommender: NightlyConfig.Recommender
+    public let previous: PreviousRun
+    public let carryRule: CarryForwardRule
 
-    var metricKey: String { "\(recommender.gate.metric.rawValue)@\(recommender.k)" }
+    public init(recommender: NightlyConfig.Recommender, previous: PreviousRun, carryRule: CarryForwardRule) {
+        self.recommender = recommender
+        self.previous = previous
+        self.carryRule = carryRule
+    }
+
+    public var metricKey: String { "\(recommender.gate.metric.rawValue)@\(recommender.k)" }
 
     /// One decision per matrix, in matrix order; any subset of the matrices gives the same
     /// decisions for its members.
-    func decide(_ matrices: [InteractionMatrix], evaluation: HeldOutEvaluation) -> GateOutcome {
+    public func decide(_ matrices: [InteractionMatrix], evaluation: HeldOutEvaluation) -> GateOutcome {
         var outcome = GateOutcome()
         for matrix in matrices { decide(matrix, evaluation: evaluation, into: &outcome) }
         return outcome

@@ -12,19 +12,19 @@ import Synchronization
 /// Works on any part of the data: a workspace shard's events give that shard's matrices and
 /// the same metrics for each of them as the whole log does, and `merging` the shards' results
 /// gives the whole run's result, pooled figures included.
-struct HeldOutEvaluation: Sendable {
+public struct HeldOutEvaluation: Sendable {
     /// The model's and popularity's sums, per workspace pseudonym ("" for the global model).
-    let sums: [String: (model: RankingMetrics.Accumulator, popularity: RankingMetrics.Accumulator)]
-    let k: Int
+    public let sums: [String: (model: RankingMetrics.Accumulator, popularity: RankingMetrics.Accumulator)]
+    public let k: Int
 
     /// Per workspace pseudonym ("" for the global model): the model's metrics and popularity's.
-    var byWorkspace: [String: (model: RankingMetrics, popularity: RankingMetrics)] {
+    public var byWorkspace: [String: (model: RankingMetrics, popularity: RankingMetrics)] {
         sums.mapValues { ($0.model.result, $0.popularity.result) }
     }
 
     /// Pooled over every evaluated matrix, merged in pseudonym order: the same sums whichever
     /// shards the matrices were evaluated in.
-    var pooled: (model: RankingMetrics, popularity: RankingMetrics) {
+    public var pooled: (model: RankingMetrics, popularity: RankingMetrics) {
         var model = RankingMetrics.Accumulator(k: k), popularity = RankingMetrics.Accumulator(k: k)
         for key in sums.keys.sorted() {
             model.merge(sums[key]!.model)
@@ -34,7 +34,7 @@ struct HeldOutEvaluation: Sendable {
     }
 
     /// The shards' results as one; each matrix must have been evaluated in one shard only.
-    static func merging(_ shards: [HeldOutEvaluation], k: Int) -> HeldOutEvaluation {
+    public static func merging(_ shards: [HeldOutEvaluation], k: Int) -> HeldOutEvaluation {
         HeldOutEvaluation(sums: shards.reduce(into: [:]) { all, shard in
             all.merge(shard.sums) { _, _ in preconditionFailure("a matrix evaluated in two shards") }
         }, k: k)
@@ -42,7 +42,7 @@ struct HeldOutEvaluation: Sendable {
 
     /// - Parameter split: `rc.split` resolved on the whole log (`SplitStrategy.resolved(for:)`),
     ///   so that a shard is split as it is inside the whole.
-    static func run(
+    public static func run(
         _ rc: NightlyConfig.Recommender, log: EventLog, split: SplitStrategy, threads: Int, logger: Logger,
         progress: @escaping (Int, Int) -> Void
     ) throws -> HeldOutEvaluation {

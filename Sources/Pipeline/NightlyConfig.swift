@@ -228,7 +228,7 @@ private struct Reader {
     func recommenders(_ root: TOMLTable) throws(ConfigError) -> [NightlyConfig.Recommender] {
         var recommenders: [NightlyConfig.Recommender] = []
         let section = try table(root, "recommenders", "") ?? TOMLTable()
-        try keys(section, "recommenders", allowed: ["channel", "emoji"])
+        try keys(section, "recommenders", allowed: Set(RecommenderDefinition.Target.allCases.map(\.rawValue)))
         for target in RecommenderDefinition.Target.allCases {
             let prefix = "recommenders." + target.rawValue
             let t = try table(section, target.rawValue, "recommenders") ?? TOMLTable()
@@ -247,7 +247,7 @@ private struct Reader {
     }
 
     func definition(_ t: TOMLTable, _ target: RecommenderDefinition.Target, _ prefix: String) throws(ConfigError) -> RecommenderDefinition {
-        var d = target == .channel ? RecommenderDefinition.channelDefault : .emojiDefault
+        var d = RecommenderDefinition.default(for: target)
         if let s = try string(t, "scope", prefix) {
             guard let scope = RecommenderDefinition.Scope(rawValue: s), target == .emoji || scope == .workspace else {
                 throw .invalid(path: path, key: prefix + ".scope", reason: target == .channel ? "must be workspace (channels are workspace-local)" : "must be workspace or global")

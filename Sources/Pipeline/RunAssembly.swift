@@ -49,15 +49,12 @@ final class RunAssembly {
         return entry
     }
 
-    /// Copies a model of an earlier run into this one byte for byte (after checking it against
-    /// that run's manifest); the entry keeps its metrics, training time and provenance and
-    /// says which run it was trained in.
+    /// Copies a model of an earlier run into this one byte for byte: the bytes read once and
+    /// checked against that run's manifest are the bytes written. The entry keeps its metrics,
+    /// training time and provenance and says which run it was trained in.
     @discardableResult
     func carry(_ entry: Manifest.Model, from run: PublishedRun) throws -> Manifest.Model {
-        let path = run.directory + "/" + entry.path
-        _ = try run.model(entry)
-        guard let data = FileManager.default.contents(atPath: path) else { throw PublishingError.missingFile(path: path) }
-        try writer.write(data, to: entry.path)
+        try writer.write(try run.checkedModel(entry).bytes, to: entry.path)
         var carried = entry
         carried.carriedFrom = entry.carriedFrom ?? run.manifest.runID
         entries.append(carried)

@@ -80,7 +80,7 @@ public struct RunConfiguration: Sendable, Encodable {
 
 extension NightlyConfig {
     /// The reading options of the nightly job at `asOf`.
-    func ingestOptions(asOf: Int64) -> IngestOptions {
+    public func ingestOptions(asOf: Int64) -> IngestOptions {
         var options = IngestOptions(format: format, ignoredColumns: ignoredColumns, badRowLimit: badRowLimit, policy: policy,
                                     asOf: asOf, retentionDays: retentionDays)
         options.slack = slack

@@ -5,10 +5,10 @@ import Logging
 /// Training: every model that passed its gate, fitted on all its data with its recommender's
 /// hyper-parameters. Writes nothing. Works on any subset of the models — a workspace shard's,
 /// one recommender's — and gives each model the same factors as a call on all of them.
-enum TrainingStage {
+public enum TrainingStage {
     /// One fitted model per entry of `toTrain`, in its order.
     /// - Parameter progress: models done and the count of the recommender being trained.
-    static func fit(_ toTrain: [ModelToTrain], threads: Int, logger: Logger, progress: (Int, Int) -> Void) throws -> [ALSModel] {
+    public static func fit(_ toTrain: [ModelToTrain], threads: Int, logger: Logger, progress: (Int, Int) -> Void) throws -> [ALSModel] {
         var fitted = [ALSModel?](repeating: nil, count: toTrain.count)
         var targets: [RecommenderDefinition.Target] = []
         for m in toTrain where !targets.contains(m.recommender.definition.target) { targets.append(m.recommender.definition.target) }

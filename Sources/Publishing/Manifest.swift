@@ -1,6 +1,5 @@
 import Consent
 import Foundation
-import Ingest
 import Interactions
 
 /// What a run used and produced, written as `manifest.json` in the run directory. Run-specific

@@ -1,6 +1,5 @@
 import Consent
 import Foundation
-import Ingest
 import Linalg
 import Platform
 

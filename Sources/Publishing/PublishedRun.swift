@@ -52,11 +52,17 @@ public struct PublishedRun: Sendable {
 
     /// Reads one model of the run after checking its checksum against the manifest.
     public func model(_ entry: Manifest.Model) throws(PublishingError) -> ModelFile {
+        try checkedModel(entry).file
+    }
+
+    /// One model's bytes, read once, checked against the manifest's checksum and decoded:
+    /// what a carried-forward copy writes, so the bytes copied are the bytes checked.
+    public func checkedModel(_ entry: Manifest.Model) throws(PublishingError) -> (file: ModelFile, bytes: Data) {
         let path = directory + "/" + entry.path
         guard let data = FileManager.default.contents(atPath: path) else { throw .missingFile(path: path) }
         let actual = Digest.sha256(data)
         guard actual == entry.sha256 else { throw .checksumMismatch(path: path, expected: entry.sha256, actual: actual) }
-        return try ModelFile.decode(data, path: path)
+        return (try ModelFile.decode(data, path: path), data)
     }
 
     /// Checks the run: its seal (when the key is given), every model (present, with the

@@ -45,7 +45,7 @@ struct IngestBench: ParsableCommand {
         let reader = EventLogReader(options: IngestOptions(policy: .optOut, asOf: asOf, retentionDays: 365), registry: registry, pseudonymiser: Pseudonymiser(key: key))
         let (log, readSeconds) = try measure { try reader.read([input], logger: .bench) }
         let (built, buildSeconds) = measure {
-            [RecommenderDefinition.channelDefault, .emojiDefault].map { InteractionMatrixBuilder(definition: $0).build(log) }
+            RecommenderDefinition.defaults.map { InteractionMatrixBuilder(definition: $0).build(log) }
         }
         let total = readSeconds + buildSeconds
         let rows = log.usage.rowsRead

@@ -24,7 +24,7 @@ extension ConsentRec {
                 let logger = Logger(label: "consentrec")
                 let session = try DataSession.open(data, logger: logger)
                 let (log, matrices) = try session.read(
-                    definitions: [.channelDefault, .emojiDefault], logger: logger)
+                    definitions: RecommenderDefinition.defaults, logger: logger)
                 let usage = RunUsage(read: log.usage, matrices: matrices.flatMap(\.usage))
                 print(UsageSummary.text(usage))
                 if let report {

@@ -59,12 +59,7 @@ struct TrainingOptions: ParsableArguments {
 
     var definitions: [RecommenderDefinition] {
         let overrides = (try? weightOverrides()) ?? [:]
-        let chosen: [RecommenderDefinition] =
-            switch recommender {
-            case .channel: [.channelDefault]
-            case .emoji: [.emojiDefault]
-            case .all: [.channelDefault, .emojiDefault]
-            }
+        let chosen = RecommenderDefinition.Target(rawValue: recommender.rawValue).map { [.default(for: $0)] } ?? RecommenderDefinition.defaults
         return chosen.map { definition in
             var d = definition
             for (kind, w) in overrides { d.weights[kind] = w }

@@ -3,13 +3,14 @@ import Evaluation
 import Factorization
 import Ingest
 import Interactions
-@testable import Pipeline
+import Pipeline
 import Publishing
 import TestSupport
 import XCTest
 
-/// The stages the distributed runner will call per shard: called on a subset of the
-/// workspaces, or on one recommender, they give the results the whole run gives.
+/// The stages a distributed runner will call per shard, through the public API only (no
+/// `@testable`): called on a subset of the workspaces, or on one recommender, they give the
+/// results the whole run gives.
 final class StagesPerShardTests: XCTestCase {
     struct StageResults {
         var evaluation: HeldOutEvaluation
