@@ -96,6 +96,6 @@ public struct ConsentRegistry: Sendable {
     /// Raw ids of the workspaces whose status in force is `opted_in`.
     public var optedInWorkspaces: [String] { statuses.filter { $0.value == .optedIn }.map(\.key).sorted() }
 
-    /// Workspaces the registry names, for tests and the audit.
+    /// How many workspaces the registry names.
     public var workspaceCount: Int { statuses.count }
 }

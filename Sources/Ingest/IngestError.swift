@@ -43,9 +43,9 @@ public enum IngestError: Error, Equatable, CustomStringConvertible {
 }
 
 extension IngestError {
-    /// A column name as an error may show it: a lowercase snake_case name of at most 32 bytes
-    /// (`text`, `message_body`; header names are lowercased before they are compared) in
-    /// quotes; anything else — a JSON key can be a customer id, a sentence or a terminal
+    /// A column name as an error may show it: a name written in lowercase snake_case, at most
+    /// 32 bytes (`text`, `message_body`), in quotes; anything else (`Text` too: header names
+    /// are compared lowercased but shown only as written) — a JSON key can be a customer id, a sentence or a terminal
     /// escape sequence — only by its length.
     static func shown(_ column: String) -> String {
         let bytes = Array(column.utf8)

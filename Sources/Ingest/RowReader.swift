@@ -176,19 +176,22 @@ final class RowReader {
             break
         }
         if let first = names.first, first.hasPrefix("\u{FEFF}") { names[0] = String(first.dropFirst()) }
-        let normalized = names.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        // Compared lowercased; an error shows the name as written, so that an id in a header
+        // (`U024BE7LH`) is not lowercased into a name that looks plain enough to show.
+        let written = names.map { $0.trimmingCharacters(in: .whitespaces) }
+        let normalized = written.map { $0.lowercased() }
         // A first line naming no schema column is data, not a header.
         guard normalized.contains(where: { schema.slot(named: $0) != nil }) else { throw .missingHeader(file: path) }
         var seen = Set<String>()
-        for name in normalized {
-            guard seen.insert(name).inserted else { throw .duplicateColumn(file: path, column: name) }
+        for (name, spelling) in zip(normalized, written) {
+            guard seen.insert(name).inserted else { throw .duplicateColumn(file: path, column: spelling) }
             if let slot = schema.slot(named: name) {
                 columnSlots.append(slot)
                 presentSlots.insert(slot)
             } else if ignored.contains(name) {
                 columnSlots.append(-1)
             } else {
-                throw .unknownColumn(file: path, line: 1, column: name, schema: schema.unknownColumnNote)
+                throw .unknownColumn(file: path, line: 1, column: spelling, schema: schema.unknownColumnNote)
             }
         }
         for slot in schema.required where !presentSlots.contains(slot) {

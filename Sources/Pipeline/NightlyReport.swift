@@ -13,7 +13,7 @@ public struct NightlyReport: Sendable, Codable {
         case published
         case gateFailed = "gate_failed"
         case auditFailed = "audit_failed"
-        /// Nothing passed its gate and the consent purge withdrew every published run.
+        /// Nothing passed its gate and no run is current (withdrawn by a purge, or never published).
         case withdrawn = "nothing_published"
         /// The run stopped on an error (input, consent, key, lock, training, I/O): nothing new
         /// was published; `error` says why.

@@ -17,8 +17,8 @@ public enum NightlyError: Error, CustomStringConvertible {
     case input(any Error)
     case locked(PublishingError)
     case gate(NightlyReport)
-    /// Nothing passed its gate, and the consent purge had withdrawn every published run:
-    /// nothing is published now.
+    /// Nothing passed its gate, and no run is current: the consent purge withdrew every
+    /// published run (tonight or earlier), or none was ever published. Nothing is published.
     case withdrawn(NightlyReport)
     case audit(NightlyReport)
     case training(TrainingError)
@@ -32,7 +32,9 @@ public enum NightlyError: Error, CustomStringConvertible {
         case .locked(let e): "\(e)"
         case .gate(let r): "no model passed its quality gate; nothing was published and the last run stays current\n" + r.text
         case .withdrawn(let r):
-            "no model passed its quality gate, and the consent purge withdrew every published run: NOTHING IS PUBLISHED now\n" + r.text
+            "no model passed its quality gate, and "
+                + (r.purge.withdrewEverything ? "the consent purge withdrew every published run" : "no earlier run is published")
+                + ": NOTHING IS PUBLISHED now\n" + r.text
         case .audit(let r): "the privacy audit of the new run failed; nothing was published\n" + r.text
         case .training(let e): "\(e); nothing was published"
         case .io(let e): "\(e)"
@@ -110,8 +112,10 @@ public struct NightlyRun: Sendable {
             dropped: judged.outcome.dropped, purge: purge, auditFindings: [], runDirectory: nil)
         let finish = { (report: inout NightlyReport, status: NightlyReport.Status) in self.finish(&report, status, timer: timer, root: root, logger: logger) }
         guard !judged.outcome.toTrain.isEmpty else {
-            finish(&report, purge.withdrewEverything ? .withdrawn : .gateFailed)
-            throw purge.withdrewEverything ? .withdrawn(report) : .gate(report)
+            // Exit 5 promises that the last run stays current; with no current run (withdrawn
+            // tonight, by an earlier purge, or never published) the run says nothing is published.
+            finish(&report, purge.nothingPublished ? .withdrawn : .gateFailed)
+            throw purge.nothingPublished ? .withdrawn(report) : .gate(report)
         }
         do {
             try publish(judged, log: log, consent: consent, previous: previous, root: root, runID: runID, now: now,
@@ -175,15 +179,25 @@ public struct NightlyRun: Sendable {
             judged.summaries.append(.init(
                 recommender: rc.definition.target, scope: rc.definition.scope, split: rc.split.description, k: rc.k, metric: rc.gate.metric.rawValue,
                 model: evaluation.pooled.model, popularity: evaluation.pooled.popularity,
-                lastRun: previous.meanMetric(stage.metricKey, recommender: rc.definition.target.rawValue), models: outcome.gates))
+                lastRun: previous.pooledMetric(stage.metricKey, recommender: rc.definition.target.rawValue), models: outcome.gates))
         }
         return judged
     }
 
+    /// One line per recommender, counted as the report's summary counts: passed, published
+    /// ungated, failed.
     private func logOutcome(_ outcome: GateOutcome, of rc: NightlyConfig.Recommender, logger: Logger) {
+        var passed = 0, ungated = 0, failed = 0
+        for gate in outcome.gates {
+            switch gate.verdict {
+            case .passed: passed += 1
+            case .ungated: ungated += 1
+            case .failed: failed += 1
+            }
+        }
         logger.info("recommender evaluated", metadata: [
             LogKey.recommender: "\(rc.definition.target.rawValue)", LogKey.models: "\(outcome.gates.count)",
-            LogKey.passed: "\(outcome.gates.filter(\.published).count)", LogKey.failed: "\(outcome.gates.filter { !$0.published }.count)",
+            LogKey.passed: "\(passed)", LogKey.ungated: "\(ungated)", LogKey.failed: "\(failed)",
         ])
     }
 

@@ -18,9 +18,16 @@ public struct PreviousRun: Sendable {
         run?.manifest.models.first { $0.recommender == recommender && $0.workspace == workspace }
     }
 
-    /// The mean of `metric` over the last run's models of `recommender`, if any recorded it.
-    public func meanMetric(_ metric: String, recommender: String) -> Double? {
-        let values = run?.manifest.models.filter { $0.recommender == recommender }.compactMap { $0.metrics?[metric] } ?? []
-        return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
+    /// `metric` pooled over the test users of the last run's models of `recommender` — each
+    /// model's value weighted by its test users, as the report pools tonight's — or nil when
+    /// no model recorded it with a test user.
+    public func pooledMetric(_ metric: String, recommender: String) -> Double? {
+        var sum = 0.0, users = 0.0
+        for model in run?.manifest.models ?? [] where model.recommender == recommender {
+            guard let value = model.metrics?[metric], let n = model.metrics?["test_users"], n > 0 else { continue }
+            sum += value * n
+            users += n
+        }
+        return users > 0 ? sum / users : nil
     }
 }

@@ -61,6 +61,7 @@ enum TOMLPrecheck {
         var i = 0, line = 1, lineStart = 0
         var open: [UInt8] = []  // `[` or `{`
         var expectingEntry: UInt8? = nil  // the bracket whose next entry must start here
+        var justOpened = false  // no entry yet since the bracket opened: `{ }` is an empty table
         while i < b.count {
             let c = b[i]
             if c == 0x0A { line += 1; lineStart = i + 1; i += 1; continue }
@@ -69,7 +70,7 @@ enum TOMLPrecheck {
             if let context = expectingEntry {
                 expectingEntry = nil
                 let keyStart = c == 0x22 || c == 0x27 || c == 0x5F || c == 0x2D || (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A || (c >= 0x30 && c <= 0x39)
-                let bad = context == 0x5B ? (c == 0x2C || c == 0x7D) : !(keyStart || (c == 0x7D && i > 0 && b[i - 1] == 0x7B))
+                let bad = context == 0x5B ? (c == 0x2C || c == 0x7D) : !(keyStart || (c == 0x7D && justOpened))
                 if bad { return (line, i - lineStart + 1) }
             }
             switch c {
@@ -81,6 +82,7 @@ enum TOMLPrecheck {
             case 0x2C: if let context = open.last { expectingEntry = context }
             default: break
             }
+            justOpened = c == 0x5B || c == 0x7B
             i += 1
         }
         return nil

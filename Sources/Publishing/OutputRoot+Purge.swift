@@ -24,11 +24,17 @@ public struct PurgeOutcome: Sendable, Codable, Equatable {
 
     /// True when a run was published before and nothing is now: every run failed the audit.
     public var withdrewEverything: Bool { currentBefore != nil && currentAfter == nil }
+    /// True when no run is current after the purge: withdrawn now, by an earlier purge, or
+    /// never published.
+    public var nothingPublished: Bool { currentAfter == nil }
     public var movedCurrent: Bool { currentBefore != currentAfter }
 
     /// One line for logs and reports.
     public var summary: String {
-        guard !withdrawn.isEmpty || movedCurrent else { return "consent purge: every run passed the audit (\(kept.count) kept)" }
+        guard !withdrawn.isEmpty || movedCurrent else {
+            return "consent purge: every run passed the audit (\(kept.count) kept)"
+                + (nothingPublished ? "; NOTHING IS PUBLISHED (no run is current)" : "")
+        }
         var text = "consent purge: withdrew \(withdrawn.count) run\(withdrawn.count == 1 ? "" : "s") that failed the audit ("
             + withdrawn.map(\.runID).joined(separator: ", ") + ")"
         if movedCurrent {

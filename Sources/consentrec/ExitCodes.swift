@@ -17,7 +17,7 @@ enum ExitCodes {
     static let ioFailure: Int32 = 7
     static let verificationFailed: Int32 = 7
     static let locked: Int32 = 8
-    /// The consent purge withdrew every published run and nothing new was published.
+    /// No run is current (withdrawn by a purge, now or earlier, or never published) and nothing new was published.
     static let nothingPublished: Int32 = 9
 
     /// The status for an error a command did not handle itself.

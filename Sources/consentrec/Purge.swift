@@ -12,9 +12,10 @@ extension ConsentRec {
                 and every one kept for rollback) against today's registry and key, and removes each that \
                 fails. `current` first moves to the newest run that passes, or is removed when none does. \
                 `run` and `train` do the same before they read anything; this command is for an opt-out \
-                that must take effect now. Exit 0: every remaining run passes (or nothing was published \
-                to begin with). Exit 9: the current run was withdrawn and no run passes, so nothing is \
-                published. Exit 4: registry or key missing. Exit 8: another run holds the lock.
+                that must take effect now. Exit 0: a run that passes is current. Exit 9: nothing is \
+                published (the current run was withdrawn now or by an earlier purge and no run passes, \
+                or none was ever published): serving must not use any model of this root. Exit 4: \
+                registry or key missing. Exit 8: another run holds the lock.
                 """)
 
         @Argument(help: "The output root.") var root: String
@@ -29,7 +30,7 @@ extension ConsentRec {
                     print("  withdrawn \(w.runID):")
                     for reason in w.reasons { print("    \(reason)") }
                 }
-                if outcome.withdrewEverything { throw ExitCode(ExitCodes.nothingPublished) }
+                if outcome.nothingPublished { throw ExitCode(ExitCodes.nothingPublished) }
             }
         }
     }

@@ -37,6 +37,10 @@ extension ConsentRec {
         func validate() throws {
             guard (1...10_000).contains(k) else { throw ValidationError("-k must be 1…10000") }
             guard !events.isEmpty else { throw ValidationError("give the user's events with --events") }
+            // Checked here, so a mistyped id is a usage error (64); the message names the
+            // problem, never the id.
+            if let problem = IDGrammar.problem(workspace) { throw ValidationError("--workspace is not a valid id: \(problem.rawValue)") }
+            if let problem = IDGrammar.problem(user) { throw ValidationError("--user is not a valid id: \(problem.rawValue)") }
             if let asOf, Timestamp.parse(asOf) == nil { throw ValidationError("--as-of must be RFC 3339 or Unix seconds") }
             if let retentionDays, !(1...IngestOptions.maxRetentionDays).contains(retentionDays) {
             throw ValidationError("--retention-days must be 1…\(IngestOptions.maxRetentionDays)")

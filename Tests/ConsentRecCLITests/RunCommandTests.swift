@@ -71,10 +71,19 @@ final class RunCommandTests: XCTestCase {
             XCTAssertTrue(locked.stderr.contains("another run holds the lock"), locked.stderr)
             withExtendedLifetime(lock) {}
         }
-        // 5: no model passes its gate; nothing is published.
-        let gate = try run(config(gate: "publish_ungated = false\nmin_test_users = 100000"))
-        XCTAssertEqual(gate.status, 5, gate.stderr)
+        // 9: no model passes its gate and no run is current (none was ever published).
+        let hold = config(gate: "publish_ungated = false\nmin_test_users = 100000")
+        let nothing = try run(hold)
+        XCTAssertEqual(nothing.status, 9, nothing.stderr)
+        XCTAssertTrue(nothing.stderr.contains("NOTHING IS PUBLISHED"), nothing.stderr)
         XCTAssertNil(OutputRoot(path: dir.path + "/out").currentRun)
+        // 5: no model passes its gate; nothing new is published and the last run stays current.
+        XCTAssertEqual(try run(config()).status, 0)
+        let current = OutputRoot(path: dir.path + "/out").currentRun
+        let gate = try run(hold)
+        XCTAssertEqual(gate.status, 5, gate.stderr)
+        XCTAssertTrue(gate.stderr.contains("the last run stays current"), gate.stderr)
+        XCTAssertEqual(OutputRoot(path: dir.path + "/out").currentRun, current)
         // 7: the output root cannot be written.
         let io = try run(config(), ["--out", "/proc/consentrec-cannot-write-here"])
         XCTAssertEqual(io.status, 7, io.stderr)

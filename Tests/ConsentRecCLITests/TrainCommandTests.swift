@@ -80,6 +80,17 @@ final class TrainCommandTests: XCTestCase {
         }
     }
 
+    func testRecommend_oddlySpelledIDs_areUsageErrors_thatNeverEchoTheID() throws {
+        for (flag, id) in [("--workspace", " TZK4995CDP"), ("--workspace", "TZK4995CDP\n"), ("--user", "U1\u{200B}X"), ("--user", "\"U1\"")] {
+            var arguments = ["recommend", "--run", "/nonexistent", "--workspace", "T1", "--user", "U1", "--events", "e.csv", "--consent", "c.csv"]
+            arguments[arguments.firstIndex(of: flag)! + 1] = id
+            let result = try CommandRunner.run("consentrec", arguments)
+            XCTAssertEqual(result.status, 64, "\(flag) \(id.debugDescription): " + result.stderr)
+            XCTAssertTrue(result.stderr.contains("is not a valid id"), result.stderr)
+            XCTAssertFalse(result.stderr.contains(id.trimmingCharacters(in: .whitespacesAndNewlines)), result.stderr)
+        }
+    }
+
     func testInspect_failsOnAFlippedByteOrATruncatedModel() throws {
         XCTAssertEqual(try train().status, 0)
         let run = try PublishedRun.open(root)
@@ -143,7 +154,11 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(purged.stdout.contains("NOTHING IS PUBLISHED"), purged.stdout)
         XCTAssertFalse(purged.stdout.contains(workspace))
         XCTAssertNotEqual(try CommandRunner.run("consentrec", ["inspect", root]).status, 0)
-        XCTAssertEqual(try CommandRunner.run("consentrec", ["purge", root] + consent).status, 0, "nothing left to withdraw")
+        // Nothing left to withdraw, and still nothing published: the same status again, so a
+        // scheduler that checks on any later purge learns it too.
+        let again = try CommandRunner.run("consentrec", ["purge", root] + consent)
+        XCTAssertEqual(again.status, 9, again.stdout + again.stderr)
+        XCTAssertTrue(again.stdout.contains("NOTHING IS PUBLISHED"), again.stdout)
 
         XCTAssertEqual(try train().status, 0)
         XCTAssertEqual(try CommandRunner.run("consentrec", ["audit", root] + consent).status, 0)

@@ -74,6 +74,23 @@ final class ReaderFormatTests: XCTestCase {
         XCTAssertFalse(report.contains("quarterly"))
     }
 
+    func testHeaderNamedLikeAnID_isNotShown_inAnySpelling() throws {
+        // Found by an attack: the header was lowercased before the "plain name" check, so an
+        // uppercase user id used as a column name was echoed into the error and the report.
+        for (n, header) in ["UGCJEB4U46", "T01ABC", "tZK4995CDP"].enumerated() {
+            let path = fixture.directory.write("h-\(n).csv", "timestamp,workspace_id,user_id,channel_id,event,\(header)\n1,W,U,C,post,x\n")
+            XCTAssertThrowsError(try fixture.reader().read([path], logger: .quiet)) { error in
+                XCTAssertFalse("\(error)".lowercased().contains(header.lowercased()), "\(error)")
+                XCTAssertTrue("\(error)".contains("a name of \(header.utf8.count) bytes, not shown"), "\(error)")
+            }
+            let twice = fixture.directory.write("d-\(n).csv", "timestamp,workspace_id,user_id,channel_id,event,\(header),\(header)\n")
+            XCTAssertThrowsError(try fixture.reader(ignored: [header.lowercased()]).read([twice], logger: .quiet)) { error in
+                guard case .duplicateColumn = error as? IngestError else { return XCTFail("\(error)") }
+                XCTAssertFalse("\(error)".lowercased().contains(header.lowercased()), "\(error)")
+            }
+        }
+    }
+
     func testMissingHeader_missingColumn_duplicateColumn_areErrors() throws {
         let noHeader = fixture.directory.write("n.csv", "1763600000,W1,U1,C1,join\n")
         XCTAssertThrowsError(try fixture.reader().read([noHeader], logger: .quiet)) { XCTAssertEqual($0 as? IngestError, .missingHeader(file: noHeader)) }

@@ -96,6 +96,14 @@ final class ConsentAcrossRunsTests: XCTestCase {
         }
         XCTAssertNil(f.root.currentRun)
         XCTAssertEqual(f.root.runs(), [])
+        // The next night, with nothing current and still no model passing: nothing is
+        // published, said the same way (not "the last run stays current").
+        XCTAssertThrowsError(try run(f.config(channelGate: NightlyFixture.impossibleGate, emojiGate: NightlyFixture.impossibleGate,
+                                              asOf: "2026-11-23T00:00:00Z"), name: "hold2.toml")) { error in
+            guard case .withdrawn(let report) = error as? NightlyError else { return XCTFail("\(error)") }
+            XCTAssertEqual(report.purge.withdrawn.count, 0)
+            XCTAssertTrue("\(error)".contains("no earlier run is published: NOTHING IS PUBLISHED"), "\(error)")
+        }
     }
 
     func testRetainedRun_failingToday_isWithdrawn_andCurrentMovesToTheNewestCompliantRun() throws {

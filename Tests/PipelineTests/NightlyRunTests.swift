@@ -68,6 +68,24 @@ final class NightlyRunTests: XCTestCase {
         XCTAssertEqual(OutputRoot(path: dir.path + "/out").currentRun, first.runDirectory)
     }
 
+    func testLastRunFigure_isPooledOverTestUsers_likeTonights() throws {
+        // Found by an attack: "last run" was the plain mean of the models' values, zeros of
+        // models without test users included, beside tonight's figure pooled over test users.
+        let everything = config(channelGate: "min_lift_over_popularity = -1.0\nmin_test_users = 0")
+        let first = try NightlyRun(config: load(everything)).execute(logger: quiet)
+        let second = try NightlyRun(config: load(everything, name: "again.toml")).execute(logger: quiet)
+        let firstChannel = try XCTUnwrap(first.recommenders.first { $0.recommender == .channel })
+        let secondChannel = try XCTUnwrap(second.recommenders.first { $0.recommender == .channel })
+        XCTAssertTrue(firstChannel.models.allSatisfy(\.published))
+        XCTAssertTrue(firstChannel.models.contains { $0.testUsers == 0 }, "the case that went wrong is present")
+        // By hand: each model's value weighted by its test users.
+        let weighted = firstChannel.models.reduce(0.0) { $0 + ($1.model ?? 0) * Double($1.testUsers) }
+        let users = Double(firstChannel.models.reduce(0) { $0 + $1.testUsers })
+        let lastRun = try XCTUnwrap(secondChannel.lastRun)
+        XCTAssertEqual(lastRun, weighted / users, accuracy: 1e-12)
+        XCTAssertEqual(lastRun, firstChannel.model.textbook.ndcg, accuracy: 1e-9, "the first night's own pooled figure")
+    }
+
     func testWorkspaceGateFailure_carriesTheLastModelForward() throws {
         _ = try NightlyRun(config: load(config())).execute(logger: quiet)
         // Only the channel gate is impossible now: the emoji model is new, channel models carried.

@@ -140,10 +140,16 @@ final class RunFailureTests: XCTestCase {
                 XCTAssertTrue(reason.contains("date or time"), reason)
             }
         }
-        for value in ["x = [}", "x = [1,,2]", "x = [,1]", "w = { , a = 1 }", "w = { a = 1, }", "w = { %a = 1 }"] {
+        for value in ["x = [}", "x = [1,,2]", "x = [,1]", "w = { , a = 1 }", "w = { a = 1, }", "w = { %a = 1 }", "w = { , }", "w = { a = 1 , }"] {
             XCTAssertNotNil(TOMLPrecheck.misplacedSeparator("[input]\n" + value + "\n"), value)
         }
-        XCTAssertNil(TOMLPrecheck.misplacedSeparator("[input]\nevents = [\n  \"a,}\", # c, }\n  \"b\",\n]\nw = { join = 1.0, post = 2 }\ne = {}\n[[x]]\n"))
+        XCTAssertNil(TOMLPrecheck.misplacedSeparator("[input]\nevents = [\n  \"a,}\", # c, }\n  \"b\",\n]\nw = { join = 1.0, post = 2 }\ne = {}\nf = { }\ng = {\t}\n[[x]]\n"))
+        // An empty inline table with a space in it is valid TOML, and an empty weights table
+        // is accepted either way (found by an attack: `{ }` was refused, `{}` accepted).
+        for empty in ["{}", "{ }"] {
+            XCTAssertNoThrow(try NightlyConfig.parse("[input]\nevents = [\"e.csv\"]\n[consent]\nregistry = \"c.csv\"\n[output]\nroot = \"o\"\n"
+                + "[recommenders.channel]\nweights = \(empty)\n", path: "n.toml"), empty)
+        }
         XCTAssertNil(TOMLPrecheck.dateTimeValue("as_of = \"2026-11-20T00:00:00Z\" # at 00:00\nk = 10\nx = 1e10\nname = 'a 12:00'\nt = \"\"\"\n2026-11-20\"\"\"\n"))
         XCTAssertNil(TOMLPrecheck.badTableHeader("[recommenders.channel]\n[\"quoted\"]\n[[x]]\nevents = [\n  \"a\",\n]\n"))
     }
