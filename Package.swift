@@ -36,7 +36,7 @@ let package = Package(
         // MARK: - The stages
         // POSIX calls (the only file that imports Glibc), SHA-256 in hex, RFC 3339 times, log keys.
         .target(name: "Platform", dependencies: [crypto], exclude: ["README.md"]),
-        .target(name: "Linalg", dependencies: ["CBLAS", "Platform"], exclude: ["README.md"]),
+        .target(name: "Linalg", dependencies: ["CBLAS", "CPUKernels", "Platform"], exclude: ["README.md"]),
         // Registry rules, policy, pseudonyms, provenance, the audit rules.
         .target(name: "Consent", dependencies: ["Platform", crypto], exclude: ["README.md"]),
         // Files to consented, pseudonymised events: CSV/TSV/JSONL, gzip, Slack exports, bad rows.
@@ -79,6 +79,9 @@ let package = Package(
             name: "CBLAS",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
+        // Pure computational C kernels beside the BLAS boundary: cpuid, and the fused CG row kernel
+        // at three levels (scalar reference, AVX2+FMA, AVX-512) chosen at run time. No I/O.
+        .target(name: "CPUKernels", exclude: ["README.md"]),
         // Generated interaction data with known structure, for tests, benchmarks and the demo.
         .target(name: "SyntheticData", dependencies: ["Ingest", "Linalg", "Platform"], exclude: ["README.md"]),
         .executableTarget(

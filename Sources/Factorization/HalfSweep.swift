@@ -2,14 +2,17 @@ import Linalg
 
 /// One half of an ALS iteration: every row of `weights` solved against the fixed factors.
 struct HalfSweep {
-    /// Rows are the side being solved; values are `w = α·r = c − 1`, all positive.
+    /// Rows are the side being solved; values are the interactions `r`, all positive.
     let weights: SparseMatrix
+    /// α: an entry's weight is `w = α·r = c − 1`.
+    let alpha: Float
     /// Row ranges cut by the data alone (see `SparseMatrix.rowChunks`).
     let chunks: [Range<Int>]
     let side: TrainingError.Side
 
-    init(weights: SparseMatrix, side: TrainingError.Side) {
+    init(interactions weights: SparseMatrix, alpha: Float, side: TrainingError.Side) {
         self.weights = weights
+        self.alpha = alpha
         self.side = side
         // ~32k entries per chunk: enough chunks to balance two to a few dozen threads, few
         // enough that claiming one costs nothing. A row's fixed cost (the f × f products)
@@ -25,6 +28,7 @@ struct HalfSweep {
         let f = fixed.columns
         let side = self.side
         let chunks = self.chunks
+        let alpha = self.alpha
         try weights.rowPointers.withUnsafeBufferPointer { rowPointers throws(TrainingError) in
             try weights.columnIndices.withUnsafeBufferPointer { indices throws(TrainingError) in
                 try weights.values.withUnsafeBufferPointer { values throws(TrainingError) in
@@ -52,7 +56,8 @@ struct HalfSweep {
                                         }
                                         let entries = RowEntries(
                                             indices: pointers.indices + start,
-                                            weights: pointers.values + start, count: count)
+                                            values: pointers.values + start, alpha: alpha,
+                                            count: count)
                                         do throws(LinalgError) {
                                             try solver.solve(
                                                 entries, fixed: pointers.fixed, gram: pointers.gram,

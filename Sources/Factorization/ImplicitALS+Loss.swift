@@ -12,18 +12,20 @@ extension ImplicitALS {
     public func loss(
         interactions: SparseMatrix, userFactors: Matrix, itemFactors: Matrix
     ) throws(TrainingError) -> Double {
-        let weights = try Self.weights(interactions, configuration: configuration)
+        let r = try Self.preferences(interactions)
+        let alpha = configuration.alpha
         let parallel = ParallelFor(threads: configuration.threads)
         let gram = itemFactors.gram(ridge: configuration.regularization, parallel: parallel)
         return Self.loss(
-            weights: weights, chunks: HalfSweep(weights: weights, side: .users).chunks,
+            interactions: r, alpha: alpha,
+            chunks: HalfSweep(interactions: r, alpha: alpha, side: .users).chunks,
             users: userFactors, items: itemFactors, gram: gram,
             regularization: configuration.regularization, parallel: parallel)
     }
 
-    /// The loss from a prepared weight matrix (`w = α·r`) and the items' `YᵀY + λI`.
+    /// The loss from the interactions `r` (zeros dropped), `α` and the items' `YᵀY + λI`.
     static func loss(
-        weights: SparseMatrix, chunks: [Range<Int>], users: Matrix, items: Matrix, gram: [Float],
+        interactions weights: SparseMatrix, alpha: Float, chunks: [Range<Int>], users: Matrix, items: Matrix, gram: [Float],
         regularization: Float, parallel: ParallelFor
     ) -> Double {
         let f = items.columns
@@ -46,7 +48,8 @@ extension ImplicitALS {
                                     sum += Double(BLAS.dot(count: f, qb.baseAddress!, xu))
                                 }
                                 let row = weights.row(u)
-                                for (i, w) in zip(row.columns, row.values) {
+                                for (i, r) in zip(row.columns, row.values) {
+                                    let w = alpha * r
                                     let s = Double(BLAS.dot(count: f, xu, py.pointer + Int(i) * f))
                                     let c = 1 + Double(w)
                                     sum += c * (1 - s) * (1 - s) - s * s
@@ -62,7 +65,7 @@ extension ImplicitALS {
         var itemNorms = 0.0
         for v in items.storage { itemNorms += Double(v) * Double(v) }
         total += Double(regularization) * itemNorms
-        let confidence = Double(weights.nonZeros) + weights.values.reduce(0.0) { $0 + Double($1) }
+        let confidence = Double(weights.nonZeros) + weights.values.reduce(0.0) { $0 + Double(alpha * $1) }
         let pairs = Double(users.rows) * Double(items.rows)
         return total / (confidence + pairs - Double(weights.nonZeros))
     }

@@ -10,9 +10,13 @@ import Platform
 /// Cholesky solver), so evaluation with trained factors and serving with folded-in ones agree.
 public struct ImplicitALS: Sendable {
     public let configuration: ALSConfiguration
+    /// The level of the fused CG kernel. Every level gives the same bits, so it is not part of
+    /// the configuration; the benchmarks compare them.
+    public let kernels: KernelLevel
 
-    public init(configuration: ALSConfiguration = ALSConfiguration()) {
+    public init(configuration: ALSConfiguration = ALSConfiguration(), kernels: KernelLevel = .best) {
         self.configuration = configuration
+        self.kernels = kernels
     }
 
     /// Trains on a `users × items` matrix of non-negative interaction weights.
@@ -31,7 +35,9 @@ public struct ImplicitALS: Sendable {
     ) throws(TrainingError) -> ALSModel {
         let config = configuration
         try config.validate()
-        let userWeights = try Self.weights(interactions, configuration: config)
+        // r itself, shared with the caller's matrix (no copy unless it holds zeros); each solver
+        // forms w = α·r where it reads an entry.
+        let userWeights = try Self.preferences(interactions)
         let itemWeights = userWeights.transposed()
 
         // Users first, then items, from one generator: the same seed gives the same start.
@@ -39,13 +45,13 @@ public struct ImplicitALS: Sendable {
         var users = Matrix.random(rows: interactions.rows, columns: config.factors, scale: 0.01, using: &generator)
         var items = Matrix.random(rows: interactions.columns, columns: config.factors, scale: 0.01, using: &generator)
 
-        let userSweep = HalfSweep(weights: userWeights, side: .users)
-        let itemSweep = HalfSweep(weights: itemWeights, side: .items)
+        let userSweep = HalfSweep(interactions: userWeights, alpha: config.alpha, side: .users)
+        let itemSweep = HalfSweep(interactions: itemWeights, alpha: config.alpha, side: .items)
         let parallel = ParallelFor(threads: config.threads)
         let solver: any RowSolver =
             switch config.solver {
             case .cholesky: CholeskySolver()
-            case .conjugateGradient: ConjugateGradientSolver(steps: config.cgSteps)
+            case .conjugateGradient: ConjugateGradientSolver(steps: config.cgSteps, level: kernels)
             }
 
         let pin = BLASThreadPin(logger: logger)
@@ -65,7 +71,7 @@ public struct ImplicitALS: Sendable {
             let loss =
                 reportLoss
                 ? Self.loss(
-                    weights: userWeights, chunks: userSweep.chunks, users: users, items: items,
+                    interactions: userWeights, alpha: config.alpha, chunks: userSweep.chunks, users: users, items: items,
                     gram: itemGram, regularization: config.regularization, parallel: parallel)
                 : nil
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
@@ -80,15 +86,17 @@ public struct ImplicitALS: Sendable {
         return ALSModel(configuration: config, userFactors: users, itemFactors: items)
     }
 
-    /// The training weights `w = α·r` (so `c = 1 + w`), zero entries dropped.
+    /// The interactions with zero entries dropped — the same matrix, storage shared, when it
+    /// has none. Training reads `w = α·r` (so `c = 1 + w`) from it entry by entry rather than
+    /// holding a scaled copy (320 MB at 40M non-zeros).
     /// - Throws: `TrainingError.invalidInput` for a negative value.
-    static func weights(_ interactions: SparseMatrix, configuration: ALSConfiguration) throws(TrainingError) -> SparseMatrix {
+    static func preferences(_ interactions: SparseMatrix) throws(TrainingError) -> SparseMatrix {
         if let negative = interactions.values.firstIndex(where: { $0 < 0 }) {
             let row = interactions.rowPointers.lastIndex(where: { $0 <= negative }) ?? 0
             throw .invalidInput(reason: "row \(row) has a negative weight "
                 + "\(interactions.values[negative]); interaction weights must be ≥ 0")
         }
-        let alpha = configuration.alpha
-        return interactions.compactMapValues { $0 > 0 ? alpha * $0 : nil }
+        if !interactions.values.contains(0) { return interactions }
+        return interactions.compactMapValues { $0 > 0 ? $0 : nil }
     }
 }

@@ -68,16 +68,18 @@ public struct Recommender: Sendable {
         var x = [Float](repeating: 0, count: f)
         if entries.isEmpty { return x }
         let indices = entries.map(\.0)
-        let w = entries.map { alpha * $0.1 }
+        let r = entries.map(\.1)
         let workspace = RowWorkspace(factors: f)
         do throws(LinalgError) {
             try indices.withUnsafeBufferPointer { ib throws(LinalgError) in
-                try w.withUnsafeBufferPointer { wb throws(LinalgError) in
+                try r.withUnsafeBufferPointer { rb throws(LinalgError) in
                     try itemFactors.storage.withUnsafeBufferPointer { y throws(LinalgError) in
                         try gram.withUnsafeBufferPointer { g throws(LinalgError) in
                             try x.withUnsafeMutableBufferPointer { xb throws(LinalgError) in
                                 try CholeskySolver().solve(
-                                    RowEntries(indices: ib.baseAddress!, weights: wb.baseAddress!, count: ib.count),
+                                    RowEntries(
+                                        indices: ib.baseAddress!, values: rb.baseAddress!, alpha: alpha,
+                                        count: ib.count),
                                     fixed: y.baseAddress!, gram: g.baseAddress!, x: xb.baseAddress!,
                                     workspace: workspace)
                             }

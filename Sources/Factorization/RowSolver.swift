@@ -9,7 +9,7 @@ protocol RowSolver: Sendable {
     /// Writes the row's new factor into `x`, which holds the previous factor on entry.
     ///
     /// - Parameters:
-    ///   - entries: the row's columns and weights `w = c − 1`; never empty.
+    ///   - entries: the row's columns and interactions, with `α`; never empty.
     ///   - fixed: the fixed side's factors, row-major, `factors` per row.
     ///   - gram: `YᵀY + λI`, full symmetric `factors × factors`.
     func solve(
@@ -34,7 +34,7 @@ struct CholeskySolver: RowSolver {
             // b += cₖ·yₖ from the plain row, then scale the row by √wₖ so that one ssyrk adds
             // Σ wₖ·yₖyₖᵀ = Yᵀ(Cᵤ − I)Y to the lower triangle of A.
             for k in 0..<count {
-                let w = entries.weights[start + k]
+                let w = entries.weight(start + k)
                 let row = ws.gathered + k * f
                 let c = 1 + w
                 let s = w.squareRoot()
@@ -53,9 +53,12 @@ struct CholeskySolver: RowSolver {
 
 /// The conjugate-gradient solver (Takács, Pilászy & Tikk 2011): `steps` CG iterations from
 /// the previous factor, with the matrix applied as `(YᵀY + λI)·v + Yᵀ(w ∘ (Y·v))` and never
-/// formed.
+/// formed. Each step is one pass of the fused row kernel (`Kernels.conjugateGradientRow`) over
+/// the row's entries, reading the fixed factors in place.
 struct ConjugateGradientSolver: RowSolver {
     let steps: Int
+    /// Which implementation of the kernel runs; every level gives the same bits.
+    var level: KernelLevel = .best
 
     /// A squared residual below this means the row is solved (as `implicit` does).
     static let tolerance: Float = 1e-20
@@ -64,6 +67,22 @@ struct ConjugateGradientSolver: RowSolver {
         _ entries: RowEntries, fixed: UnsafePointer<Float>, gram: UnsafePointer<Float>,
         x: UnsafeMutablePointer<Float>, workspace ws: RowWorkspace
     ) throws(LinalgError) {
+        guard level != .blas else {
+            return solveWithBLAS(entries, fixed: fixed, gram: gram, x: x, workspace: ws)
+        }
+        Kernels.conjugateGradientRow(
+            level: level, factors: ws.factors, count: entries.count, indices: entries.indices,
+            values: entries.values, alpha: entries.alpha, fixed: fixed, gram: gram, x: x, steps: steps,
+            tolerance: Self.tolerance, scratch: ws.kernelScratch, gathered: ws.gathered,
+            capacity: RowWorkspace.segmentRows)
+    }
+
+    /// The same steps with each product an `sgemv` over the gathered rows: two passes over the
+    /// block per step, in whatever kernels OpenBLAS chose. For CPUs without AVX2 and FMA.
+    private func solveWithBLAS(
+        _ entries: RowEntries, fixed: UnsafePointer<Float>, gram: UnsafePointer<Float>,
+        x: UnsafeMutablePointer<Float>, workspace ws: RowWorkspace
+    ) {
         let f = ws.factors
         // A row that fits one segment is gathered once and reused by every step.
         let resident = entries.count <= RowWorkspace.segmentRows
@@ -107,11 +126,9 @@ struct ConjugateGradientSolver: RowSolver {
             if !resident { ws.gather(entries.indices + start, count: count, from: fixed) }
             let t = ws.perRow
             BLAS.gemv(.none, rows: count, columns: f, alpha: 1, a: ws.gathered, lda: f, x: v, beta: 0, y: t)
-            let w = entries.weights + start
-            if residual {
-                for k in 0..<count { t[k] = 1 + w[k] - w[k] * t[k] }
-            } else {
-                for k in 0..<count { t[k] *= w[k] }
+            for k in 0..<count {
+                let w = entries.weight(start + k)
+                t[k] = residual ? 1 + w - w * t[k] : t[k] * w
             }
             BLAS.gemv(.transposed, rows: count, columns: f, alpha: 1, a: ws.gathered, lda: f, x: t, beta: 1, y: out)
             start += count

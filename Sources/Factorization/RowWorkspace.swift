@@ -8,7 +8,8 @@ final class RowWorkspace {
     static let segmentRows = 16_384
 
     let factors: Int
-    /// Gathered fixed-side factor rows of the current segment, contiguous, row-major.
+    /// Gathered fixed-side factor rows of the current segment, contiguous, row-major, with the
+    /// fused kernel's padded stride (`Kernels.paddedFactors`) when it fills them.
     let gathered: UnsafeMutablePointer<Float>
     /// One value per gathered row.
     let perRow: UnsafeMutablePointer<Float>
@@ -16,20 +17,23 @@ final class RowWorkspace {
     let r, p, ap, b: UnsafeMutablePointer<Float>
     /// A `factors × factors` matrix.
     let a: UnsafeMutablePointer<Float>
+    /// The fused CG kernel's vectors (`Kernels.scratchCount`).
+    let kernelScratch: UnsafeMutablePointer<Float>
 
     init(factors: Int) {
         self.factors = factors
-        gathered = .allocate(capacity: Self.segmentRows * factors)
+        gathered = .allocate(capacity: Self.segmentRows * Kernels.paddedFactors(factors))
         perRow = .allocate(capacity: Self.segmentRows)
         r = .allocate(capacity: factors)
         p = .allocate(capacity: factors)
         ap = .allocate(capacity: factors)
         b = .allocate(capacity: factors)
         a = .allocate(capacity: factors * factors)
+        kernelScratch = .allocate(capacity: Kernels.scratchCount(factors: factors))
     }
 
     deinit {
-        for buffer in [gathered, perRow, r, p, ap, b, a] { buffer.deallocate() }
+        for buffer in [gathered, perRow, r, p, ap, b, a, kernelScratch] { buffer.deallocate() }
     }
 
     /// Copies the fixed-side rows named by `indices` into `gathered`.
@@ -45,9 +49,15 @@ final class RowWorkspace {
     }
 }
 
-/// One row of a half-sweep: the columns it touched and their weights `w = α·r = c − 1`.
+/// One row of a half-sweep: the columns it touched, their interactions `r`, and α; an
+/// entry's weight is `w = α·r = c − 1`.
 struct RowEntries {
     let indices: UnsafePointer<Int32>
-    let weights: UnsafePointer<Float>
+    let values: UnsafePointer<Float>
+    let alpha: Float
     let count: Int
+
+    /// `wₖ = α·rₖ`.
+    @inline(__always)
+    func weight(_ k: Int) -> Float { alpha * values[k] }
 }

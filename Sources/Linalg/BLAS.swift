@@ -109,11 +109,17 @@ public enum BLASThreads {
     /// Sets the number of threads OpenBLAS uses for one call (`openblas_set_num_threads`).
     public static func set(_ count: Int) { openblas_set_num_threads(Int32(count)) }
 
-    /// The build of OpenBLAS and the kernel it selected for this CPU (`openblas_get_config`,
-    /// `openblas_get_corename`), for benchmark reports.
-    public static var configuration: String {
-        let config = openblas_get_config().map { String(cString: $0) } ?? "unknown"
-        let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
-        return "\(config) (core \(core))"
+    /// The build of OpenBLAS (`openblas_get_config`): version, build options, core.
+    public static var build: String {
+        openblas_get_config().map { String(cString: $0) } ?? "unknown"
     }
+
+    /// The kernel family OpenBLAS selected when it loaded (`openblas_get_corename`):
+    /// "Haswell", "SkylakeX", "Prescott", …
+    public static var coreName: String {
+        openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+    }
+
+    /// The build and the core, for benchmark reports.
+    public static var configuration: String { "\(build) (core \(coreName))" }
 }

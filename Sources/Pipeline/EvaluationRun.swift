@@ -109,6 +109,7 @@ public struct EvaluationRun: Sendable {
 
     public func execute(logger: Logger, progress: @escaping (RunProgress) -> Void = { _ in }) throws -> EvaluationReport {
         let r = request
+        MachineLog.announce(logger)
         let registry = try ConsentRegistry.load(path: r.consentPath, asOf: r.ingest.asOf)
         let key = try PseudonymKey.load(file: r.keyFile)
         for c in r.configurations { try c.validate() }

@@ -84,6 +84,9 @@ public struct NightlyReport: Sendable, Codable {
     public var purge: PurgeOutcome
     public var auditFindings: [String]
     public var runDirectory: String?
+    /// The CPU, the BLAS kernels and ConsentRec's own kernel level this run used
+    /// (`BLASCore.summary`); model bytes depend on the BLAS kernels.
+    public var machine: String?
     /// Why the run stopped, for status `failed`.
     public var error: String?
 
@@ -101,6 +104,7 @@ public struct NightlyReport: Sendable, Codable {
     public var text: String {
         var lines = ["run \(runID): \(status.rawValue) (as of \(asOf), \(String(format: "%.1f", seconds)) s)"]
         if let error { return (lines + ["error: \(error)", "nothing was published; the last published run stays current"]).joined(separator: "\n") }
+        if let machine { lines.append("machine: \(machine)") }
         lines.append("stages: " + ["read", "build", "evaluate", "train", "publish"].compactMap { s in
             stageSeconds[s].map { "\(s) \(String(format: "%.2f", $0)) s" }
         }.joined(separator: ", "))

@@ -83,6 +83,7 @@ public struct NightlyRun: Sendable {
     /// The nightly job as a sequence of stages; each hands the next a value.
     private func execute(runID: String, now: Int64, logger: Logger, progress: @escaping (RunProgress) -> Void) throws(NightlyError) -> NightlyReport {
         var timer = StageTimer(logger: logger)
+        MachineLog.announce(logger)
         let asOf = config.asOf ?? now
         let consent: RunConsent
         do {
@@ -110,6 +111,7 @@ public struct NightlyRun: Sendable {
             runID: runID, status: .published, asOf: Timestamp.format(asOf), startedAt: Timestamp.format(now), seconds: 0,
             stageSeconds: [:], usage: judged.usage, recommenders: judged.summaries, published: [], carriedForward: [],
             dropped: judged.outcome.dropped, purge: purge, auditFindings: [], runDirectory: nil)
+        report.machine = BLASCore.summary
         let finish = { (report: inout NightlyReport, status: NightlyReport.Status) in self.finish(&report, status, timer: timer, root: root, logger: logger) }
         guard !judged.outcome.toTrain.isEmpty else {
             // Exit 5 promises that the last run stays current; with no current run (withdrawn

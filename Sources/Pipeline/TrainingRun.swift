@@ -73,6 +73,7 @@ public struct TrainingRun: Sendable {
 
     public func execute(logger: Logger, progress: @escaping (RunProgress) -> Void = { _ in }) throws -> TrainingResult {
         let r = request
+        MachineLog.announce(logger)
         // 1. Consent registry, then the key: either missing stops everything.
         let consent = try RunConsent.load(path: r.consentPath, policy: r.ingest.policy, keyFile: r.keyFile, asOf: r.ingest.asOf)
         try r.als.validate()

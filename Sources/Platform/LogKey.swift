@@ -13,6 +13,8 @@ public enum LogKey {
     // Training.
     public static let iteration = "iteration", loss = "loss", blasThreads = "blas_threads"
     public static let variable = "variable", value = "value"
+    // The machine: CPU, BLAS kernels, ConsentRec's kernel level.
+    public static let cpu = "cpu", blasCore = "blas_core", blasBuild = "blas_build", kernel = "kernel"
     // Progress.
     public static let done = "done", total = "total", perSecond = "per_second"
 }

@@ -270,3 +270,22 @@ public enum SystemThreads {
         for thread in threads { pthread_join(thread, nil) }
     }
 }
+
+/// This process's environment and its image.
+public enum ProcessImage {
+    /// Sets (or with `nil` removes) an environment variable of this process.
+    public static func setEnvironment(_ name: String, _ value: String?) {
+        if let value { setenv(name, value, 1) } else { unsetenv(name) }
+    }
+
+    /// Replaces this process by a new run of its own executable with the same arguments and the
+    /// current environment (`execv` of `/proc/self/exe`). Returns only on failure.
+    public static func reexecute(arguments: [String]) -> Errno {
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
+        argv.append(nil)
+        execv("/proc/self/exe", &argv)
+        let error = Errno.current
+        for pointer in argv { free(pointer) }
+        return error
+    }
+}

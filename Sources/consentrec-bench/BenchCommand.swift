@@ -1,5 +1,7 @@
 import ArgumentParser
 import Factorization
+import Foundation
+import Linalg
 
 /// Benchmarks and interop helpers for ConsentRec's numeric core. Every figure is printed,
 /// never asserted: compare ratios measured in one run on one machine.
@@ -10,6 +12,12 @@ struct BenchCommand: ParsableCommand {
         abstract: "Benchmarks of the ALS trainer, fold-in and top-k, and interop helpers.",
         subcommands: [ALSBench.self, FoldInBench.self, IngestBench.self, NightlyBench.self, ExportMatrix.self, TrainMatrix.self, Demo.self]
     )
+
+    /// As `consentrec`: the right BLAS kernels first (restarting once if it must).
+    static func main() {
+        BLASCore.prepareProcess(arguments: CommandLine.arguments, environment: ProcessInfo.processInfo.environment)
+        main(nil)
+    }
 }
 
 /// The shape of a generated power-law data set.

@@ -13,6 +13,7 @@ struct FoldInBench: ParsableCommand {
     @Option(help: "Users to fold in.") var sample = 5000
 
     func run() throws {
+        print("machine: \(BLASCore.summary)")
         let shape = SyntheticInteractions.Shape(users: data.users / 10, items: data.items, nonZeros: data.nonZeros / 10)
         let matrix = SyntheticInteractions.generate(shape, seed: data.dataSeed)
         let config = ALSConfiguration(factors: factors, iterations: 3, threads: 2)

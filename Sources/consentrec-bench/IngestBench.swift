@@ -3,6 +3,7 @@ import Consent
 import Foundation
 import Ingest
 import Interactions
+import Linalg
 import SyntheticData
 
 /// Times the data stage end to end on a generated log: read, parse, consent and retention
@@ -17,6 +18,7 @@ struct IngestBench: ParsableCommand {
     @Flag(help: "Read a gzip-compressed copy of the log.") var gzip = false
 
     func run() throws {
+        print("machine: \(BLASCore.summary)")
         let directory = "\(cache)/\(events)-\(workspaces)"
         let csv = "\(directory)/events.csv"
         if !FileManager.default.fileExists(atPath: "\(directory)/pseudonym.key") {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Linalg
 import Logging
 import Pipeline
 import SyntheticData
@@ -15,6 +16,7 @@ struct NightlyBench: ParsableCommand {
     @Option(help: "Where the generated log is kept between runs.") var cache = "/tmp/consentrec-bench-ingest"
 
     func run() throws {
+        print("machine: \(BLASCore.summary)")
         let directory = "\(cache)/\(events)-\(workspaces)"
         if !FileManager.default.fileExists(atPath: "\(directory)/pseudonym.key") {
             var options = SyntheticEventLog.Options()

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import Linalg
 import Pipeline
 
 /// The ConsentRec command-line tool. Each subcommand turns its arguments into a
@@ -11,4 +13,11 @@ struct ConsentRec: ParsableCommand {
         version: TrainingRun.toolVersion,
         subcommands: [Run.self, Generate.self, ImportSlack.self, Ingest.self, Train.self, Evaluate.self, Recommend.self, Inspect.self, Audit.self, Purge.self]
     )
+
+    /// Makes OpenBLAS use the kernels this CPU supports (restarting once if it must), then
+    /// runs the command.
+    static func main() {
+        BLASCore.prepareProcess(arguments: CommandLine.arguments, environment: ProcessInfo.processInfo.environment)
+        main(nil)
+    }
 }
