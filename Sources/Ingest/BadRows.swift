@@ -48,6 +48,20 @@ public struct BadRowReport: Sendable, Equatable, Codable {
 
     public private(set) var counts: [BadRowKind: Int] = [:]
     public private(set) var examples: [String] = []
+    /// The examples' parts, so that a report of a later stretch of a file, numbered from its
+    /// own first line, can be renumbered when it is merged (`absorb`). Not encoded.
+    private var records: [Example] = []
+
+    struct Example: Sendable, Equatable {
+        let file: String
+        let line: Int
+        let field: String
+        let reason: String
+
+        var text: String { "\(file):\(line): \(field): \(reason)" }
+    }
+
+    private enum CodingKeys: String, CodingKey { case counts, examples }
 
     public init() {}
 
@@ -56,7 +70,20 @@ public struct BadRowReport: Sendable, Equatable, Codable {
     mutating func record(_ kind: BadRowKind, file: String, line: Int, field: String, reason: String, rows: Int = 1) {
         counts[kind, default: 0] += rows
         if examples.count < Self.exampleLimit {
-            examples.append("\(file):\(line): \(field): \(reason)")
+            let example = Example(file: file, line: line, field: field, reason: reason)
+            records.append(example)
+            examples.append(example.text)
+        }
+    }
+
+    /// Adds the counts and, up to the limit, the examples of a report of later rows, whose
+    /// line numbers are `lineOffset` short of the file's.
+    mutating func absorb(_ later: BadRowReport, lineOffset: Int) {
+        for (kind, n) in later.counts { counts[kind, default: 0] += n }
+        for e in later.records.prefix(Self.exampleLimit - examples.count) {
+            let example = Example(file: e.file, line: e.line + lineOffset, field: e.field, reason: e.reason)
+            records.append(example)
+            examples.append(example.text)
         }
     }
 

@@ -70,8 +70,25 @@ public struct EventLogReader: Sendable {
         return state.finish(pseudonymiser: pseudonymiser)
     }
 
-    /// Reads one CSV, TSV or JSON Lines file (plain or gzip), checksumming it as it is read.
+    /// Reads one CSV, TSV or JSON Lines file (plain or gzip), checksumming it as it is read:
+    /// with `options.threads` threads when there are several (`ParallelFileReader`, the same
+    /// result), else — or when that reader gives up — with one.
     private func readFile(
+        _ path: String, format: EventFormat, into state: inout ReaderState, progress: (Int, Int) -> Void
+    ) throws(IngestError) -> DataUsage.FileUsage {
+        if options.threads > 1 {
+            let parallel = ParallelFileReader(
+                path: path, format: format, options: options, registry: registry, threads: options.threads,
+                blockBytes: options.blockBytes)
+            if let outcome = parallel.read(after: state, progress: progress) {
+                state = outcome.state
+                return outcome.file
+            }
+        }
+        return try readFileInOneThread(path, format: format, into: &state, progress: progress)
+    }
+
+    private func readFileInOneThread(
         _ path: String, format: EventFormat, into state: inout ReaderState, progress: (Int, Int) -> Void
     ) throws(IngestError) -> DataUsage.FileUsage {
         let (source, gzip) = try ByteSources.open(path)

@@ -1,4 +1,5 @@
 import Consent
+import Foundation
 
 /// How an interaction log is read and filtered.
 public struct IngestOptions: Sendable, Hashable {
@@ -32,6 +33,11 @@ public struct IngestOptions: Sendable, Hashable {
     public var keepChannelIDsForDisplay = false
     /// How Slack exports (`format` `slack-export`) are read.
     public var slack = SlackExport.Options()
+    /// Threads that parse a CSV, TSV or JSON Lines file (one more reads and checksums it).
+    /// The result does not depend on it. Default: the machine's active processor count.
+    public var threads = ProcessInfo.processInfo.activeProcessorCount
+    /// Bytes per block the threads parse; small values are for tests.
+    var blockBytes = 16 << 20
 
     public init(
         format: EventFormat? = nil, ignoredColumns: Set<String> = [], badRowLimit: BadRowLimit = BadRowLimit(),

@@ -124,7 +124,7 @@ struct ReaderState {
 
     /// Records the consent decision for a newly seen workspace. An id outside the id grammar
     /// is never decided on: its rows are bad, whatever the registry says of look-alike ids.
-    private mutating func decide(_ w: Int, _ workspace: UnsafeBufferPointer<UInt8>) {
+    mutating func decide(_ w: Int, _ workspace: UnsafeBufferPointer<UInt8>) {
         if let problem = IDGrammar.problem(workspace) {
             workspaceSlot.append(Self.invalidSlot)
             invalidWorkspaces[Int32(w)] = problem

@@ -97,6 +97,15 @@ final class RowReader {
         scratch = .allocate(capacity: scratchCapacity)
     }
 
+    /// A reader of a later block of the same file: the header's column mapping, rows from the
+    /// block's first byte (a line start), numbered from `firstLine`.
+    convenience init(continuing header: RowReader, source: any ByteSource, firstLine: Int) {
+        self.init(path: header.path, format: header.format, source: source, ignoredColumns: [], schema: header.schema)
+        columnSlots = header.columnSlots
+        presentSlots = header.presentSlots
+        line = firstLine
+    }
+
     deinit {
         buffer.deallocate()
         scratch.deallocate()

@@ -54,6 +54,8 @@ public enum BLASCore {
         case ignored(requested: String, core: String)
         /// The user set `OPENBLAS_CORETYPE` to a family older than the CPU supports.
         case userChoseOlder(core: String, better: String)
+        /// The restart itself failed (`execv`); the process goes on with `core`.
+        case restartFailed(core: String, reason: String)
 
         public var isWarning: Bool {
             if case .switched = self { return false }
@@ -68,6 +70,8 @@ public enum BLASCore {
                 "OpenBLAS ignored OPENBLAS_CORETYPE=\(requested) and runs its \(core) kernels; BLAS calls run below this CPU's speed"
             case .userChoseOlder(let core, let better):
                 "OPENBLAS_CORETYPE=\(core) is set: OpenBLAS runs older kernels than this CPU supports (\(better)); unset it to let ConsentRec choose"
+            case .restartFailed(let core, let reason):
+                "OpenBLAS chose its \(core) kernels for this CPU and the restart onto better ones failed (\(reason)); BLAS calls run below this CPU's speed"
             }
         }
     }
@@ -94,19 +98,23 @@ public enum BLASCore {
     /// Call first in `main`, before any work: re-executes the program with better kernels when
     /// OpenBLAS fell back to older ones, and otherwise records what an operator should know.
     /// If the re-execution itself fails, the process goes on with the kernels it has.
-    public static func prepareProcess(arguments: [String], environment: [String: String]) {
+    public static func prepareProcess(environment: [String: String]) {
         let chosen = BLASThreads.coreName
         switch decide(cpu: CPU.current.vectorTier, core: chosen, environment: environment) {
         case .keep(let found):
             note = found
-            ProcessImage.setEnvironment(reexecMarker, nil)
+            if environment[reexecMarker] != nil {
+                // OpenBLAS has read it; programs this one starts choose for themselves.
+                ProcessImage.setEnvironment(coreTypeVariable, nil)
+                ProcessImage.setEnvironment(reexecMarker, nil)
+            }
         case .reexecute(let core):
             ProcessImage.setEnvironment(coreTypeVariable, core)
             ProcessImage.setEnvironment(reexecMarker, chosen)
-            let error = ProcessImage.reexecute(arguments: arguments)
+            let error = ProcessImage.reexecute()
             ProcessImage.setEnvironment(coreTypeVariable, nil)
             ProcessImage.setEnvironment(reexecMarker, nil)
-            note = .ignored(requested: "\(core) (restart failed: \(error))", core: chosen)
+            note = .restartFailed(core: chosen, reason: "\(error)")
         }
     }
 

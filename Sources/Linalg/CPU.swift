@@ -48,9 +48,10 @@ public struct CPU: Sendable, Equatable, CustomStringConvertible {
     /// The fastest level of ConsentRec's own kernels that runs here.
     public var bestKernelLevel: KernelLevel {
         let f = features
-        if f.isSuperset(of: [.avx512f, .osZMM]) { return .avx512 }
-        if f.isSuperset(of: [.avx2, .fma, .osYMM]) { return .avx2 }
-        return .blas
+        // The AVX-512 level is compiled as a superset of AVX2+FMA: a VM that shows AVX512F but
+        // hides FMA gets the AVX2 level's check.
+        guard f.isSuperset(of: [.avx2, .fma, .osYMM]) else { return .blas }
+        return f.isSuperset(of: [.avx512f, .osZMM]) ? .avx512 : .avx2
     }
 
     /// Names of the vector features present, widest first: "avx512 avx2 fma".

@@ -84,6 +84,7 @@ extension NightlyConfig {
         var options = IngestOptions(format: format, ignoredColumns: ignoredColumns, badRowLimit: badRowLimit, policy: policy,
                                     asOf: asOf, retentionDays: retentionDays)
         options.slack = slack
+        options.threads = threads  // run.threads: the result does not depend on it
         return options
     }
 }

@@ -107,6 +107,16 @@ public struct OpenFile: Sendable {
         }
     }
 
+    /// Reads up to `buffer.count` bytes at `offset` without moving the file position (so
+    /// threads may read one descriptor at once); 0 at the end. Retries when interrupted.
+    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(Errno) -> Int {
+        while true {
+            let n = pread(rawValue, buffer.baseAddress, buffer.count, off_t(offset))
+            if n >= 0 { return n }
+            if errno != EINTR { throw .current }
+        }
+    }
+
     /// Reads up to `count` bytes at `offset` without moving the file position.
     public func read(count: Int, at offset: Int) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
@@ -244,30 +254,15 @@ public enum POSIX {
 
 /// Runs work on operating-system threads that are joined before returning.
 public enum SystemThreads {
-    private final class Work {
+    fileprivate final class Work {
         let body: () -> Void
         init(_ body: @escaping () -> Void) { self.body = body }
     }
 
     /// Runs `body` on `count` threads: `count − 1` new ones and the calling thread. When no
-    /// thread can be had the work is still done, by the threads that exist.
+    /// thread can be had the work is still done, by the calling thread.
     public static func run(count: Int, _ body: @escaping () -> Void) {
-        var threads = [pthread_t]()
-        for _ in 1..<max(count, 1) {
-            let context = Unmanaged.passRetained(Work(body)).toOpaque()
-            var thread = pthread_t()
-            let rc = pthread_create(&thread, nil, { context in
-                Unmanaged<Work>.fromOpaque(context!).takeRetainedValue().body()
-                return nil
-            }, context)
-            if rc != 0 {
-                Unmanaged<Work>.fromOpaque(context).release()
-                continue
-            }
-            threads.append(thread)
-        }
-        body()
-        for thread in threads { pthread_join(thread, nil) }
+        run(tasks: Array(repeating: body, count: max(count, 1)))
     }
 }
 
@@ -278,14 +273,38 @@ public enum ProcessImage {
         if let value { setenv(name, value, 1) } else { unsetenv(name) }
     }
 
-    /// Replaces this process by a new run of its own executable with the same arguments and the
+    /// Replaces this process by a new run of its own executable with the same arguments, byte
+    /// for byte (`CommandLine.unsafeArgv`, so a path that is not UTF-8 survives), and the
     /// current environment (`execv` of `/proc/self/exe`). Returns only on failure.
-    public static func reexecute(arguments: [String]) -> Errno {
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
-        argv.append(nil)
-        execv("/proc/self/exe", &argv)
-        let error = Errno.current
-        for pointer in argv { free(pointer) }
-        return error
+    public static func reexecute() -> Errno {
+        execv("/proc/self/exe", CommandLine.unsafeArgv)
+        return .current
+    }
+}
+
+extension SystemThreads {
+    /// Runs each task on its own thread (the first on the calling thread) and returns when
+    /// all have finished. Tasks that cannot get a thread run on the calling thread in turn.
+    public static func run(tasks: [() -> Void]) {
+        guard let first = tasks.first else { return }
+        var threads = [pthread_t]()
+        var unstarted = [() -> Void]()
+        for task in tasks.dropFirst() {
+            let context = Unmanaged.passRetained(Work(task)).toOpaque()
+            var thread = pthread_t()
+            let rc = pthread_create(&thread, nil, { context in
+                Unmanaged<Work>.fromOpaque(context!).takeRetainedValue().body()
+                return nil
+            }, context)
+            if rc != 0 {
+                Unmanaged<Work>.fromOpaque(context).release()
+                unstarted.append(task)
+                continue
+            }
+            threads.append(thread)
+        }
+        first()
+        for task in unstarted { task() }
+        for thread in threads { pthread_join(thread, nil) }
     }
 }

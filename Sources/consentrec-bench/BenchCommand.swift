@@ -15,7 +15,7 @@ struct BenchCommand: ParsableCommand {
 
     /// As `consentrec`: the right BLAS kernels first (restarting once if it must).
     static func main() {
-        BLASCore.prepareProcess(arguments: CommandLine.arguments, environment: ProcessInfo.processInfo.environment)
+        BLASCore.prepareProcess(environment: ProcessInfo.processInfo.environment)
         main(nil)
     }
 }

@@ -16,6 +16,7 @@ struct IngestBench: ParsableCommand {
     @Option(help: "Workspaces to generate.") var workspaces = 2000
     @Option(help: "Where the generated log is kept between runs.") var cache = "/tmp/consentrec-bench-ingest"
     @Flag(help: "Read a gzip-compressed copy of the log.") var gzip = false
+    @Option(help: "Parsing threads (one more reads and checksums).") var threads = 2
 
     func run() throws {
         print("machine: \(BLASCore.summary)")
@@ -44,7 +45,9 @@ struct IngestBench: ParsableCommand {
         let asOf = SyntheticEventLog.Options().end
         let registry = try ConsentRegistry.load(path: "\(directory)/consent.csv", asOf: asOf)
         let key = try PseudonymKey.load(file: "\(directory)/pseudonym.key")
-        let reader = EventLogReader(options: IngestOptions(policy: .optOut, asOf: asOf, retentionDays: 365), registry: registry, pseudonymiser: Pseudonymiser(key: key))
+        var options = IngestOptions(policy: .optOut, asOf: asOf, retentionDays: 365)
+        options.threads = threads
+        let reader = EventLogReader(options: options, registry: registry, pseudonymiser: Pseudonymiser(key: key))
         let (log, readSeconds) = try measure { try reader.read([input], logger: .bench) }
         let (built, buildSeconds) = measure {
             RecommenderDefinition.defaults.map { InteractionMatrixBuilder(definition: $0).build(log) }
@@ -52,8 +55,8 @@ struct IngestBench: ParsableCommand {
         let total = readSeconds + buildSeconds
         let rows = log.usage.rowsRead
         print(String(
-            format: "ingest %@: %d rows (%.0f MB%@), kept %d events, %d channel matrices, %d emoji matrices",
-            gzip ? "gzip" : "plain", rows, Double(bytes) / 1e6, gzip ? String(format: ", %.0f MB uncompressed", Double(uncompressed) / 1e6) : "",
+            format: "ingest %@, %d threads: %d rows (%.0f MB%@), kept %d events, %d channel matrices, %d emoji matrices",
+            gzip ? "gzip" : "plain", threads, rows, Double(bytes) / 1e6, gzip ? String(format: ", %.0f MB uncompressed", Double(uncompressed) / 1e6) : "",
             log.count, built[0].matrices.count, built[1].matrices.count))
         print(String(
             format: "  read+filter+pseudonymise+index %.2f s, matrices %.2f s, total %.2f s: %.2f M events/s, %.0f MB/s (uncompressed), peak RSS %.0f MiB",

@@ -17,7 +17,7 @@ struct ConsentRec: ParsableCommand {
     /// Makes OpenBLAS use the kernels this CPU supports (restarting once if it must), then
     /// runs the command.
     static func main() {
-        BLASCore.prepareProcess(arguments: CommandLine.arguments, environment: ProcessInfo.processInfo.environment)
+        BLASCore.prepareProcess(environment: ProcessInfo.processInfo.environment)
         main(nil)
     }
 }

@@ -19,9 +19,15 @@ final class BLASCoreCommandTests: XCTestCase {
         let source = dir.file("fallback.c")
         try """
             #include <stdlib.h>
+            #include <string.h>
+            static const char *chosen;
+            /* Chosen once, as OpenBLAS chooses when it loads. */
             char *openblas_get_corename(void) {
-                const char *requested = getenv("OPENBLAS_CORETYPE");
-                return (char *)(requested && !\(ignoresRequest ? 1 : 0) ? requested : "Prescott");
+                if (!chosen) {
+                    const char *requested = getenv("OPENBLAS_CORETYPE");
+                    chosen = strdup(requested && !\(ignoresRequest ? 1 : 0) ? requested : "Prescott");
+                }
+                return (char *)chosen;
             }
             """.write(toFile: source, atomically: true, encoding: .utf8)
         let library = dir.file("fallback-\(ignoresRequest).so")

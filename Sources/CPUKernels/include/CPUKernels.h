@@ -16,14 +16,15 @@ typedef struct {
 void cr_cpu_identify(cr_cpu_identity *out);
 
 /// Which implementation of a kernel runs. Every level computes the same bits: the vector
-/// levels keep the reference's 16 accumulator lanes, reduction tree and fused multiply-adds.
+/// levels keep the reference's 16 accumulator lanes, reduction tree and fused multiply-adds
+/// (a NaN's sign bit aside; training rejects non-finite factors anyway).
 typedef enum {
     CR_KERNEL_REFERENCE = 0,    ///< Scalar C with fmaf: any x86-64 CPU.
     CR_KERNEL_AVX2_FMA = 1,     ///< 256-bit vectors: needs avx2, fma and osYMM.
     CR_KERNEL_AVX512 = 2,       ///< 512-bit vectors: needs avx512f and osZMM.
 } cr_kernel_level;
 
-/// Floats of scratch `cr_cg_row` needs for `factors` (five vectors of the padded length).
+/// Floats of scratch `cr_cg_row` needs for `factors` (four vectors of the padded length).
 int32_t cr_cg_row_scratch(int32_t factors);
 
 /// Conjugate-gradient steps on one row of an implicit-feedback ALS half-sweep:
