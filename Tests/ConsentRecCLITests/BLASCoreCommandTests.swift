@@ -31,7 +31,7 @@ final class BLASCoreCommandTests: XCTestCase {
             }
             """.write(toFile: source, atomically: true, encoding: .utf8)
         let library = dir.file("fallback-\(ignoresRequest).so")
-        let compiled = try CommandRunner.run("/usr/bin/env", ["clang", "-shared", "-fPIC", "-o", library, source], absolute: true)
+        let compiled = try CommandRunner.run("/usr/bin/env", ["cc", "-shared", "-fPIC", "-o", library, source], absolute: true)
         XCTAssertEqual(compiled.status, 0, compiled.stderr)
         return library
     }
