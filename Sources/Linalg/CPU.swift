@@ -25,14 +25,6 @@ public struct CPU: Sendable, Equatable, CustomStringConvertible {
     public let model: Int
     public let features: Features
 
-    public init(brand: String, vendor: String, family: Int, model: Int, features: Features) {
-        self.brand = brand
-        self.vendor = vendor
-        self.family = family
-        self.model = model
-        self.features = features
-    }
-
     /// This machine's CPU, identified once.
     public static let current = Kernels.identifyCPU()
 

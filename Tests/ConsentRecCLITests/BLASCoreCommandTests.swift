@@ -49,36 +49,35 @@ final class BLASCoreCommandTests: XCTestCase {
 
     var rightCore: String { CPUTier.expectedCore }
 
+    /// A train that succeeded, published, and logged every line of `expected`.
+    func assertTrained(_ result: CommandResult, logging expected: [String], file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(result.status, 0, result.stderr, file: file, line: line)
+        for text in expected { XCTAssertTrue(result.stderr.contains(text), "missing: \(text)\n\(result.stderr)", file: file, line: line) }
+        // The work was done once: by the restarted process, when there was a restart.
+        XCTAssertEqual(result.stdout.components(separatedBy: "published ").count, 2, result.stdout, file: file, line: line)
+        XCTAssertEqual(result.stderr.components(separatedBy: "] kernels\n").count - 1, 1, result.stderr, file: file, line: line)
+    }
+
     func testAFallbackCoreIsReplacedByARestartBeforeAnyWork() throws {
         let result = try train(environment: ["LD_PRELOAD": try fallbackLibrary(ignoresRequest: false)])
-        XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertTrue(
-            result.stderr.contains("OpenBLAS chose its Prescott kernels for this CPU; restarted with OPENBLAS_CORETYPE=\(rightCore)"),
-            result.stderr)
-        XCTAssertTrue(result.stderr.contains("blas_core=\(rightCore)"), result.stderr)
-        // The work was done once, by the restarted process.
-        XCTAssertEqual(result.stdout.components(separatedBy: "published ").count, 2, result.stdout)
-        XCTAssertEqual(result.stderr.components(separatedBy: "] kernels\n").count - 1, 1, result.stderr)
+        assertTrained(result, logging: [
+            "OpenBLAS chose its Prescott kernels for this CPU; restarted with OPENBLAS_CORETYPE=\(rightCore)",
+            "blas_core=\(rightCore)",
+        ])
     }
 
     func testALibraryThatIgnoresTheRequestIsReportedNotLoopedOn() throws {
         let result = try train(environment: ["LD_PRELOAD": try fallbackLibrary(ignoresRequest: true)])
-        XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertTrue(
-            result.stderr.contains("OpenBLAS ignored OPENBLAS_CORETYPE=\(rightCore) and runs its Prescott kernels"),
-            result.stderr)
-        XCTAssertTrue(result.stdout.contains("published "), result.stdout)
+        assertTrained(result, logging: ["OpenBLAS ignored OPENBLAS_CORETYPE=\(rightCore) and runs its Prescott kernels"])
     }
 
     func testAUsersOwnOlderCoreIsKeptWithAWarning() throws {
         // No stand-in: the real library runs its Prescott kernels because the user asked.
         let result = try train(environment: ["OPENBLAS_CORETYPE": "Prescott"])
-        XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertTrue(result.stderr.contains("blas_core=Prescott"), result.stderr)
-        XCTAssertTrue(
-            result.stderr.contains("OPENBLAS_CORETYPE=Prescott is set: OpenBLAS runs older kernels than this CPU supports (\(rightCore))"),
-            result.stderr)
-        XCTAssertTrue(result.stdout.contains("published "), result.stdout)
+        assertTrained(result, logging: [
+            "blas_core=Prescott",
+            "OPENBLAS_CORETYPE=Prescott is set: OpenBLAS runs older kernels than this CPU supports (\(rightCore))",
+        ])
     }
 }
 
