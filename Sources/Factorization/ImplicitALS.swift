@@ -25,12 +25,14 @@ public struct ImplicitALS: Sendable {
     /// dropped. Factors are checked for NaN and infinity after every half-sweep.
     /// - Parameters:
     ///   - interactions: user-major weights `r`; confidence is `1 + α·r`.
+    ///   - warmStart: start from an earlier model's factors where it has them (seeded random
+    ///     factors elsewhere); the configuration's `iterations` then counts from there.
     ///   - logger: receives the BLAS thread-pool warning and per-iteration debug lines.
     ///   - reportLoss: compute the loss after every iteration (one extra pass over the data).
     ///   - progress: called after every iteration.
     /// - Throws: `TrainingError`.
     public func fit(
-        _ interactions: SparseMatrix, logger: Logger,
+        _ interactions: SparseMatrix, warmStart: WarmStart? = nil, logger: Logger,
         reportLoss: Bool = false, progress: ((IterationReport) -> Void)? = nil
     ) throws(TrainingError) -> ALSModel {
         let config = configuration
@@ -44,6 +46,10 @@ public struct ImplicitALS: Sendable {
         var generator = SeededGenerator(seed: config.seed)
         var users = Matrix.random(rows: interactions.rows, columns: config.factors, scale: 0.01, using: &generator)
         var items = Matrix.random(rows: interactions.columns, columns: config.factors, scale: 0.01, using: &generator)
+        if let warmStart {
+            try warmStart.validate(rows: interactions.rows, columns: interactions.columns, factors: config.factors)
+            warmStart.apply(users: &users, items: &items)
+        }
 
         let userSweep = HalfSweep(interactions: userWeights, alpha: config.alpha, side: .users)
         let itemSweep = HalfSweep(interactions: itemWeights, alpha: config.alpha, side: .items)

@@ -5,9 +5,17 @@ import Platform
 
 /// How events are split into training and held-out test data. Applied after the consent and
 /// privacy filters, so test data is consenting data too.
+///
+/// Which event of a matrix is held out depends only on that matrix's own events and on
+/// pseudonymous ids — never on another workspace's events or on the order the log numbered
+/// ids in. The nightly's full model starts from the held-out model's factors, so the split
+/// shapes a published model, and a model may be shaped only by the workspaces its provenance
+/// names (an opt-out must reach it).
 public enum SplitStrategy: Sendable, Hashable, CustomStringConvertible {
     /// Events at or after the cutoff are test data. The default, `.temporal(.lastFraction(0.2))`,
-    /// holds out the last 20% of the log's time span: random splits leak the future.
+    /// holds out the last 20% of the time span — of each workspace's own events for a
+    /// per-workspace recommender, of every selected event for a global one: random splits leak
+    /// the future.
     case temporal(Cutoff)
     /// Each user's last `n` items (by the time of their latest event) are test data.
     case leaveLast(Int)
@@ -48,35 +56,53 @@ public enum SplitStrategy: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// The split as it applies to `log`: a fraction of the time span becomes the cutoff time it
-    /// means there; every other split is already independent of the rest of the log (per-user
-    /// splits decide per user). Resolve it once on the whole log and split any part of the log
-    /// with the result: each part is then split exactly as it is inside the whole.
-    public func resolved(for log: EventLog) -> SplitStrategy {
-        guard case .temporal(.lastFraction(let f)) = self, let last = log.timestamps.max() else { return self }
-        let first = Self.firstPercentile(log.timestamps)
-        return .temporal(.time(last - Int64((Double(last - first) * f).rounded())))
+    /// The split as it applies to `log` for a global recommender: a fraction of the time span
+    /// becomes the cutoff time it means over the recommender's selected events (the events its
+    /// provenance covers). Resolve it once on the whole log and split any part of the log with
+    /// the result: each part is then split exactly as it is inside the whole. Every other
+    /// split — and any split of a per-workspace recommender, whose cutoffs are each
+    /// workspace's own — is already independent of the rest of the log and is returned as is.
+    public func resolved(for log: EventLog, definition: RecommenderDefinition) -> SplitStrategy {
+        guard case .temporal(.lastFraction(let f)) = self, definition.scope == .global else { return self }
+        let items = log.items(for: definition.target, weights: definition.weights)
+        let times = log.timestamps.indices.filter { items[$0] >= 0 }.map { log.timestamps[$0] }
+        return Self.cutoff(times, fraction: f).map { .temporal(.time($0)) } ?? self
     }
 
     /// Splits the events for one recommender: true = test.
     public func testMask(_ log: EventLog, definition: RecommenderDefinition) -> [Bool] {
-        switch resolved(for: log) {
+        switch resolved(for: log, definition: definition) {
         case .temporal(.time(let time)):
             return log.timestamps.map { $0 >= time }
-        case .temporal(.lastFraction):
-            return []  // only an empty log leaves a fraction unresolved
+        case .temporal(.lastFraction(let f)):
+            // Global: no selected event to split. Per workspace: each workspace's own cutoff.
+            guard definition.scope == .workspace else { return [Bool](repeating: false, count: log.count) }
+            return perWorkspaceTemporal(log, definition, fraction: f)
         case .leaveLast, .random:
             return pairSplit(log, definition)
         }
     }
 
-    /// Where a time span starts for `temporal:F`: the first percentile of the event times (of
-    /// an evenly strided sample of at most 100,000), not the oldest event, so that one stray
-    /// old event cannot stretch the span until no event is left to test on.
-    static func firstPercentile(_ times: [Int64]) -> Int64 {
+    /// The cutoff of `temporal:F` over `times`: the last fraction `F` of the span from the first
+    /// percentile (of an evenly strided sample of at most 100,000; at least the second oldest
+    /// of three or more) to the newest, not from the oldest, so that one stray old event cannot
+    /// stretch the span until no event is left to test on. Nil for no times.
+    static func cutoff(_ times: [Int64], fraction: Double) -> Int64? {
+        guard let last = times.max() else { return nil }
         let stride = max(1, times.count / 100_000)
         let sample = Swift.stride(from: 0, to: times.count, by: stride).map { times[$0] }.sorted()
-        return sample[sample.count / 100]
+        let first = sample[sample.count >= 3 ? max(1, sample.count / 100) : 0]
+        return last - Int64((Double(last - first) * fraction).rounded())
+    }
+
+    /// `temporal:F` per workspace: each workspace's cutoff from its own selected events,
+    /// applied to its events.
+    private func perWorkspaceTemporal(_ log: EventLog, _ definition: RecommenderDefinition, fraction: Double) -> [Bool] {
+        let items = log.items(for: definition.target, weights: definition.weights)
+        var times = [[Int64]](repeating: [], count: log.vocabulary.workspaces.count)
+        for i in 0..<log.count where items[i] >= 0 { times[Int(log.workspaces[i])].append(log.timestamps[i]) }
+        let cutoffs = times.map { Self.cutoff($0, fraction: fraction) ?? Int64.max }
+        return (0..<log.count).map { log.timestamps[$0] >= cutoffs[Int(log.workspaces[$0])] }
     }
 
     /// Per-user splits decide per user–item pair; every event of a test pair is test data.
@@ -87,17 +113,20 @@ public enum SplitStrategy: Sendable, Hashable, CustomStringConvertible {
             let t = log.timestamps[i]
             latest[log.users[i], default: [:]][items[i]] = max(latest[log.users[i]]?[items[i]] ?? Int64.min, t)
         }
+        // Ties and orders go by pseudonymous id, never by the log's numbering of ids (which
+        // depends on every other workspace's rows).
+        let itemIDs = definition.target == .channel ? log.vocabulary.channels : log.vocabulary.emoji
         var test = Set<UInt64>()
         for user in latest.keys.sorted() {
-            let pairs = latest[user]!.sorted { ($0.value, $0.key) > ($1.value, $1.key) }  // newest first
+            let pairs = latest[user]!.sorted { ($0.value, itemIDs[Int($0.key)]) > ($1.value, itemIDs[Int($1.key)]) }  // newest first
             guard pairs.count >= 2 else { continue }
             let held: [Int32]
             switch self {
             case .leaveLast(let n):
                 held = pairs.prefix(min(n, pairs.count - 1)).map(\.key)
             case .random(let fraction, let seed):
-                var rng = SeededGenerator(seed: seed &+ UInt64(UInt32(bitPattern: user)) &* 0x9E37_79B9_7F4A_7C15)
-                var order = pairs.map(\.key).sorted()
+                var rng = SeededGenerator(seed: seed &+ Self.stableHash(log.vocabulary.users[Int(user)]) &* 0x9E37_79B9_7F4A_7C15)
+                var order = pairs.map(\.key).sorted { itemIDs[Int($0)] < itemIDs[Int($1)] }
                 for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.nextIndex(below: i + 1)) }
                 let count = min(pairs.count - 1, Int((Double(pairs.count) * fraction).rounded()))
                 held = Array(order.prefix(count))
@@ -109,6 +138,13 @@ public enum SplitStrategy: Sendable, Hashable, CustomStringConvertible {
         return (0..<log.count).map { i in
             items[i] >= 0 && test.contains(UInt64(UInt32(bitPattern: log.users[i])) << 32 | UInt64(UInt32(bitPattern: items[i])))
         }
+    }
+
+    /// FNV-1a of the UTF-8 bytes: the same number for the same id on every machine and run.
+    static func stableHash(_ id: String) -> UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in id.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        return hash
     }
 }
 

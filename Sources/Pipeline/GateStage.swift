@@ -1,4 +1,5 @@
 import Evaluation
+import Factorization
 import Interactions
 import Publishing
 
@@ -8,6 +9,16 @@ public struct ModelToTrain: Sendable {
     public let matrix: InteractionMatrix
     /// Held-out metrics recorded in the manifest (empty when the model was not evaluated).
     public let metrics: [String: Double]
+    /// The held-out model's factors to start from, with `recommender.warmStartIterations`;
+    /// nil: a fit from random factors with `als.iterations`.
+    public let warmStart: WarmStart?
+
+    /// The configuration this model is fitted with.
+    public var configuration: ALSConfiguration {
+        var als = recommender.als
+        if warmStart != nil { als.iterations = recommender.warmStartIterations }
+        return als
+    }
 }
 
 /// What the gates decided for one recommender's models.
@@ -51,7 +62,9 @@ public struct GateStage: Sendable {
         let (verdict, metrics) = judge(evaluation.byWorkspace[matrix.workspace ?? ""], lastValue: lastValue)
         var carried = false
         if verdict.publishes {
-            outcome.toTrain.append(ModelToTrain(recommender: recommender, matrix: matrix, metrics: metrics))
+            let held = recommender.warmStartIterations > 0 ? evaluation.models[matrix.workspace ?? ""] : nil
+            outcome.toTrain.append(ModelToTrain(recommender: recommender, matrix: matrix, metrics: metrics,
+                                                warmStart: held?.warmStart(for: matrix)))
         } else if let last {
             if let reason = carryRule.refusal(last) {
                 outcome.dropped.append(.init(path: last.path, reason: reason))

@@ -16,6 +16,9 @@ public struct HeldOutEvaluation: Sendable {
     /// The model's and popularity's sums, per workspace pseudonym ("" for the global model).
     public let sums: [String: (model: RankingMetrics.Accumulator, popularity: RankingMetrics.Accumulator)]
     public let k: Int
+    /// Per workspace pseudonym ("" for the global model): the model trained on the training
+    /// part, with its rows' and columns' ids — where the full model starts (`WarmStart`).
+    public let models: [String: HeldOutModel]
 
     /// Per workspace pseudonym ("" for the global model): the model's metrics and popularity's.
     public var byWorkspace: [String: (model: RankingMetrics, popularity: RankingMetrics)] {
@@ -35,12 +38,14 @@ public struct HeldOutEvaluation: Sendable {
 
     /// The shards' results as one; each matrix must have been evaluated in one shard only.
     public static func merging(_ shards: [HeldOutEvaluation], k: Int) -> HeldOutEvaluation {
-        HeldOutEvaluation(sums: shards.reduce(into: [:]) { all, shard in
-            all.merge(shard.sums) { _, _ in preconditionFailure("a matrix evaluated in two shards") }
-        }, k: k)
+        HeldOutEvaluation(
+            sums: shards.reduce(into: [:]) { all, shard in
+                all.merge(shard.sums) { _, _ in preconditionFailure("a matrix evaluated in two shards") }
+            }, k: k,
+            models: shards.reduce(into: [:]) { all, shard in all.merge(shard.models) { a, _ in a } })
     }
 
-    /// - Parameter split: `rc.split` resolved on the whole log (`SplitStrategy.resolved(for:)`),
+    /// - Parameter split: `rc.split` resolved on the whole log (`SplitStrategy.resolved(for:definition:)`),
     ///   so that a shard is split as it is inside the whole.
     public static func run(
         _ rc: NightlyConfig.Recommender, log: EventLog, split: SplitStrategy, threads: Int, logger: Logger,
@@ -62,9 +67,12 @@ public struct HeldOutEvaluation: Sendable {
             perMatrix.withLock { $0[i] = (m, p) }
         }
         var sums: [String: (model: RankingMetrics.Accumulator, popularity: RankingMetrics.Accumulator)] = [:]
+        var kept: [String: HeldOutModel] = [:]
         for (i, pair) in perMatrix.withLock({ $0 }).enumerated() {
-            sums[split[i].train.workspace ?? ""] = (pair!.0, pair!.1)
+            let key = split[i].train.workspace ?? ""
+            sums[key] = (pair!.0, pair!.1)
+            kept[key] = HeldOutModel(model: models[i], userIDs: split[i].train.userIDs, itemIDs: split[i].train.itemIDs)
         }
-        return HeldOutEvaluation(sums: sums, k: k)
+        return HeldOutEvaluation(sums: sums, k: k, models: kept)
     }
 }

@@ -14,6 +14,9 @@ public struct NightlyConfig: Sendable {
     public struct Recommender: Sendable {
         public var definition: RecommenderDefinition
         public var als: ALSConfiguration
+        /// Iterations of the full model when it starts from the held-out model's factors
+        /// (`als.warm_start_iterations`); 0 fits it from random factors with `als.iterations`.
+        public var warmStartIterations: Int
         public var split: SplitStrategy
         public var k: Int
         public var gate: QualityGate
@@ -243,7 +246,9 @@ private struct Reader {
                                       "min_item_users", "min_emoji_workspaces", "min_emoji_users", "als", "evaluation", "gate"])
         guard try bool(t, "enabled", prefix) ?? true else { return nil }
         let (split, k) = try evaluation(t, prefix)
-        return .init(definition: try definition(t, target, prefix), als: try als(t, prefix), split: split, k: k, gate: try gate(t, prefix))
+        let als = try als(t, prefix)
+        return .init(definition: try definition(t, target, prefix), als: als, warmStartIterations: try warmStartIterations(t, prefix, als: als),
+                     split: split, k: k, gate: try gate(t, prefix))
     }
 
     func definition(_ t: TOMLTable, _ target: RecommenderDefinition.Target, _ prefix: String) throws(ConfigError) -> RecommenderDefinition {
@@ -276,11 +281,17 @@ private struct Reader {
         return weights
     }
 
+    /// `als.warm_start_iterations`: default a third of `als.iterations`, rounded up.
+    func warmStartIterations(_ t: TOMLTable, _ prefix: String, als: ALSConfiguration) throws(ConfigError) -> Int {
+        let given = try table(t, "als", prefix).flatMap { a throws(ConfigError) in try int(a, "warm_start_iterations", prefix + ".als", min: 0, max: 10_000) }
+        return given ?? (als.iterations + 2) / 3
+    }
+
     func als(_ t: TOMLTable, _ prefix: String) throws(ConfigError) -> ALSConfiguration {
         var als = ALSConfiguration()
         guard let a = try table(t, "als", prefix) else { return als }
         let p = prefix + ".als"
-        try keys(a, p, allowed: ["factors", "regularization", "alpha", "iterations", "solver", "cg_steps", "seed"])
+        try keys(a, p, allowed: ["factors", "regularization", "alpha", "iterations", "solver", "cg_steps", "seed", "warm_start_iterations"])
         als.factors = try int(a, "factors", p) ?? als.factors
         als.regularization = Float(try double(a, "regularization", p) ?? Double(als.regularization))
         als.alpha = Float(try double(a, "alpha", p) ?? Double(als.alpha))

@@ -167,7 +167,7 @@ public struct NightlyRun: Sendable {
             timer.end("build")
             let evaluation: HeldOutEvaluation
             do {
-                evaluation = try HeldOutEvaluation.run(rc, log: log, split: rc.split.resolved(for: log), threads: config.threads, logger: logger) {
+                evaluation = try HeldOutEvaluation.run(rc, log: log, split: rc.split.resolved(for: log, definition: rc.definition), threads: config.threads, logger: logger) {
                     progress(RunProgress(stage: .train, done: $0, total: $1))
                 }
             } catch { throw Self.classify(error) }
@@ -235,7 +235,8 @@ public struct NightlyRun: Sendable {
             progress(RunProgress(stage: .train, done: $0, total: $1))
         }
         for (m, model) in zip(toTrain, fitted) {
-            try assembly.add(model, of: m.matrix, definition: m.recommender.definition, hyperparameters: .init(m.recommender.als),
+            let hyperparameters = ModelFile.Hyperparameters(m.recommender.als, warmStartIterations: m.warmStart.map { _ in m.recommender.warmStartIterations })
+            try assembly.add(model, of: m.matrix, definition: m.recommender.definition, hyperparameters: hyperparameters,
                              metrics: m.metrics.isEmpty ? nil : m.metrics)
         }
     }

@@ -67,7 +67,8 @@ public struct RunConfiguration: Sendable, Encodable {
     /// The configuration of a nightly run.
     public init(_ config: NightlyConfig) {
         self.init(ingest: config.ingestOptions(asOf: 0), includeUserFactors: false, recommenders: config.recommenders.map {
-            Recommender(definition: $0.definition, hyperparameters: ModelFile.Hyperparameters($0.als),
+            Recommender(definition: $0.definition,
+                        hyperparameters: ModelFile.Hyperparameters($0.als, warmStartIterations: $0.warmStartIterations > 0 ? $0.warmStartIterations : nil),
                         evaluation: Evaluation(split: $0.split.description, k: $0.k, gate: $0.gate))
         })
     }

@@ -10,32 +10,46 @@ import Synchronization
 /// parallel, one thread each, largest first. Models do not depend on the thread count, so the
 /// schedule never changes a byte.
 enum TrainingScheduler {
+    /// One model to fit: its matrix, hyper-parameters and, optionally, the factors it starts from.
+    struct Job {
+        let matrix: SparseMatrix
+        let configuration: ALSConfiguration
+        var warmStart: WarmStart? = nil
+
+        func fit(threads: Int, logger: Logger) throws(TrainingError) -> ALSModel {
+            var configuration = configuration
+            configuration.threads = threads
+            return try ImplicitALS(configuration: configuration).fit(matrix, warmStart: warmStart, logger: logger)
+        }
+    }
+
     /// Non-zeros from which a matrix is trained with every thread.
     static let largeNonZeros = 50_000
 
+    /// Every matrix fitted with one configuration, from random factors.
     static func fit(_ matrices: [SparseMatrix], configuration: ALSConfiguration, threads: Int, logger: Logger,
                     progress: (Int) -> Void) throws -> [ALSModel] {
-        var results = [ALSModel?](repeating: nil, count: matrices.count)
-        let large = matrices.indices.filter { matrices[$0].nonZeros >= largeNonZeros }
-        let small = matrices.indices.filter { matrices[$0].nonZeros < largeNonZeros }.sorted { matrices[$0].nonZeros > matrices[$1].nonZeros }
+        try fit(matrices.map { Job(matrix: $0, configuration: configuration) }, threads: threads, logger: logger, progress: progress)
+    }
+
+    static func fit(_ jobs: [Job], threads: Int, logger: Logger, progress: (Int) -> Void) throws -> [ALSModel] {
+        var results = [ALSModel?](repeating: nil, count: jobs.count)
+        let large = jobs.indices.filter { jobs[$0].matrix.nonZeros >= largeNonZeros }
+        let small = jobs.indices.filter { jobs[$0].matrix.nonZeros < largeNonZeros }.sorted { jobs[$0].matrix.nonZeros > jobs[$1].matrix.nonZeros }
         var done = 0
-        var wide = configuration
-        wide.threads = threads
         for i in large {
-            results[i] = try ImplicitALS(configuration: wide).fit(matrices[i], logger: logger)
+            results[i] = try jobs[i].fit(threads: threads, logger: logger)
             done += 1
             progress(done)
         }
-        var narrow = configuration
-        narrow.threads = 1
         let shared = Mutex<[ALSModel?]>(results)
         let quiet = logger
         try ParallelFor(threads: threads).forEach(chunks: small.count, scratch: {}) { (chunk: Int, _: inout Void) throws(TrainingError) in
             let i = small[chunk]
-            let model = try ImplicitALS(configuration: narrow).fit(matrices[i], logger: quiet)
+            let model = try jobs[i].fit(threads: 1, logger: quiet)
             shared.withLock { $0[i] = model }
         }
-        progress(matrices.count)
+        progress(jobs.count)
         return shared.withLock { $0 }.map { $0! }
     }
 }

@@ -3,8 +3,9 @@ import Interactions
 import Logging
 
 /// Training: every model that passed its gate, fitted on all its data with its recommender's
-/// hyper-parameters. Writes nothing. Works on any subset of the models — a workspace shard's,
-/// one recommender's — and gives each model the same factors as a call on all of them.
+/// hyper-parameters, from its held-out model's factors where it has one. Writes nothing. Works
+/// on any subset of the models — a workspace shard's, one recommender's — and gives each model
+/// the same factors as a call on all of them.
 public enum TrainingStage {
     /// One fitted model per entry of `toTrain`, in its order.
     /// - Parameter progress: models done and the count of the recommender being trained.
@@ -14,10 +15,10 @@ public enum TrainingStage {
         for m in toTrain where !targets.contains(m.recommender.definition.target) { targets.append(m.recommender.definition.target) }
         for target in targets {
             let indices = toTrain.indices.filter { toTrain[$0].recommender.definition.target == target }
-            let als = toTrain[indices[0]].recommender.als
-            let models = try TrainingScheduler.fit(indices.map { toTrain[$0].matrix.matrix }, configuration: als, threads: threads, logger: logger) {
-                progress($0, indices.count)
+            let jobs = indices.map {
+                TrainingScheduler.Job(matrix: toTrain[$0].matrix.matrix, configuration: toTrain[$0].configuration, warmStart: toTrain[$0].warmStart)
             }
+            let models = try TrainingScheduler.fit(jobs, threads: threads, logger: logger) { progress($0, indices.count) }
             for (j, i) in indices.enumerated() { fitted[i] = models[j] }
         }
         return fitted.map { $0! }

@@ -42,8 +42,16 @@ public struct ModelFile: Sendable, Equatable {
         public var solver: String
         public var cgSteps: Int
         public var seed: UInt64
+        /// Iterations run from the nightly's held-out model's factors in place of `iterations`
+        /// from seeded random ones; nil for a fit from random factors. In a manifest's
+        /// recommender entry: the configured count, applied to each model that has a held-out
+        /// model.
+        public var warmStartIterations: Int?
 
-        public init(factors: Int, regularization: Float, alpha: Float, iterations: Int, solver: String, cgSteps: Int, seed: UInt64) {
+        public init(
+            factors: Int, regularization: Float, alpha: Float, iterations: Int, solver: String, cgSteps: Int, seed: UInt64,
+            warmStartIterations: Int? = nil
+        ) {
             self.factors = factors
             self.regularization = regularization
             self.alpha = alpha
@@ -51,11 +59,13 @@ public struct ModelFile: Sendable, Equatable {
             self.solver = solver
             self.cgSteps = cgSteps
             self.seed = seed
+            self.warmStartIterations = warmStartIterations
         }
 
         enum CodingKeys: String, CodingKey {
             case factors, regularization, alpha, iterations, solver, seed
             case cgSteps = "cg_steps"
+            case warmStartIterations = "warm_start_iterations"
         }
     }
 

@@ -42,33 +42,82 @@ final class SplitterTests: XCTestCase {
         XCTAssertGreaterThan(attacked.filter { $0 }.count, log.count / 10)
     }
 
-    func testTemporal_everyTestEventIsAfterEveryTrainEvent() {
-        let mask = SplitStrategy.temporal(.lastFraction(0.2)).testMask(Self.log, definition: definition)
-        let trainTimes = zip(Self.log.timestamps, mask).filter { !$0.1 }.map(\.0)
-        let testTimes = zip(Self.log.timestamps, mask).filter { $0.1 }.map(\.0)
-        XCTAssertFalse(testTimes.isEmpty)
-        XCTAssertLessThan(trainTimes.max()!, testTimes.min()!)
-        let share = Double(testTimes.count) / Double(mask.count)
-        XCTAssertTrue((0.05...0.5).contains(share), "\(share)")
+    func testTemporal_everyTestEventIsAfterEveryTrainEvent_ofItsWorkspace() {
+        let log = Self.log
+        let mask = SplitStrategy.temporal(.lastFraction(0.2)).testMask(log, definition: definition)
+        var cutoffs = Set<Int64>()
+        for w in Set(log.workspaces) {
+            let events = log.timestamps.indices.filter { log.workspaces[$0] == w }
+            let trainTimes = events.filter { !mask[$0] }.map { log.timestamps[$0] }
+            let testTimes = events.filter { mask[$0] }.map { log.timestamps[$0] }
+            XCTAssertFalse(testTimes.isEmpty)
+            XCTAssertLessThan(trainTimes.max()!, testTimes.min()!)
+            let share = Double(testTimes.count) / Double(events.count)
+            XCTAssertTrue((0.05...0.5).contains(share), "\(share)")
+            cutoffs.insert(testTimes.min()!)
+        }
+        XCTAssertGreaterThan(cutoffs.count, 1, "each workspace has its own cutoff")
     }
 
     func testResolvedSplit_splitsAWorkspaceShardAsTheWholeLog() {
-        // A fraction of the time span means a different cutoff on a shard than on the whole
-        // log; resolved once on the whole, it splits every shard as the whole is split.
+        // A global recommender's fraction of the time span means a different cutoff on a shard
+        // than on the whole log; resolved once on the whole, it splits every shard as the
+        // whole is split. A per-workspace recommender's splits need no resolving.
         let log = Self.log
         let inShard = log.workspaces.map { $0 % 2 == 0 }
         let shard = log.subset(inShard)
-        for strategy: SplitStrategy in [.temporal(.lastFraction(0.2)), .leaveLast(1), .random(fraction: 0.3, seed: 9)] {
-            let whole = strategy.testMask(log, definition: definition)
-            let expected = zip(whole, inShard).filter(\.1).map(\.0)
-            XCTAssertEqual(strategy.resolved(for: log).testMask(shard, definition: definition), expected, "\(strategy)")
+        let global = RecommenderDefinition.emojiDefault
+        XCTAssertEqual(global.scope, .global)
+        for d in [definition, global] {
+            for strategy: SplitStrategy in [.temporal(.lastFraction(0.2)), .leaveLast(1), .random(fraction: 0.3, seed: 9)] {
+                let whole = strategy.testMask(log, definition: d)
+                let expected = zip(whole, inShard).filter(\.1).map(\.0)
+                XCTAssertEqual(strategy.resolved(for: log, definition: d).testMask(shard, definition: d), expected, "\(strategy) \(d.scope)")
+            }
         }
-        guard case .temporal(.time(let cutoff)) = SplitStrategy.temporal(.lastFraction(0.2)).resolved(for: log) else {
+        guard case .temporal(.time(let cutoff)) = SplitStrategy.temporal(.lastFraction(0.2)).resolved(for: log, definition: global) else {
             return XCTFail("a fraction resolves to a time")
         }
-        XCTAssertNotEqual(SplitStrategy.temporal(.lastFraction(0.2)).resolved(for: shard), .temporal(.time(cutoff)),
+        XCTAssertNotEqual(SplitStrategy.temporal(.lastFraction(0.2)).resolved(for: shard, definition: global), .temporal(.time(cutoff)),
                           "this shard's own span differs, so resolving matters here")
-        XCTAssertEqual(SplitStrategy.leaveLast(2).resolved(for: log), .leaveLast(2))
+        XCTAssertEqual(SplitStrategy.temporal(.lastFraction(0.2)).resolved(for: log, definition: definition), .temporal(.lastFraction(0.2)))
+        XCTAssertEqual(SplitStrategy.leaveLast(2).resolved(for: log, definition: global), .leaveLast(2))
+    }
+
+    func testAWorkspacesSplit_dependsOnItsOwnEventsAlone_notOnOtherWorkspacesOrTheRowOrder() throws {
+        // The log read again without one workspace's rows and with the rest in reverse order:
+        // every other workspace's held-out events are the same events (by pseudonym and time).
+        let log = Self.log  // writes the files
+        let text = try String(contentsOfFile: Self.dir.file("events.csv"), encoding: .utf8)
+        var lines = text.split(separator: "\n").map(String.init)
+        let header = lines.removeFirst()
+        // A workspace whose events the log holds (not one its consent already excludes).
+        let pseudonymiser = Pseudonymiser(key: try PseudonymKey.load(file: Self.dir.file("pseudonym.key")))
+        let present = Set(log.workspaces.map { log.vocabulary.workspaces[Int($0)] })
+        let dropped = try XCTUnwrap(lines.lazy.map { String($0.split(separator: ",", omittingEmptySubsequences: false)[1]) }
+            .first { present.contains(pseudonymiser.workspace($0)) })
+        let kept = lines.filter { $0.split(separator: ",", omittingEmptySubsequences: false)[1] != dropped }
+        XCTAssertLessThan(kept.count, lines.count)
+        try ([header] + kept.reversed()).joined(separator: "\n").write(toFile: Self.dir.file("other.csv"), atomically: true, encoding: .utf8)
+        let other = try EventLogReader(
+            options: IngestOptions(policy: .optOut, asOf: SyntheticEventLog.Options().end),
+            registry: try ConsentRegistry.load(path: Self.dir.file("consent.csv"), asOf: SyntheticEventLog.Options().end),
+            pseudonymiser: pseudonymiser)
+            .read([Self.dir.file("other.csv")], logger: .quiet)
+        let droppedPseudonym: Set = [pseudonymiser.workspace(dropped)]
+        XCTAssertFalse(other.workspaces.contains { droppedPseudonym.contains(other.vocabulary.workspaces[Int($0)]) })
+
+        func heldOut(_ log: EventLog, _ strategy: SplitStrategy) -> Set<String> {
+            let mask = strategy.testMask(log, definition: definition)
+            return Set(log.timestamps.indices.filter { mask[$0] && !droppedPseudonym.contains(log.vocabulary.workspaces[Int(log.workspaces[$0])]) }.map {
+                "\(log.vocabulary.users[Int(log.users[$0])]) \(log.vocabulary.channels[Int(log.channels[$0])]) \(log.kinds[$0]) \(log.timestamps[$0])"
+            })
+        }
+        for strategy: SplitStrategy in [.temporal(.lastFraction(0.2)), .leaveLast(1), .random(fraction: 0.3, seed: 9)] {
+            let expected = heldOut(log, strategy)
+            XCTAssertFalse(expected.isEmpty)
+            XCTAssertEqual(heldOut(other, strategy), expected, "\(strategy)")
+        }
     }
 
     func testLeaveLast_holdsOutEachUsersLatestItem_andNoPairIsOnBothSides() {

@@ -11,7 +11,9 @@ import XCTest
 /// nights (opt-outs, re-opt-ins, both policies), gates forced to fail and runs killed at random
 /// points. After every night, for `current` and every retained run: no model was shaped by a
 /// workspace the registry excludes today, and every model's bytes equal those of a model
-/// trained on the allowed rows alone — or the model is gone.
+/// trained on the allowed rows alone — or the model is gone. The reference is a nightly run of
+/// its own (gates open, nothing before it) on a log with the excluded rows physically removed:
+/// the full models start from held-out models, so the split must not depend on them either.
 ///
 /// `CONSENTREC_PROPERTY_SEQUENCES` sets how many sequences run (default 4; `make
 /// consent-properties` runs 40).
@@ -20,7 +22,7 @@ final class ConsentPropertyTests: XCTestCase {
     struct Night {
         let asOf: Int64
         let registry: String
-        let config: String
+        let policy: ConsentPolicy
     }
 
     var sequences: Int { Int(ProcessInfo.processInfo.environment["CONSENTREC_PROPERTY_SEQUENCES"] ?? "") ?? 4 }
@@ -60,7 +62,7 @@ final class ConsentPropertyTests: XCTestCase {
                 let report = try run.execute(logger: f.quiet)
                 withdrawn += report.purge.withdrawn.count
                 carried += report.carriedForward.count
-                nights[report.runID] = Night(asOf: asOf, registry: try String(contentsOfFile: f.registryPath, encoding: .utf8), config: config)
+                nights[report.runID] = Night(asOf: asOf, registry: try String(contentsOfFile: f.registryPath, encoding: .utf8), policy: policy)
             } catch let error as NightlyError {
                 if case .gate = error {} else if case .withdrawn = error {} else if case .io = error {} else { XCTFail("\(label): \(error)") }
             }
@@ -94,35 +96,28 @@ final class ConsentPropertyTests: XCTestCase {
         }
     }
 
-    /// The run's models trained again by the hand retrain, from a log with every row of every
-    /// workspace excluded *today* physically removed, under that night's registry and as-of.
+    /// The run's models trained again by a nightly run with open gates and no earlier run, from
+    /// a log with every row of every workspace excluded *today* physically removed, under that
+    /// night's registry and as-of.
     func retrain(_ f: NightlyFixture, _ night: Night, today: ConsentRegistry, policy: ConsentPolicy, id: String) throws -> PublishedRun {
+        // Today's registry changes from night to night, and with it the reference.
         let base = f.dir.path + "/reference-\(id)"
-        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(atPath: base)
+        try FileManager.default.createDirectory(atPath: base + "/data", withIntermediateDirectories: true)
         let text = try String(contentsOfFile: f.dir.path + "/data/events.csv", encoding: .utf8)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         let kept = [lines[0]] + lines.dropFirst().filter { line in
             guard let w = line.split(separator: ",", omittingEmptySubsequences: false).dropFirst().first else { return false }
             return today.exclusion(of: String(w), policy: policy) == nil
         }
-        try kept.joined(separator: "\n").write(toFile: base + "/events.csv", atomically: true, encoding: .utf8)
-        try night.registry.write(toFile: base + "/consent.csv", atomically: true, encoding: .utf8)
-        let config = try f.load(night.config, name: "reference-\(id).toml")
-        for rc in config.recommenders {
-            let request = TrainingRequest(
-                events: [base + "/events.csv"], consentPath: base + "/consent.csv", keyFile: config.keyFile,
-                ingest: config.ingestOptions(asOf: night.asOf), recommenders: [rc.definition], als: rc.als, outputRoot: base + "/out",
-                keepRuns: 10)
-            _ = try TrainingRun(request: request).execute(logger: f.quiet)
-        }
-        // Both recommenders' runs, merged into one directory for the comparison.
-        let merged = base + "/merged"
-        for name in OutputRoot(path: base + "/out").runs() {
-            try FileManager.default.createDirectory(atPath: merged + "/models", withIntermediateDirectories: true)
-            for folder in try FileManager.default.contentsOfDirectory(atPath: base + "/out/runs/\(name)/models") {
-                try? FileManager.default.copyItem(atPath: base + "/out/runs/\(name)/models/\(folder)", toPath: merged + "/models/\(folder)")
-            }
-        }
-        return PublishedRun(directory: merged, manifest: try PublishedRun.open(base + "/out").manifest)
+        try kept.joined(separator: "\n").write(toFile: base + "/data/events.csv", atomically: true, encoding: .utf8)
+        try night.registry.write(toFile: base + "/data/consent.csv", atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(atPath: f.dir.path + "/data/pseudonym.key", toPath: base + "/data/pseudonym.key")
+        let open = "min_lift_over_popularity = -1.0\nmax_drop_from_last_run = 1.0\nmin_test_users = 1"
+        let path = base + "/nightly.toml"
+        try f.config(channelGate: open, emojiGate: open, asOf: Timestamp.format(night.asOf), policy: night.policy)
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let report = try NightlyRun(config: try NightlyConfig.load(path: path)).execute(logger: f.quiet)
+        return try PublishedRun.open(try XCTUnwrap(report.runDirectory))
     }
 }

@@ -7,6 +7,7 @@ import Platform
 import Publishing
 import SyntheticData
 import TestSupport
+import XCTest
 
 /// A generated log with its registry and key, nightly configs over it, and the means to change
 /// consent between nights.
@@ -66,6 +67,14 @@ final class NightlyFixture {
     }
 
     var quiet: Logger { .quiet }
+
+    /// The log a nightly run with `config` reads: the same consent, options and inputs.
+    func read(_ config: NightlyConfig) throws -> EventLog {
+        let asOf = try XCTUnwrap(config.asOf)
+        let consent = try RunConsent.load(path: config.consentPath, policy: config.policy, keyFile: config.keyFile, asOf: asOf)
+        return try EventLogReader(options: config.ingestOptions(asOf: asOf), registry: consent.registry, pseudonymiser: consent.pseudonymiser)
+            .read(config.events, logger: .quiet)
+    }
 
     var registryPath: String { dir.path + "/data/consent.csv" }
     var root: OutputRoot { OutputRoot(path: dir.path + "/out") }

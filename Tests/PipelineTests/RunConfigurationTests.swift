@@ -36,6 +36,8 @@ final class RunConfigurationTests: XCTestCase {
         let usersText = f.config().replacingOccurrences(of: "min_emoji_users = 5", with: "min_emoji_users = 6")
         XCTAssertTrue(seen.insert(RunConfiguration(try f.load(usersText, name: "e2.toml")).digest).inserted)
         XCTAssertTrue(seen.insert(try digest(emojiFactors: 6)).inserted, "the second recommender's hyper-parameters count")
+        let warmText = f.config().replacingOccurrences(of: "iterations = 5\nregularization = 1.0", with: "iterations = 5\nregularization = 1.0\nwarm_start_iterations = 3")
+        XCTAssertTrue(seen.insert(RunConfiguration(try f.load(warmText, name: "w.toml")).digest).inserted, "warm-start iterations count")
     }
 
     func testTrainAndRun_recordTheDigestTheyAreConfiguredWith_andEveryRecommendersHyperparameters() throws {

@@ -22,12 +22,12 @@ final class StagesPerShardTests: XCTestCase {
         let f = try NightlyFixture(workspaces: 12, events: 20_000)
         let config = try f.load(f.config())
         let report = try NightlyRun(config: config).execute(logger: .quiet)
-        let log = try read(config)
+        let log = try f.read(config)
         let channel = try XCTUnwrap(config.recommenders.first { $0.definition.target == .channel })
         XCTAssertEqual(channel.definition.scope, .workspace)
 
         // The split's cutoff is resolved once on the whole log, as the run does.
-        let split = channel.split.resolved(for: log)
+        let split = channel.split.resolved(for: log, definition: channel.definition)
         let whole = try stages(channel, log, split: split, config: config, threads: 2)
         // Three shards by workspace index, each run on one thread.
         let shards = try (0..<3).map { s in
@@ -67,8 +67,8 @@ final class StagesPerShardTests: XCTestCase {
         let config = try f.load(f.config())
         let report = try NightlyRun(config: config).execute(logger: .quiet)
         let emoji = try XCTUnwrap(config.recommenders.first { $0.definition.target == .emoji })
-        let log = try read(config)
-        let alone = try stages(emoji, log, split: emoji.split.resolved(for: log), config: config, threads: 1)
+        let log = try f.read(config)
+        let alone = try stages(emoji, log, split: emoji.split.resolved(for: log, definition: emoji.definition), config: config, threads: 1)
 
         let reported = try XCTUnwrap(report.recommenders.first { $0.recommender == .emoji })
         XCTAssertEqual(reported.models, alone.outcome.gates)
@@ -78,14 +78,6 @@ final class StagesPerShardTests: XCTestCase {
         let published = run.manifest.models.filter { $0.recommender == "emoji" }
         XCTAssertEqual(published.map(\.metrics), alone.outcome.toTrain.map { $0.metrics.isEmpty ? nil : $0.metrics })
         XCTAssertFalse(published.isEmpty)
-    }
-
-    /// The log the nightly run reads: the same consent, options and inputs.
-    func read(_ config: NightlyConfig) throws -> EventLog {
-        let asOf = try XCTUnwrap(config.asOf)
-        let consent = try RunConsent.load(path: config.consentPath, policy: config.policy, keyFile: config.keyFile, asOf: asOf)
-        return try EventLogReader(options: config.ingestOptions(asOf: asOf), registry: consent.registry, pseudonymiser: consent.pseudonymiser)
-            .read(config.events, logger: .quiet)
     }
 
     /// Build, evaluate, gate and train one recommender on `log`, as the nightly run does on
