@@ -70,12 +70,23 @@ def train_consentrec(train_csv, shape, args, solver, workdir):
          "--iterations", str(args.iterations), "--regularization", str(args.regularization),
          "--alpha", str(args.alpha), "--threads", str(args.threads), "--seed", str(args.seed),
          "--solver", solver, "--factors-out", prefix],
-        check=True, capture_output=True, text=True)
-    report = json.loads(out.stdout.strip().splitlines()[-1])
+        check=True, capture_output=True, text=True,
+        env={**os.environ, **dict(kv.split("=", 1) for kv in args.consentrec_env)})
+    lines = out.stdout.strip().splitlines()
+    report = json.loads(lines[-1])
+    report["machine"] = next((l[len("machine: "):] for l in lines if l.startswith("machine: ")), "unknown")
     model = AlternatingLeastSquares(factors=args.factors)
     model.user_factors = np.fromfile(prefix + ".users.f32", "<f4").reshape(shape[0], args.factors)
     model.item_factors = np.fromfile(prefix + ".items.f32", "<f4").reshape(shape[1], args.factors)
-    return model, report["seconds_per_iteration"]
+    return model, report["seconds_per_iteration"], report["machine"]
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        return "unknown CPU"
 
 
 def main():
@@ -90,12 +101,18 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--solvers", default="cg,cholesky")
+    parser.add_argument("--consentrec-env", action="append", default=[], metavar="KEY=VALUE",
+                        help="set for ConsentRec's process only, e.g. OPENBLAS_CORETYPE=Prescott "
+                             "to run it on the kernels an unknown CPU falls back to")
     args = parser.parse_args()
 
     matrix = load(args.data)
     train, test = train_test_split(matrix, train_percentage=0.8, random_state=args.seed)
     train, test = train.tocsr(), test.tocsr()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; python {platform.python_version()}")
+    print(f"machine: {cpu_model()}, {platform.machine()}, {os.cpu_count()} cores; python {platform.python_version()}")
+    for lib in (l for l in threadpoolctl.threadpool_info() if l.get("user_api") == "blas"):
+        print(f"implicit's BLAS: {lib.get('internal_api')} {lib.get('version')} {lib.get('architecture', '')} "
+              f"kernels ({os.path.basename(lib.get('filepath', ''))})")
     print(f"data: {args.data}: {matrix.shape[0]} x {matrix.shape[1]}, {matrix.nnz} non-zeros; "
           f"train {train.nnz}, test {test.nnz} (implicit.evaluation.train_test_split, seed {args.seed})")
     print(f"f={args.factors} lambda={args.regularization} alpha={args.alpha} "
@@ -108,11 +125,12 @@ def main():
         write_csv(train, train_csv)
         for solver in args.solvers.split(","):
             theirs, their_seconds = train_implicit(train, args, use_cg=(solver == "cg"))
-            ours, our_seconds = train_consentrec(train_csv, matrix.shape, args, solver, workdir)
+            ours, our_seconds, our_machine = train_consentrec(train_csv, matrix.shape, args, solver, workdir)
             m_theirs = ranking_metrics_at_k(theirs, train, test, K=args.k, show_progress=False)
             m_ours = ranking_metrics_at_k(ours, train, test, K=args.k, show_progress=False)
             rows.append((solver, their_seconds, our_seconds, m_theirs, m_ours))
     k = args.k
+    print(f"consentrec: {our_machine}")
     print()
     print(f"{'solver':9} {'implicit s/it':>13} {'consentrec s/it':>15} {'ratio':>6}  "
           f"{'implicit p@'+str(k):>13} {'ours p@'+str(k):>10} {'implicit ndcg@'+str(k):>16} {'ours ndcg@'+str(k):>13}")

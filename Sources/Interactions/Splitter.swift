@@ -57,15 +57,14 @@ public enum SplitStrategy: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The split as it applies to `log` for a global recommender: a fraction of the time span
-    /// becomes the cutoff time it means over the recommender's selected events (the events its
-    /// provenance covers). Resolve it once on the whole log and split any part of the log with
+    /// becomes the cutoff time it means over the recommender's selected events (exactly the
+    /// events its provenance covers). Resolve it once on the whole log and split any part of the log with
     /// the result: each part is then split exactly as it is inside the whole. Every other
     /// split — and any split of a per-workspace recommender, whose cutoffs are each
     /// workspace's own — is already independent of the rest of the log and is returned as is.
     public func resolved(for log: EventLog, definition: RecommenderDefinition) -> SplitStrategy {
         guard case .temporal(.lastFraction(let f)) = self, definition.scope == .global else { return self }
-        let items = log.items(for: definition.target, weights: definition.weights)
-        let times = log.timestamps.indices.filter { items[$0] >= 0 }.map { log.timestamps[$0] }
+        let times = InteractionMatrixBuilder(definition: definition).selectEvents(log).events.map { log.timestamps[$0] }
         return Self.cutoff(times, fraction: f).map { .temporal(.time($0)) } ?? self
     }
 
@@ -84,23 +83,39 @@ public enum SplitStrategy: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The cutoff of `temporal:F` over `times`: the last fraction `F` of the span from the first
-    /// percentile (of an evenly strided sample of at most 100,000; at least the second oldest
-    /// of three or more) to the newest, not from the oldest, so that one stray old event cannot
-    /// stretch the span until no event is left to test on. Nil for no times.
+    /// percentile (at least the second oldest of three or more) to the newest, not from the
+    /// oldest, so that one stray old event cannot stretch the span until no event is left to
+    /// test on. Exact, so it does not depend on the order of `times`. Nil for no times.
     static func cutoff(_ times: [Int64], fraction: Double) -> Int64? {
         guard let last = times.max() else { return nil }
-        let stride = max(1, times.count / 100_000)
-        let sample = Swift.stride(from: 0, to: times.count, by: stride).map { times[$0] }.sorted()
-        let first = sample[sample.count >= 3 ? max(1, sample.count / 100) : 0]
+        var times = times
+        let first = Self.select(&times, rank: times.count >= 3 ? max(1, times.count / 100) : 0)
         return last - Int64((Double(last - first) * fraction).rounded())
     }
 
-    /// `temporal:F` per workspace: each workspace's cutoff from its own selected events,
-    /// applied to its events.
+    /// The element of rank `rank` (0-based) in sorted order, by quickselect with a three-way
+    /// partition (many equal times cost nothing) and seeded pivots: expected linear time on
+    /// any input, and the answer does not depend on the pivots.
+    static func select(_ values: inout [Int64], rank: Int) -> Int64 {
+        var low = 0, high = values.count
+        var rng = SeededGenerator(seed: 0x5EED)
+        while true {
+            let pivot = values[low + rng.nextIndex(below: high - low)]
+            var less = low, equal = low, greater = high
+            while equal < greater {
+                if values[equal] < pivot { values.swapAt(less, equal); less += 1; equal += 1 }
+                else if values[equal] > pivot { greater -= 1; values.swapAt(equal, greater) }
+                else { equal += 1 }
+            }
+            if rank < less { high = less } else if rank >= greater { low = greater } else { return pivot }
+        }
+    }
+
+    /// `temporal:F` per workspace: each workspace's cutoff from its own selected events (the
+    /// events its model's provenance covers), applied to its events.
     private func perWorkspaceTemporal(_ log: EventLog, _ definition: RecommenderDefinition, fraction: Double) -> [Bool] {
-        let items = log.items(for: definition.target, weights: definition.weights)
         var times = [[Int64]](repeating: [], count: log.vocabulary.workspaces.count)
-        for i in 0..<log.count where items[i] >= 0 { times[Int(log.workspaces[i])].append(log.timestamps[i]) }
+        for i in InteractionMatrixBuilder(definition: definition).selectEvents(log).events { times[Int(log.workspaces[i])].append(log.timestamps[i]) }
         let cutoffs = times.map { Self.cutoff($0, fraction: fraction) ?? Int64.max }
         return (0..<log.count).map { log.timestamps[$0] >= cutoffs[Int(log.workspaces[$0])] }
     }

@@ -62,9 +62,8 @@ public struct GateStage: Sendable {
         let (verdict, metrics) = judge(evaluation.byWorkspace[matrix.workspace ?? ""], lastValue: lastValue)
         var carried = false
         if verdict.publishes {
-            let held = recommender.warmStartIterations > 0 ? evaluation.models[matrix.workspace ?? ""] : nil
             outcome.toTrain.append(ModelToTrain(recommender: recommender, matrix: matrix, metrics: metrics,
-                                                warmStart: held?.warmStart(for: matrix)))
+                                                warmStart: warmStart(for: matrix, evaluation: evaluation)))
         } else if let last {
             if let reason = carryRule.refusal(last) {
                 outcome.dropped.append(.init(path: last.path, reason: reason))
@@ -76,6 +75,16 @@ public struct GateStage: Sendable {
         outcome.gates.append(.init(
             workspace: matrix.workspace, verdict: verdict, testUsers: Int(metrics["test_users"] ?? 0), model: metrics[metricKey],
             popularity: metrics["popularity_" + metricKey], lastRun: lastValue, published: verdict.publishes, carriedForward: carried))
+    }
+
+    /// Where the full model starts: its held-out model's factors, when warm starts are on and
+    /// that model knows at least half of the matrix's users and half of its items (a workspace
+    /// that mostly arrived in the held-out period is fitted from random factors instead).
+    private func warmStart(for matrix: InteractionMatrix, evaluation: HeldOutEvaluation) -> WarmStart? {
+        guard recommender.warmStartIterations > 0, let held = evaluation.models[matrix.workspace ?? ""] else { return nil }
+        let start = held.warmStart(for: matrix)
+        guard start.knownUsers * 2 >= matrix.matrix.rows, start.knownItems * 2 >= matrix.matrix.columns else { return nil }
+        return start
     }
 
     /// The verdict on a model's held-out metrics (nil: the model had no held-out data) and the

@@ -3,10 +3,11 @@ import Publishing
 
 extension ModelFile.Hyperparameters {
     /// What a model file records of the ALS configuration it was trained with (not the thread
-    /// count, which does not change a model), and the iterations of a warm start.
-    public init(_ c: ALSConfiguration, warmStartIterations: Int? = nil) {
+    /// count, which does not change a model), and the iterations and split of a warm start.
+    public init(_ c: ALSConfiguration, warmStartIterations: Int? = nil, warmStartSplit: String? = nil) {
         self.init(
             factors: c.factors, regularization: c.regularization, alpha: c.alpha, iterations: c.iterations,
-            solver: c.solver.rawValue, cgSteps: c.cgSteps, seed: c.seed, warmStartIterations: warmStartIterations)
+            solver: c.solver.rawValue, cgSteps: c.cgSteps, seed: c.seed, warmStartIterations: warmStartIterations,
+            warmStartSplit: warmStartSplit)
     }
 }

@@ -235,7 +235,10 @@ public struct NightlyRun: Sendable {
             progress(RunProgress(stage: .train, done: $0, total: $1))
         }
         for (m, model) in zip(toTrain, fitted) {
-            let hyperparameters = ModelFile.Hyperparameters(m.recommender.als, warmStartIterations: m.warmStart.map { _ in m.recommender.warmStartIterations })
+            let warm = m.warmStart != nil
+            let hyperparameters = ModelFile.Hyperparameters(
+                m.recommender.als, warmStartIterations: warm ? m.recommender.warmStartIterations : nil,
+                warmStartSplit: warm ? m.recommender.split.description : nil)
             try assembly.add(model, of: m.matrix, definition: m.recommender.definition, hyperparameters: hyperparameters,
                              metrics: m.metrics.isEmpty ? nil : m.metrics)
         }

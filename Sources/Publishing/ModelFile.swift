@@ -47,10 +47,14 @@ public struct ModelFile: Sendable, Equatable {
         /// recommender entry: the configured count, applied to each model that has a held-out
         /// model.
         public var warmStartIterations: Int?
+        /// The held-out split whose training part the held-out model was fitted on (with
+        /// `iterations` from random factors), when the model was warm-started from it: with the
+        /// data and the other fields, what determines the bytes.
+        public var warmStartSplit: String?
 
         public init(
             factors: Int, regularization: Float, alpha: Float, iterations: Int, solver: String, cgSteps: Int, seed: UInt64,
-            warmStartIterations: Int? = nil
+            warmStartIterations: Int? = nil, warmStartSplit: String? = nil
         ) {
             self.factors = factors
             self.regularization = regularization
@@ -60,12 +64,14 @@ public struct ModelFile: Sendable, Equatable {
             self.cgSteps = cgSteps
             self.seed = seed
             self.warmStartIterations = warmStartIterations
+            self.warmStartSplit = warmStartSplit
         }
 
         enum CodingKeys: String, CodingKey {
             case factors, regularization, alpha, iterations, solver, seed
             case cgSteps = "cg_steps"
             case warmStartIterations = "warm_start_iterations"
+            case warmStartSplit = "warm_start_split"
         }
     }
 

@@ -26,6 +26,7 @@ struct TrainMatrix: ParsableCommand {
         try write(model.userFactors, to: factorsOut + ".users.f32")
         try write(model.itemFactors, to: factorsOut + ".items.f32")
         let mean = perIteration.reduce(0, +) / Double(max(perIteration.count, 1))
+        print("machine: \(BLASCore.summary)")
         print(#"{"solver": "\#(solver.rawValue)", "rows": \#(matrix.rows), "columns": \#(matrix.columns), "nnz": \#(matrix.nonZeros), "seconds_per_iteration": \#(mean), "total_seconds": \#(total), "peak_rss_mib": \#(ResourceUsage.peakRSSMiB)}"#)
     }
 

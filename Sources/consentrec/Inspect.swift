@@ -64,7 +64,9 @@ extension ConsentRec {
             let h = model.hyperparameters
             print("model \(path): \(model.recommender) (\(model.scope)\(model.workspace.map { ", workspace \($0)" } ?? ""))")
             print("  items \(model.itemFactors.rows) × factors \(model.itemFactors.columns)\(model.userFactors.map { ", users \($0.rows)" } ?? ", no user factors")")
-            let fit = h.warmStartIterations.map { "\($0) iterations from its held-out model" } ?? "\(h.iterations) iterations"
+            let fit = h.warmStartIterations.map {
+                "\($0) iterations from its held-out model (which ran \(h.iterations) from random factors; split \(h.warmStartSplit ?? "?"))"
+            } ?? "\(h.iterations) iterations"
             print("  hyper-parameters: factors \(h.factors), λ \(h.regularization), α \(h.alpha), \(fit), \(h.solver)")
             guard let (run, relative) = try Self.enclosingRun(of: path) else {
                 print("  not inside a run directory: checked as a file only")

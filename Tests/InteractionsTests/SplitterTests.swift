@@ -1,5 +1,6 @@
 @testable import Consent
 import Foundation
+import Linalg
 @testable import Ingest
 @testable import Interactions
 @testable import Platform
@@ -117,6 +118,54 @@ final class SplitterTests: XCTestCase {
             let expected = heldOut(log, strategy)
             XCTAssertFalse(expected.isEmpty)
             XCTAssertEqual(heldOut(other, strategy), expected, "\(strategy)")
+        }
+    }
+
+    func testGlobalCutoff_countsOnlyTheEventsItsProvenanceCovers() throws {
+        // A workspace whose only emoji-bearing rows are joins (weight 0 for emoji) is not in
+        // the global model's provenance, so it must not move the cutoff — even with rows
+        // dated after every other event.
+        let log = Self.log
+        let text = try String(contentsOfFile: Self.dir.file("events.csv"), encoding: .utf8)
+        let extra = (0..<50).map { "2026-12-\(10 + $0 % 9)T12:00:00Z,TJOINSONLY,UJOINER\($0),CJOINED\($0 % 3),join,thumbsup" }
+        try (text.trimmingCharacters(in: .newlines) + "\n" + extra.joined(separator: "\n") + "\n")
+            .write(toFile: Self.dir.file("joins.csv"), atomically: true, encoding: .utf8)
+        let asOf = Timestamp.parse("2027-01-01T00:00:00Z")!
+        let read = { (file: String) in
+            try EventLogReader(
+                options: IngestOptions(policy: .optOut, asOf: asOf),
+                registry: try ConsentRegistry.load(path: Self.dir.file("consent.csv"), asOf: asOf),
+                pseudonymiser: Pseudonymiser(key: try PseudonymKey.load(file: Self.dir.file("pseudonym.key"))))
+                .read([Self.dir.file(file)], logger: .quiet)
+        }
+        let (plain, joins) = (try read("events.csv"), try read("joins.csv"))
+        XCTAssertEqual(joins.count, plain.count + 50)
+        XCTAssertGreaterThan(joins.timestamps.max()!, log.timestamps.max()!)
+        let emoji = RecommenderDefinition.emojiDefault
+        let split = SplitStrategy.temporal(.lastFraction(0.2))
+        XCTAssertEqual(split.resolved(for: joins, definition: emoji), split.resolved(for: plain, definition: emoji))
+        let matrix = try XCTUnwrap(InteractionMatrixBuilder(definition: emoji).build(joins).matrices.first)
+        let pseudonymiser = Pseudonymiser(key: try PseudonymKey.load(file: Self.dir.file("pseudonym.key")))
+        XCTAssertFalse(matrix.provenance.workspaces.contains(pseudonymiser.workspace("TJOINSONLY")))
+    }
+
+    func testCutoffSelection_isExact_andIndependentOfOrder() {
+        var rng = SeededGenerator(seed: 3)
+        for count in [1, 2, 3, 7, 100, 1_000, 250_000] {
+            // Few distinct values (many equal times) and many.
+            for distinct in [3, 1_000_000] {
+                var values = (0..<count).map { _ in Int64(rng.nextIndex(below: distinct)) }
+                let sorted = values.sorted()
+                for rank in Set([0, count / 100, count / 2, count - 1]) {
+                    var copy = values
+                    XCTAssertEqual(SplitStrategy.select(&copy, rank: rank), sorted[rank], "\(count) \(distinct) \(rank)")
+                }
+                let forward = SplitStrategy.cutoff(values, fraction: 0.2)
+                values.reverse()
+                XCTAssertEqual(SplitStrategy.cutoff(values, fraction: 0.2), forward)
+                values.shuffle(using: &rng)
+                XCTAssertEqual(SplitStrategy.cutoff(values, fraction: 0.2), forward)
+            }
         }
     }
 
