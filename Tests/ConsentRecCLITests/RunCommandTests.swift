@@ -48,6 +48,23 @@ final class RunCommandTests: XCTestCase {
         XCTAssertNotNil(OutputRoot(path: dir.path + "/out").currentRun)
     }
 
+    func testInspect_showsHowANightlyModelWasFitted() throws {
+        XCTAssertEqual(try run(config()).status, 0)
+        let current = try XCTUnwrap(OutputRoot(path: dir.path + "/out").currentRun)
+        let published = try PublishedRun.open(current)
+        let entry = try XCTUnwrap(published.manifest.models.first { (try? published.model($0).hyperparameters.warmStartIterations) != nil })
+        let inspected = try CommandRunner.run("consentrec", ["inspect", current + "/" + entry.path])
+        XCTAssertEqual(inspected.status, 0, inspected.stderr)
+        XCTAssertTrue(inspected.stdout.contains(
+            "2 iterations from its held-out model (which ran 4 from random factors; split temporal: the last 20% of the time span held out)"),
+            inspected.stdout)
+        // With warm starts off, the same model is fitted from random factors.
+        XCTAssertEqual(try run(config(als: "warm_start_iterations = 0")).status, 0)
+        let cold = try PublishedRun.open(try XCTUnwrap(OutputRoot(path: dir.path + "/out").currentRun))
+        let coldInspected = try CommandRunner.run("consentrec", ["inspect", cold.directory + "/" + entry.path])
+        XCTAssertTrue(coldInspected.stdout.contains("4 iterations, cg"), coldInspected.stdout)
+    }
+
     func testEveryDocumentedExitStatus() throws {
         // 2: a config error names the key.
         let bad = try run(config("[recommenders.channel.gate2]\nx = 1"))
