@@ -2,12 +2,18 @@ import Consent
 import Foundation
 import Ingest
 import Linalg
+import Synchronization
 
 /// Builds a recommender's training matrices from an `EventLog`.
 public struct InteractionMatrixBuilder: Sendable {
     public let definition: RecommenderDefinition
+    /// Threads assembling per-workspace matrices; the result does not depend on it.
+    public let threads: Int
 
-    public init(definition: RecommenderDefinition) { self.definition = definition }
+    public init(definition: RecommenderDefinition, threads: Int = 1) {
+        self.definition = definition
+        self.threads = max(1, threads)
+    }
 
     /// The matrices (one per workspace, or one global) and what each filter removed. A
     /// workspace left with no interactions after the thresholds gets no matrix but is counted.
@@ -70,21 +76,23 @@ public struct InteractionMatrixBuilder: Sendable {
         let workspaces = log.vocabulary.workspaces.count
         var buckets = [[Int]](repeating: [], count: workspaces)
         for (k, event) in s.events.enumerated() { buckets[Int(log.workspaces[event])].append(k) }
-        var matrices: [InteractionMatrix] = []
-        var usage: [MatrixUsage] = []
-        // Workspaces in pseudonym order, so the output order does not depend on the input's.
-        let order = (0..<workspaces).sorted { log.vocabulary.workspaces[$0] < log.vocabulary.workspaces[$1] }
-        for w in order where !buckets[w].isEmpty {
-            let picks = buckets[w]
+        // Workspaces in pseudonym order, so the output order does not depend on the input's;
+        // each assembled on its own (in parallel), collected in that order.
+        let order = (0..<workspaces).sorted { log.vocabulary.workspaces[$0] < log.vocabulary.workspaces[$1] }.filter { !buckets[$0].isEmpty }
+        let built = Mutex([(MatrixUsage, InteractionMatrix?)?](repeating: nil, count: order.count))
+        ParallelFor(threads: threads).forEach(chunks: order.count) { k in
+            let picks = buckets[order[k]]
             let assembled = assemble(
                 users: picks.map { log.users[s.events[$0]] }, items: picks.map { s.items[$0] },
                 weights: picks.map { s.weights[$0] }, log: log)
-            let pseudonym = log.vocabulary.workspaces[w]
-            usage.append(assembled.usage(definition, workspace: pseudonym, supportRemoved: 0))
+            let pseudonym = log.vocabulary.workspaces[order[k]]
             let provenance = Provenance.of(picks.lazy.map { s.events[$0] }, in: log)!
-            if let matrix = assembled.matrix(definition, workspace: pseudonym, provenance: provenance) { matrices.append(matrix) }
+            let result = (assembled.usage(definition, workspace: pseudonym, supportRemoved: 0),
+                          assembled.matrix(definition, workspace: pseudonym, provenance: provenance))
+            built.withLock { $0[k] = result }
         }
-        return (matrices, usage)
+        let results = built.withLock { $0 }.map { $0! }
+        return (results.compactMap(\.1), results.map(\.0))
     }
 
     private func buildGlobal(_ log: EventLog, _ s: Selection) -> ([InteractionMatrix], [MatrixUsage]) {

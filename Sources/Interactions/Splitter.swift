@@ -2,6 +2,7 @@ import Foundation
 import Ingest
 import Linalg
 import Platform
+import Synchronization
 
 /// How events are split into training and held-out test data. Applied after the consent and
 /// privacy filters, so test data is consenting data too.
@@ -214,7 +215,7 @@ public enum HeldOutSplit {
     /// onto its training matrix. The nightly job and `evaluate` both use this, so they judge
     /// models on the same data.
     public static func make(
-        _ log: EventLog, test: EventLog? = nil, definition: RecommenderDefinition, split: SplitStrategy
+        _ log: EventLog, test: EventLog? = nil, definition: RecommenderDefinition, split: SplitStrategy, threads: Int = 1
     ) -> (pairs: [(train: InteractionMatrix, held: HeldOut)], usage: [MatrixUsage]) {
         let (trainLog, heldLog): (EventLog, EventLog)
         if let test {
@@ -223,11 +224,16 @@ public enum HeldOutSplit {
             let mask = split.testMask(log, definition: definition)
             (trainLog, heldLog) = (log.subset(mask.map { !$0 }), log.subset(mask))
         }
-        let (trainMatrices, usage) = InteractionMatrixBuilder(definition: definition).build(trainLog)
+        let (trainMatrices, usage) = InteractionMatrixBuilder(definition: definition, threads: threads).build(trainLog)
         var open = definition
         open.minUserItems = 1; open.minItemUsers = 1; open.minEmojiWorkspaces = 1; open.minEmojiUsers = 1
-        let held = InteractionMatrixBuilder(definition: open).build(heldLog).matrices
+        let held = InteractionMatrixBuilder(definition: open, threads: threads).build(heldLog).matrices
         let heldByKey = Dictionary(held.map { ($0.workspace ?? "", $0) }) { a, _ in a }
-        return (trainMatrices.map { ($0, HeldOut.align(heldByKey[$0.workspace ?? ""], onto: $0)) }, usage)
+        let aligned = Mutex([HeldOut?](repeating: nil, count: trainMatrices.count))
+        ParallelFor(threads: threads).forEach(chunks: trainMatrices.count) { k in
+            let result = HeldOut.align(heldByKey[trainMatrices[k].workspace ?? ""], onto: trainMatrices[k])
+            aligned.withLock { $0[k] = result }
+        }
+        return (zip(trainMatrices, aligned.withLock { $0 }.map { $0! }).map { ($0, $1) }, usage)
     }
 }

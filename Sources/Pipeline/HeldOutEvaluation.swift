@@ -51,7 +51,7 @@ public struct HeldOutEvaluation: Sendable {
         _ rc: NightlyConfig.Recommender, log: EventLog, split: SplitStrategy, threads: Int, logger: Logger,
         progress: @escaping (Int, Int) -> Void
     ) throws -> HeldOutEvaluation {
-        let split = HeldOutSplit.make(log, definition: rc.definition, split: split).pairs
+        let split = HeldOutSplit.make(log, definition: rc.definition, split: split, threads: threads).pairs
         let models = try TrainingScheduler.fit(split.map(\.train.matrix), configuration: rc.als, threads: threads, logger: logger) {
             progress($0, split.count)
         }

@@ -162,7 +162,7 @@ public struct NightlyRun: Sendable {
             oldestAllowed: config.retentionDays.map { IngestOptions.oldest(asOf: consent.asOf, retentionDays: $0) })
         var judged = Judged(usage: RunUsage(read: log.usage))
         for rc in config.recommenders {
-            let (matrices, matrixUsage) = InteractionMatrixBuilder(definition: rc.definition).build(log)
+            let (matrices, matrixUsage) = InteractionMatrixBuilder(definition: rc.definition, threads: config.threads).build(log)
             judged.usage.matrices += matrixUsage
             timer.end("build")
             let evaluation: HeldOutEvaluation

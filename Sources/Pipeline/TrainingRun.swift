@@ -116,7 +116,7 @@ public struct TrainingRun: Sendable {
         var usage = RunUsage(read: log.usage)
         var built: [(RecommenderDefinition, InteractionMatrix)] = []
         for definition in request.recommenders {
-            let (matrices, matrixUsage) = InteractionMatrixBuilder(definition: definition).build(log)
+            let (matrices, matrixUsage) = InteractionMatrixBuilder(definition: definition, threads: request.als.threads).build(log)
             usage.matrices += matrixUsage
             built += matrices.map { (definition, $0) }
             progress(RunProgress(stage: .build, done: built.count, total: nil))

@@ -21,10 +21,13 @@ public struct RunAudit: Sendable {
     public let rules: ConsentRules
     /// The seal every run must carry under today's key.
     public let seal: ManifestSeal
+    /// The lengths (in UTF-8 bytes) of the excluded pseudonyms, to find them in paths.
+    private let excludedLengths: [Int]
 
     public init(rules: ConsentRules, seal: ManifestSeal) {
         self.rules = rules
         self.seal = seal
+        excludedLengths = Set(rules.excluded.map(\.utf8.count)).sorted()
     }
 
     /// The rules of `registry` under `policy`, and the seal of the key behind `pseudonymiser`.
@@ -50,13 +53,28 @@ public struct RunAudit: Sendable {
         return findings
     }
 
+    /// Every excluded pseudonym that appears in `path`, by position: each window of each
+    /// pseudonym length is looked up once (a substring search per excluded workspace made
+    /// 850,000 searches on a run of 1,700 models against 500 opted-out workspaces).
+    func excludedNames(in path: String) -> [String] {
+        let bytes = Array(path.utf8)
+        var found: [String] = []
+        for start in bytes.indices {
+            for length in excludedLengths where start + length <= bytes.count {
+                let window = String(decoding: bytes[start..<start + length], as: UTF8.self)
+                if rules.excluded.contains(window), !found.contains(window) { found.append(window) }
+            }
+        }
+        return found
+    }
+
     /// The findings for one model: its manifest entry, then the file.
     func check(_ entry: Manifest.Model, in run: PublishedRun) -> [Finding] {
         var findings: [Finding] = []
         func add(_ problem: String) { findings.append(Finding(location: entry.path, problem: problem)) }
         if let w = entry.workspace, let v = violation(w) { add("is a model of \(v)") }
         for v in rules.violations(entry.provenance) { add("was trained on events of \(v)") }
-        for pseudonym in rules.excluded where entry.path.contains(pseudonym) { add("names opted-out workspace \(pseudonym)") }
+        for pseudonym in excludedNames(in: entry.path) { add("names opted-out workspace \(pseudonym)") }
         let model: ModelFile
         do throws(PublishingError) {
             model = try run.model(entry)

@@ -50,7 +50,7 @@ struct IngestBench: ParsableCommand {
         let reader = EventLogReader(options: options, registry: registry, pseudonymiser: Pseudonymiser(key: key))
         let (log, readSeconds) = try measure { try reader.read([input], logger: .bench) }
         let (built, buildSeconds) = measure {
-            RecommenderDefinition.defaults.map { InteractionMatrixBuilder(definition: $0).build(log) }
+            RecommenderDefinition.defaults.map { InteractionMatrixBuilder(definition: $0, threads: threads).build(log) }
         }
         let total = readSeconds + buildSeconds
         let rows = log.usage.rowsRead

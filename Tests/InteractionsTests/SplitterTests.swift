@@ -149,6 +149,23 @@ final class SplitterTests: XCTestCase {
         XCTAssertFalse(matrix.provenance.workspaces.contains(pseudonymiser.workspace("TJOINSONLY")))
     }
 
+    func testBuildingAndSplitting_onManyThreads_giveTheOneThreadResult() {
+        let log = Self.log
+        for d in [definition, RecommenderDefinition.emojiDefault] {
+            let one = InteractionMatrixBuilder(definition: d, threads: 1).build(log)
+            let three = InteractionMatrixBuilder(definition: d, threads: 3).build(log)
+            XCTAssertEqual(one.matrices, three.matrices)
+            XCTAssertEqual(one.usage, three.usage)
+            let split = SplitStrategy.temporal(.lastFraction(0.2))
+            let a = HeldOutSplit.make(log, definition: d, split: split, threads: 1)
+            let b = HeldOutSplit.make(log, definition: d, split: split, threads: 3)
+            XCTAssertEqual(a.pairs.map(\.train), b.pairs.map(\.train))
+            XCTAssertEqual(a.pairs.map(\.held), b.pairs.map(\.held))
+            XCTAssertEqual(a.usage, b.usage)
+        }
+        XCTAssertGreaterThan(InteractionMatrixBuilder(definition: definition).build(log).matrices.count, 3)
+    }
+
     func testCutoffSelection_isExact_andIndependentOfOrder() {
         var rng = SeededGenerator(seed: 3)
         for count in [1, 2, 3, 7, 100, 1_000, 250_000] {

@@ -98,6 +98,25 @@ final class NightlyRunTests: XCTestCase {
         XCTAssertTrue(run.manifest.models.filter { $0.recommender == "channel" }.allSatisfy { $0.carriedFrom != nil })
     }
 
+    func testAudit_findsAnOptedOutPseudonymAnywhereInAModelPath() throws {
+        let report = try NightlyRun(config: load(config())).execute(logger: quiet)
+        let source = try XCTUnwrap(report.runDirectory)
+        let copy = dir.path + "/tampered"
+        try FileManager.default.copyItem(atPath: source, toPath: copy)
+        let registry = try ConsentRegistry.load(path: dir.path + "/data/consent.csv", asOf: options.end)
+        let out = fixture.pseudonymiser.workspace(try XCTUnwrap(registry.optedOutWorkspaces.first))
+        // A model file renamed to carry an opted-out workspace's pseudonym after its own.
+        let original = try XCTUnwrap(report.published.first { $0.hasPrefix("models/channel/") })
+        let renamed = original.replacingOccurrences(of: ".safetensors", with: "-\(out).safetensors")
+        try FileManager.default.moveItem(atPath: copy + "/" + original, toPath: copy + "/" + renamed)
+        let manifest = try String(contentsOfFile: copy + "/manifest.json", encoding: .utf8)
+        try manifest.replacingOccurrences(of: original, with: renamed).write(toFile: copy + "/manifest.json", atomically: true, encoding: .utf8)
+
+        let findings = RunAudit(registry: registry, pseudonymiser: fixture.pseudonymiser, policy: .optOut).check(try PublishedRun.open(copy))
+        XCTAssertTrue(findings.contains { $0.location == renamed && $0.problem == "names opted-out workspace \(out)" }, "\(findings)")
+        XCTAssertEqual(findings.filter { $0.problem.hasPrefix("names opted-out") }.count, 1)
+    }
+
     func testPrivacyGate_stopsARunWhoseAuditFails() throws {
         let registry = try ConsentRegistry.load(path: dir.path + "/data/consent.csv", asOf: options.end)
         let key = try PseudonymKey.load(file: dir.path + "/data/pseudonym.key")
