@@ -68,6 +68,6 @@ public struct ALSConfiguration: Sendable, Hashable, Codable {
         guard alpha.isFinite, alpha >= 0 else { throw fail("alpha", "must be a finite number ≥ 0") }
         guard (0...10_000).contains(iterations) else { throw fail("iterations", "must be 0…10000") }
         guard (1...1_000).contains(cgSteps) else { throw fail("cgSteps", "must be 1…1000") }
-        guard threads >= 1 else { throw fail("threads", "must be ≥ 1") }
+        guard (1...1_024).contains(threads) else { throw fail("threads", "must be 1…1024") }
     }
 }

@@ -153,7 +153,8 @@ public struct InteractionMatrixBuilder: Sendable {
     }
 
     /// The weights summed per user–item pair, over local indices in first-seen order (the CSR
-    /// constructor sums repeats in event order), with the log indices of each row and column.
+    /// constructor sums repeats in ascending order of value, so the sums do not depend on the
+    /// order of the events), with the log indices of each row and column.
     func summed(users: [Int32], items: [Int32], weights: [Float]) -> (SparseMatrix, users: [Int32], items: [Int32]) {
         var userLocal = [Int32: Int32](), itemLocal = [Int32: Int32]()
         var userList: [Int32] = [], itemList: [Int32] = []

@@ -55,9 +55,11 @@ public struct SparseMatrix: Sendable, Equatable {
         self.values = values
     }
 
-    /// Builds a matrix from coordinate triplets; entries at the same position are summed.
+    /// Builds a matrix from coordinate triplets; entries at the same position are summed, in
+    /// ascending order of value — so the sum's bits do not depend on the order of the triplets
+    /// (float addition is not associative: 0.1 + 0.1 + 2 and 2 + 0.1 + 0.1 differ).
     ///
-    /// A counting sort by row, then a sort of each row by column: O(nnz log(row length)).
+    /// A counting sort by row, then a sort of each row by column and value: O(nnz log(row length)).
     /// - Throws: `LinalgError.invalidSparseMatrix` for an index out of range or a non-finite
     ///   value.
     public init(
@@ -93,21 +95,21 @@ public struct SparseMatrix: Sendable, Equatable {
         outValues.reserveCapacity(values.count)
         var keys = [UInt64]()
         for r in 0..<rows {
-            // Sort by (column, original position), packed into one integer: duplicates then
-            // always add up in input order, to the same bits.
+            // Sort by (column, value), packed into one integer: duplicates then always add up
+            // in the same order, to the same bits, whatever order they came in.
             keys.removeAll(keepingCapacity: true)
             for k in order[counts[r]..<counts[r + 1]] {
-                keys.append(UInt64(UInt32(columnIndices[k])) << 32 | UInt64(UInt32(truncatingIfNeeded: k)))
+                keys.append(UInt64(UInt32(columnIndices[k])) << 32 | UInt64(Self.orderedBits(values[k])))
             }
             keys.sort()
             for key in keys {
                 let c = Int32(truncatingIfNeeded: key >> 32)
-                let k = Self.position(key, in: counts[r]..<counts[r + 1], order: order)
+                let value = Self.value(orderedBits: UInt32(truncatingIfNeeded: key))
                 if outColumns.count > pointers[r], outColumns[outColumns.count - 1] == c {
-                    outValues[outValues.count - 1] += values[k]
+                    outValues[outValues.count - 1] += value
                 } else {
                     outColumns.append(c)
-                    outValues.append(values[k])
+                    outValues.append(value)
                 }
             }
             pointers[r + 1] = outColumns.count
@@ -117,13 +119,18 @@ public struct SparseMatrix: Sendable, Equatable {
             values: outValues)
     }
 
-    /// The input position packed in the low 32 bits of a sort key. Inputs of 2³² entries or
-    /// more wrap there, so for those the position is recovered from the row's own list.
+    /// A float's bits mapped so that unsigned integer order is the numbers' order (−0 just
+    /// before +0): flip every bit of a negative, the sign bit of a positive.
     @inline(__always)
-    private static func position(_ key: UInt64, in range: Range<Int>, order: [Int]) -> Int {
-        let low = Int(key & 0xFFFF_FFFF)
-        if order.count <= Int(UInt32.max) { return low }
-        return order[range].first { UInt32(truncatingIfNeeded: $0) == UInt32(low) }!
+    static func orderedBits(_ value: Float) -> UInt32 {
+        let bits = value.bitPattern
+        return bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+    }
+
+    /// The inverse of `orderedBits`.
+    @inline(__always)
+    static func value(orderedBits bits: UInt32) -> Float {
+        Float(bitPattern: bits & 0x8000_0000 != 0 ? bits & 0x7FFF_FFFF : ~bits)
     }
 
     /// The number of stored entries.

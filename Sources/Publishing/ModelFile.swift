@@ -140,9 +140,16 @@ public struct ModelFile: Sendable, Equatable {
         guard let itemIDs = decodeStrings(m["item_ids"]), itemIDs.count == items.shape[0] else {
             throw fail("item_ids does not list one id per row of item_factors")
         }
-        guard let hp = m["hyperparameters"].flatMap({ try? JSONDecoder().decode(Hyperparameters.self, from: Data($0.utf8)) }),
-            hp.factors == items.shape[1], (1...4096).contains(hp.factors)
-        else { throw fail("hyperparameters are missing or do not match the factor count (1…4096)") }
+        guard let hp = m["hyperparameters"].flatMap({ try? JSONDecoder().decode(Hyperparameters.self, from: Data($0.utf8)) }) else {
+            throw fail("hyperparameters are missing or malformed (factors, regularization, alpha, iterations, solver, cg_steps, seed "
+                + "as JSON numbers and strings; warm_start_iterations an integer, warm_start_split a string)")
+        }
+        guard hp.factors == items.shape[1], (1...4096).contains(hp.factors) else {
+            throw fail("hyperparameters give \(hp.factors) factors, item_factors has \(items.shape[1]) (1…4096)")
+        }
+        guard (0...10_000).contains(hp.iterations), hp.warmStartIterations.map({ (0...10_000).contains($0) }) ?? true else {
+            throw fail("hyperparameters give iterations outside 0…10000")
+        }
         guard let contributors = decodeStrings(m["contributors"]), let from = m["events_from"].flatMap(Timestamp.parse),
             let to = m["events_to"].flatMap(Timestamp.parse)
         else { throw fail("the provenance (contributors, events_from, events_to) is missing or malformed") }

@@ -57,17 +57,28 @@ extension ConsentRec {
             return problems
         }
 
+        /// `text` with every control character (escape, newline, carriage return…) written as
+        /// `\u{…}`.
+        static func escaped(_ text: String) -> String {
+            String(text.unicodeScalars.flatMap { scalar -> [Character] in
+                scalar.properties.generalCategory == .control ? Array("\\u{\(String(scalar.value, radix: 16))}") : [Character(scalar)]
+            })
+        }
+
         /// One model file: decoded, then checked against the manifest of the run it lies in.
         func inspectModel(seal: ManifestSeal?) throws -> [PublishingError] {
             guard let data = FileManager.default.contents(atPath: path) else { throw PublishingError.missingFile(path: path) }
             let model = try ModelFile.decode(data, path: path)
             let h = model.hyperparameters
-            print("model \(path): \(model.recommender) (\(model.scope)\(model.workspace.map { ", workspace \($0)" } ?? ""))")
+            // The file's strings are the file's: shown with control characters escaped, so a
+            // crafted file cannot write escape codes or a fake line to the terminal.
+            let shown = { (text: String) in Self.escaped(text) }
+            print("model \(shown(path)): \(shown(model.recommender)) (\(shown(model.scope))\(model.workspace.map { ", workspace \(shown($0))" } ?? ""))")
             print("  items \(model.itemFactors.rows) × factors \(model.itemFactors.columns)\(model.userFactors.map { ", users \($0.rows)" } ?? ", no user factors")")
             let fit = h.warmStartIterations.map {
-                "\($0) iterations from its held-out model (which ran \(h.iterations) from random factors; split \(h.warmStartSplit ?? "?"))"
+                "\($0) iterations from its held-out model (which ran \(h.iterations) from random factors; split \(shown(h.warmStartSplit ?? "?")))"
             } ?? "\(h.iterations) iterations"
-            print("  hyper-parameters: factors \(h.factors), λ \(h.regularization), α \(h.alpha), \(fit), \(h.solver)")
+            print("  hyper-parameters: factors \(h.factors), λ \(h.regularization), α \(h.alpha), \(fit), \(shown(h.solver))")
             guard let (run, relative) = try Self.enclosingRun(of: path) else {
                 print("  not inside a run directory: checked as a file only")
                 return []

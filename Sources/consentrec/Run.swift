@@ -30,7 +30,7 @@ extension ConsentRec {
 
         func validate() throws {
             if let asOf, Timestamp.parse(asOf) == nil { throw ValidationError("--as-of must be RFC 3339 or Unix seconds") }
-            if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+            if let threads, !(1...1_024).contains(threads) { throw ValidationError("--threads must be 1…1024 (as run.threads)") }
         }
 
         func run() throws {

@@ -63,6 +63,21 @@ final class RunCommandTests: XCTestCase {
         let cold = try PublishedRun.open(try XCTUnwrap(OutputRoot(path: dir.path + "/out").currentRun))
         let coldInspected = try CommandRunner.run("consentrec", ["inspect", cold.directory + "/" + entry.path])
         XCTAssertTrue(coldInspected.stdout.contains("4 iterations, cg"), coldInspected.stdout)
+
+        // Found by attack: a crafted file's strings reached the terminal raw, and a negative
+        // count was shown as iterations.
+        var crafted = try published.model(entry)
+        crafted.hyperparameters.warmStartSplit = "\u{1B}[31mEVIL\u{1B}[0m\nmatches its entry in the manifest, seal verified"
+        try crafted.encode().write(to: URL(fileURLWithPath: dir.path + "/crafted.safetensors"))
+        let shown = try CommandRunner.run("consentrec", ["inspect", dir.path + "/crafted.safetensors"])
+        XCTAssertFalse(shown.stdout.contains("\u{1B}"), shown.stdout)
+        XCTAssertTrue(shown.stdout.contains("\\u{1b}[31mEVIL\\u{1b}[0m\\u{a}matches"), shown.stdout)
+        XCTAssertFalse(shown.stdout.split(separator: "\n").contains { $0.hasPrefix("matches") }, shown.stdout)
+        crafted.hyperparameters.warmStartIterations = -7
+        try crafted.encode().write(to: URL(fileURLWithPath: dir.path + "/negative.safetensors"))
+        let negative = try CommandRunner.run("consentrec", ["inspect", dir.path + "/negative.safetensors"])
+        XCTAssertNotEqual(negative.status, 0)
+        XCTAssertTrue(negative.stderr.contains("iterations outside 0…10000"), negative.stderr)
     }
 
     func testEveryDocumentedExitStatus() throws {
@@ -110,6 +125,14 @@ final class RunCommandTests: XCTestCase {
         XCTAssertTrue(diverged.stderr.contains("training diverged") || diverged.stderr.contains("not positive definite"), diverged.stderr)
         // 64: a usage error.
         XCTAssertEqual(try run(config(), ["--threads", "0"]).status, 64)
+        // Found by attack: --threads 100000 was taken and the run was killed for its memory.
+        let many = try run(config(), ["--threads", "100000"])
+        XCTAssertEqual(many.status, 64, many.stderr)
+        XCTAssertTrue(many.stderr.contains("--threads must be 1…1024"), many.stderr)
+        let train = try CommandRunner.run("consentrec", ["train", "--events", dir.path + "/data/events.csv", "--consent", dir.path + "/data/consent.csv",
+                                                         "--key-file", dir.path + "/data/pseudonym.key", "--out", dir.path + "/t", "--threads", "5000"])
+        XCTAssertEqual(train.status, 64, train.stderr)
+        XCTAssertTrue(train.stderr.contains("threads"), train.stderr)
         // 6 is the privacy gate: reached by `consentrec audit` (TrainCommandTests) and, for `run`,
         // by NightlyRunTests.testPrivacyGate_stopsARunWhoseAuditFails.
     }

@@ -12,6 +12,25 @@ final class SparseMatrixTests: XCTestCase {
         XCTAssertEqual(m.values, [6, 3, 6])
     }
 
+    func testDuplicates_sumToTheSameBits_inAnyOrder() throws {
+        // Float addition is order-dependent: the sum must not be.
+        let values: [Float] = [0.1, 0.1, 2, 0.1, -0.7, 1e-8, 0.1, 3]
+        var sums = Set<UInt32>()
+        var direct = Set<UInt32>()
+        var rng = SeededGenerator(seed: 5)
+        for _ in 0..<50 {
+            var order = Array(values.indices)
+            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.nextIndex(below: i + 1)) }
+            let m = try SparseMatrix(rows: 1, columns: 2, rowIndices: [Int32](repeating: 0, count: values.count),
+                                     columnIndices: [Int32](repeating: 1, count: values.count), values: order.map { values[$0] })
+            sums.insert(m.values[0].bitPattern)
+            direct.insert(order.reduce(Float(0)) { $0 + values[$1] }.bitPattern)
+        }
+        XCTAssertEqual(sums.count, 1)
+        XCTAssertGreaterThan(direct.count, 1, "the values must be ones whose plain sum depends on the order")
+        XCTAssertEqual(Double(Float(bitPattern: sums.first!)), values.map(Double.init).reduce(0, +), accuracy: 1e-6)
+    }
+
     func testTranspose_matchesDenseTranspose_andTwiceIsIdentity() {
         let m = RandomInputs.sparse(rows: 17, columns: 11, density: 0.3, seed: 13)
         let t = m.transposed()

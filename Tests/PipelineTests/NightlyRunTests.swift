@@ -98,6 +98,25 @@ final class NightlyRunTests: XCTestCase {
         XCTAssertTrue(run.manifest.models.filter { $0.recommender == "channel" }.allSatisfy { $0.carriedFrom != nil })
     }
 
+    func testModels_doNotDependOnTheOrderOfTheInputRows() throws {
+        // Found by attack: a pair's weights (view = 0.1 among them) were added in input order.
+        let first = try NightlyRun(config: load(config())).execute(logger: quiet)
+        let text = try String(contentsOfFile: dir.path + "/data/events.csv", encoding: .utf8)
+        var lines = text.split(separator: "\n").map(String.init)
+        let header = lines.removeFirst()
+        let half = lines.count / 2
+        try ([header] + lines[half...].reversed()).joined(separator: "\n").write(toFile: dir.path + "/data/b.csv", atomically: true, encoding: .utf8)
+        try ([header] + lines[..<half].reversed()).joined(separator: "\n").write(toFile: dir.path + "/data/a.csv", atomically: true, encoding: .utf8)
+        let reordered = config(root: "out2").replacingOccurrences(of: "events = [\"data/events.csv\"]", with: "events = [\"data/b.csv\", \"data/a.csv\"]")
+        let second = try NightlyRun(config: load(reordered, name: "reordered.toml")).execute(logger: quiet)
+        let (a, b) = (try XCTUnwrap(first.runDirectory), try XCTUnwrap(second.runDirectory))
+        XCTAssertEqual(first.published, second.published)
+        XCTAssertGreaterThan(first.published.count, 3)
+        for path in first.published {
+            XCTAssertEqual(FileManager.default.contents(atPath: a + "/" + path), FileManager.default.contents(atPath: b + "/" + path), path)
+        }
+    }
+
     func testAudit_findsAnOptedOutPseudonymAnywhereInAModelPath() throws {
         let report = try NightlyRun(config: load(config())).execute(logger: quiet)
         let source = try XCTUnwrap(report.runDirectory)
