@@ -17,8 +17,10 @@ public struct InteractionMatrixBuilder: Sendable {
 
     /// The matrices (one per workspace, or one global) and what each filter removed. A
     /// workspace left with no interactions after the thresholds gets no matrix but is counted.
-    public func build(_ log: EventLog) -> (matrices: [InteractionMatrix], usage: [MatrixUsage]) {
-        let selected = selectEvents(log)
+    /// - Parameter part: build from the events where it is true only — the same matrices as
+    ///   from `log.subset(part)`, without copying the log.
+    public func build(_ log: EventLog, part: [Bool]? = nil) -> (matrices: [InteractionMatrix], usage: [MatrixUsage]) {
+        let selected = selectEvents(log, part: part)
         switch definition.scope {
         case .workspace: return buildPerWorkspace(log, selected)
         case .global: return buildGlobal(log, selected)
@@ -32,15 +34,17 @@ public struct InteractionMatrixBuilder: Sendable {
         var weights: [Float] = []
     }
 
-    func selectEvents(_ log: EventLog) -> Selection {
+    /// - Parameter part: the events to consider (all when nil).
+    func selectEvents(_ log: EventLog, part: [Bool]? = nil) -> Selection {
+        precondition(part.map { $0.count == log.count } ?? true, "one flag per event")
         var weightOf = [Float](repeating: 0, count: EventKind.allCases.count)
         for (kind, w) in definition.weights where w > 0 { weightOf[Int(kind.rawValue)] = w }
-        let dropped = definition.target == .channel && definition.leaveRemovesMembership ? leftPairs(log) : []
+        let dropped = definition.target == .channel && definition.leaveRemovesMembership ? leftPairs(log, part: part) : []
         var s = Selection()
         s.events.reserveCapacity(log.count)
         s.items.reserveCapacity(log.count)
         s.weights.reserveCapacity(log.count)
-        for i in 0..<log.count {
+        for i in 0..<log.count where part?[i] ?? true {
             let kind = log.kinds[i]
             let w = weightOf[Int(kind.rawValue)]
             guard w > 0 else { continue }
@@ -56,9 +60,9 @@ public struct InteractionMatrixBuilder: Sendable {
 
     /// User–channel pairs whose latest membership event is a `leave` (a `leave` at the same
     /// second as a `join` wins).
-    func leftPairs(_ log: EventLog) -> Set<UInt64> {
+    func leftPairs(_ log: EventLog, part: [Bool]? = nil) -> Set<UInt64> {
         var latest: [UInt64: (time: Int64, left: Bool)] = [:]
-        for i in 0..<log.count where log.kinds[i] == .join || log.kinds[i] == .leave {
+        for i in 0..<log.count where (log.kinds[i] == .join || log.kinds[i] == .leave) && part?[i] ?? true {
             let key = Self.pair(log.users[i], log.channels[i])
             let left = log.kinds[i] == .leave
             if let current = latest[key], current.time > log.timestamps[i] || (current.time == log.timestamps[i] && current.left) {

@@ -217,17 +217,19 @@ public enum HeldOutSplit {
     public static func make(
         _ log: EventLog, test: EventLog? = nil, definition: RecommenderDefinition, split: SplitStrategy, threads: Int = 1
     ) -> (pairs: [(train: InteractionMatrix, held: HeldOut)], usage: [MatrixUsage]) {
+        // Each part built from the log it is in, through a mask: no copy of the log.
         let (trainLog, heldLog): (EventLog, EventLog)
+        let (trainPart, heldPart): ([Bool]?, [Bool]?)
         if let test {
-            (trainLog, heldLog) = (log, test)
+            (trainLog, heldLog, trainPart, heldPart) = (log, test, nil, nil)
         } else {
             let mask = split.testMask(log, definition: definition)
-            (trainLog, heldLog) = (log.subset(mask.map { !$0 }), log.subset(mask))
+            (trainLog, heldLog, trainPart, heldPart) = (log, log, mask.map { !$0 }, mask)
         }
-        let (trainMatrices, usage) = InteractionMatrixBuilder(definition: definition, threads: threads).build(trainLog)
+        let (trainMatrices, usage) = InteractionMatrixBuilder(definition: definition, threads: threads).build(trainLog, part: trainPart)
         var open = definition
         open.minUserItems = 1; open.minItemUsers = 1; open.minEmojiWorkspaces = 1; open.minEmojiUsers = 1
-        let held = InteractionMatrixBuilder(definition: open, threads: threads).build(heldLog).matrices
+        let held = InteractionMatrixBuilder(definition: open, threads: threads).build(heldLog, part: heldPart).matrices
         let heldByKey = Dictionary(held.map { ($0.workspace ?? "", $0) }) { a, _ in a }
         let aligned = Mutex([HeldOut?](repeating: nil, count: trainMatrices.count))
         ParallelFor(threads: threads).forEach(chunks: trainMatrices.count) { k in

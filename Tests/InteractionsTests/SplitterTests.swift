@@ -166,6 +166,25 @@ final class SplitterTests: XCTestCase {
         XCTAssertGreaterThan(InteractionMatrixBuilder(definition: definition).build(log).matrices.count, 3)
     }
 
+    func testBuildingAPart_givesTheMatricesOfThatSubsetOfTheLog() {
+        // HeldOutSplit builds its parts through a mask instead of copying the log.
+        let log = Self.log
+        var rng = SeededGenerator(seed: 12)
+        let masks = [log.timestamps.map { $0 % 3 == 0 }, (0..<log.count).map { _ in rng.nextUnit() < 0.7 },
+                     SplitStrategy.temporal(.lastFraction(0.2)).testMask(log, definition: definition)]
+        for d in [definition, RecommenderDefinition.emojiDefault] {
+            for mask in masks {
+                let fromMask = InteractionMatrixBuilder(definition: d, threads: 2).build(log, part: mask)
+                let fromSubset = InteractionMatrixBuilder(definition: d).build(log.subset(mask))
+                XCTAssertEqual(fromMask.matrices, fromSubset.matrices)
+                XCTAssertEqual(fromMask.usage, fromSubset.usage)
+                if d.target == .channel { XCTAssertFalse(fromMask.matrices.isEmpty) }
+            }
+        }
+        // Leaves: a join kept only when no later leave of the same pair is in the part.
+        XCTAssertTrue(log.kinds.contains(.leave))
+    }
+
     func testCutoffSelection_isExact_andIndependentOfOrder() {
         var rng = SeededGenerator(seed: 3)
         for count in [1, 2, 3, 7, 100, 1_000, 250_000] {
