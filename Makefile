@@ -82,6 +82,7 @@ bench: deps
 	.build/release/consentrec-bench als --scale 10 --solver cg
 	.build/release/consentrec-bench als --scale 10 --solver cholesky
 	.build/release/consentrec-bench foldin
+	.build/release/consentrec-bench warm-start
 	.build/release/consentrec-bench ingest
 	.build/release/consentrec-bench ingest --gzip
 	.build/release/consentrec-bench nightly

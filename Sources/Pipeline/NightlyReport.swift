@@ -132,7 +132,8 @@ public struct NightlyReport: Sendable, Codable {
         }
         for d in dropped { lines.append("  not carried forward: \(d.path): \(d.reason)") }
         if !purge.withdrawn.isEmpty || purge.movedCurrent {
-            lines.append(purge.summary)
+            // The purge ran before this run read anything: say so when this run then published.
+            lines.append(purge.summary + (status == .published && purge.nothingPublished ? " — until this run published its own" : ""))
             for w in purge.withdrawn { lines.append("  withdrawn \(w.runID): " + w.reasons.prefix(3).joined(separator: "; ")) }
         }
         if let runDirectory { lines.append("run directory: \(runDirectory)") }

@@ -76,6 +76,8 @@ final class ConsentAcrossRunsTests: XCTestCase {
         XCTAssertFalse(report.carriedForward.contains { $0.path.hasPrefix("models/emoji") })
         XCTAssertEqual(report.purge.withdrawn.map(\.runID), [first.manifest.runID])
         XCTAssertFalse(FileManager.default.fileExists(atPath: first.directory))
+        // The purge left nothing current, then this run published: the report says both.
+        XCTAssertTrue(report.text.contains("NOTHING IS PUBLISHED now (current removed) — until this run published its own"), report.text)
         try assertEveryRunCompliant()
         let pseudonym = f.pseudonymiser.workspace(w)
         XCTAssertTrue(try f.allModels().allSatisfy { !$0.1.provenance.workspaces.contains(pseudonym) })
