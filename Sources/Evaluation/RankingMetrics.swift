@@ -80,6 +80,7 @@ public struct RankingMetrics: Sendable, Equatable, Codable {
             var scores = [Float](repeating: 0, count: items)
             var inTest = [Bool](repeating: false, count: items)
             var coveredItems = [Bool](repeating: false, count: items)
+            let usersBefore = users
             for user in 0..<test.rows where test.count(ofRow: user) > 0 {
                 fill(user, &scores)
                 let trainItems = train.row(user).columns
@@ -136,6 +137,9 @@ public struct RankingMetrics: Sendable, Equatable, Codable {
                 precisionDivisor += ideal
                 implicitAUC += negativesImplicit > 0 ? limitedAUC / (positives * negativesImplicit) : 1
             }
+            // Coverage pools only matrices with a test user: a catalogue nobody was ranked
+            // against would dilute it.
+            guard users > usersBefore else { return }
             covered += coveredItems.filter { $0 }.count
             catalogue += items
         }

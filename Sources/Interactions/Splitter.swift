@@ -121,11 +121,15 @@ public enum SplitStrategy: Sendable, Hashable, CustomStringConvertible {
         return (0..<log.count).map { log.timestamps[$0] >= cutoffs[Int(log.workspaces[$0])] }
     }
 
-    /// Per-user splits decide per user–item pair; every event of a test pair is test data.
+    /// Per-user splits decide per user–item pair; every event of a test pair is test data. A
+    /// channel the user left (when leaves remove membership) is never held out: it is not
+    /// something to recommend to them, so it stays in training, where its join is dropped.
     private func pairSplit(_ log: EventLog, _ definition: RecommenderDefinition) -> [Bool] {
         let items = log.items(for: definition.target, weights: definition.weights)
+        let builder = InteractionMatrixBuilder(definition: definition)
+        let left = definition.target == .channel && definition.leaveRemovesMembership ? builder.leftPairs(log) : []
         var latest: [Int32: [Int32: Int64]] = [:]  // user → item → time of latest event
-        for i in 0..<log.count where items[i] >= 0 {
+        for i in 0..<log.count where items[i] >= 0 && !left.contains(InteractionMatrixBuilder.pair(log.users[i], items[i])) {
             let t = log.timestamps[i]
             latest[log.users[i], default: [:]][items[i]] = max(latest[log.users[i]]?[items[i]] ?? Int64.min, t)
         }

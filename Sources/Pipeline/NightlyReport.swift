@@ -120,6 +120,11 @@ public struct NightlyReport: Sendable, Codable {
                                 r.metric, r.k, metricValue(r.metric, m), metricValue(r.metric, p),
                                 r.lastRun.map { String(format: ", last run %.4f", $0) } ?? ", no last run",
                                 m.textbook.precision, p.textbook.precision, m.textbook.recall, p.textbook.recall, m.users))
+            if r.scope == .workspace, !r.models.isEmpty {
+                let counts = r.models.map(\.testUsers).sorted()
+                lines.append("  test users per workspace: median \(counts[counts.count / 2]), fewest \(counts[0]), most \(counts[counts.count - 1]); "
+                    + "\(counts.filter { $0 == 0 }.count) of \(counts.count) had none (each workspace's count is in the JSON report)")
+            }
             for g in r.models where !g.verdict.publishes {
                 if case .failed(let reason) = g.verdict {
                     lines.append("  gate failed for \(g.workspace.map { "workspace \($0)" } ?? "the global model"): \(reason)\(g.carriedForward ? "; the last run's model is kept" : "; not published")")

@@ -31,6 +31,17 @@ final class RankingMetricsTests: XCTestCase {
         XCTAssertEqual(m.implicit.auc, 0.5, accuracy: 1e-12)
     }
 
+    func testCoverage_poolsOnlyMatricesWithATestUser() {
+        // A workspace with no test user adds nothing to coverage: its 50 items were never
+        // ranked for anyone. Pooled with the hand-computed example, coverage stays 3 / 6.
+        let scores: [Float] = [1.0, 0.9, 0.8, 0.7, 0.6, 0.5]
+        var pooled = RankingMetrics.Accumulator(k: 3)
+        pooled.add(train: matrix([[0, 1]], columns: 50), test: matrix([[]], columns: 50)) { _, s in s = [Float](repeating: 0, count: 50) }
+        pooled.add(train: matrix([[0]], columns: 6), test: matrix([[2, 4]], columns: 6)) { _, s in s = scores }
+        XCTAssertEqual(pooled.result.users, 1)
+        XCTAssertEqual(pooled.result.coverage, 3.0 / 6, accuracy: 1e-12)
+    }
+
     func testTiesRankTheLowerIndexFirst_andCountHalfInAUC() {
         // Items 1, 2, 3 tie; the tie breaks towards the lower index, so K = 1 picks item 1.
         let scores: [Float] = [0, 0.5, 0.5, 0.5]

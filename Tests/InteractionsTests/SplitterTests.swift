@@ -210,16 +210,32 @@ final class SplitterTests: XCTestCase {
         let mask = SplitStrategy.leaveLast(1).testMask(log, definition: definition)
         let test = pairs(mask, test: true), train = pairs(mask, test: false)
         XCTAssertTrue(test.isDisjoint(with: train))
-        // Per user: at most one held-out pair, and it is the pair with the latest event.
-        var latest: [Int32: (Int64, Int32)] = [:]
+        // Per user: at most one held-out pair, and it is the pair with the latest event (ties
+        // to the larger channel pseudonym), among the channels the user did not leave.
+        let left = InteractionMatrixBuilder(definition: definition).leftPairs(log)
+        var latest: [Int32: (Int64, String, Int32)] = [:]
         for i in 0..<log.count where (definition.weights[log.kinds[i]] ?? 0) > 0 || log.kinds[i] == .join || log.kinds[i] == .leave {
-            let current = latest[log.users[i]]
-            if current == nil || (log.timestamps[i], log.channels[i]) > current! { latest[log.users[i]] = (log.timestamps[i], log.channels[i]) }
+            guard !left.contains(InteractionMatrixBuilder.pair(log.users[i], log.channels[i])) else { continue }
+            let candidate = (log.timestamps[i], log.vocabulary.channels[Int(log.channels[i])], log.channels[i])
+            if let current = latest[log.users[i]], (current.0, current.1) >= (candidate.0, candidate.1) { continue }
+            latest[log.users[i]] = candidate
         }
         let byUser = Dictionary(grouping: test, by: { Int32(bitPattern: UInt32($0 >> 32)) })
         for (user, held) in byUser {
             XCTAssertEqual(held.count, 1)
-            XCTAssertEqual(Int32(bitPattern: UInt32(held.first! & 0xFFFF_FFFF)), latest[user]!.1)
+            XCTAssertEqual(Int32(bitPattern: UInt32(held.first! & 0xFFFF_FFFF)), latest[user]!.2)
+        }
+    }
+
+    func testPerUserSplits_neverHoldOutAChannelTheUserLeft() {
+        let log = Self.log
+        let left = InteractionMatrixBuilder(definition: definition).leftPairs(log)
+        XCTAssertFalse(left.isEmpty, "the log must have users who left a channel")
+        for strategy: SplitStrategy in [.leaveLast(1), .leaveLast(3), .random(fraction: 0.5, seed: 4)] {
+            let mask = strategy.testMask(log, definition: definition)
+            let heldLeft = log.timestamps.indices.filter { mask[$0] && left.contains(InteractionMatrixBuilder.pair(log.users[$0], log.channels[$0])) }
+            XCTAssertEqual(heldLeft, [], "\(strategy)")
+            XCTAssertTrue(mask.contains(true), "\(strategy)")
         }
     }
 

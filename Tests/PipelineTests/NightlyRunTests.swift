@@ -84,6 +84,10 @@ final class NightlyRunTests: XCTestCase {
         let lastRun = try XCTUnwrap(secondChannel.lastRun)
         XCTAssertEqual(lastRun, weighted / users, accuracy: 1e-12)
         XCTAssertEqual(lastRun, firstChannel.model.textbook.ndcg, accuracy: 1e-9, "the first night's own pooled figure")
+        // The text says how many test users the workspaces had, and how many had none.
+        let counts = firstChannel.models.map(\.testUsers).sorted()
+        XCTAssertTrue(first.text.contains("test users per workspace: median \(counts[counts.count / 2]), fewest \(counts[0]), "
+            + "most \(counts.last!); \(counts.filter { $0 == 0 }.count) of \(counts.count) had none"), first.text)
     }
 
     func testWorkspaceGateFailure_carriesTheLastModelForward() throws {
