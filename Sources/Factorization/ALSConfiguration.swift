@@ -40,7 +40,7 @@ public struct ALSConfiguration: Sendable, Hashable, Codable {
     public init(
         factors: Int = 64, regularization: Float = 0.01, alpha: Float = 1,
         iterations: Int = 15, solver: Solver = .conjugateGradient, cgSteps: Int = 3,
-        threads: Int = ProcessInfo.processInfo.activeProcessorCount, seed: UInt64 = 0
+        threads: Int = ALSConfiguration.defaultThreads, seed: UInt64 = 0
     ) {
         self.factors = factors
         self.regularization = regularization
@@ -51,6 +51,11 @@ public struct ALSConfiguration: Sendable, Hashable, Codable {
         self.threads = threads
         self.seed = seed
     }
+
+    /// The most worker threads a fit takes.
+    public static let maxThreads = 1_024
+    /// The machine's active processor count, up to `maxThreads`.
+    public static var defaultThreads: Int { min(ProcessInfo.processInfo.activeProcessorCount, maxThreads) }
 
     /// Checks every field; called once when training starts.
     /// - Throws: `TrainingError.invalidConfiguration` naming the field.
@@ -68,6 +73,6 @@ public struct ALSConfiguration: Sendable, Hashable, Codable {
         guard alpha.isFinite, alpha >= 0 else { throw fail("alpha", "must be a finite number ≥ 0") }
         guard (0...10_000).contains(iterations) else { throw fail("iterations", "must be 0…10000") }
         guard (1...1_000).contains(cgSteps) else { throw fail("cgSteps", "must be 1…1000") }
-        guard (1...1_024).contains(threads) else { throw fail("threads", "must be 1…1024") }
+        guard (1...Self.maxThreads).contains(threads) else { throw fail("threads", "must be 1…\(Self.maxThreads)") }
     }
 }

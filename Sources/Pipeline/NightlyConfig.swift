@@ -192,7 +192,7 @@ private struct Reader {
             keyFile: try string(privacy, "key_file", "privacy").map(resolve), asOf: asOf,
             retentionDays: try int(privacy, "retention_days", "privacy", min: 1, max: IngestOptions.maxRetentionDays), outputRoot: resolve(outRoot),
             keepRuns: try int(output, "keep_runs", "output", min: 1) ?? 5,
-            threads: try int(run, "threads", "run", min: 1, max: 1024) ?? ProcessInfo.processInfo.activeProcessorCount,
+            threads: try int(run, "threads", "run", min: 1, max: ALSConfiguration.maxThreads) ?? ALSConfiguration.defaultThreads,
             recommenders: recommenders)
     }
 

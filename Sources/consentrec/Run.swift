@@ -1,4 +1,5 @@
 import ArgumentParser
+import Factorization
 import Foundation
 import Ingest
 import Logging
@@ -30,7 +31,9 @@ extension ConsentRec {
 
         func validate() throws {
             if let asOf, Timestamp.parse(asOf) == nil { throw ValidationError("--as-of must be RFC 3339 or Unix seconds") }
-            if let threads, !(1...1_024).contains(threads) { throw ValidationError("--threads must be 1…1024 (as run.threads)") }
+            if let threads, !(1...ALSConfiguration.maxThreads).contains(threads) {
+                throw ValidationError("--threads must be 1…\(ALSConfiguration.maxThreads) (as run.threads)")
+            }
         }
 
         func run() throws {
