@@ -78,8 +78,11 @@ public struct InteractionMatrixBuilder: Sendable {
 
     private func buildPerWorkspace(_ log: EventLog, _ s: Selection) -> ([InteractionMatrix], [MatrixUsage]) {
         let workspaces = log.vocabulary.workspaces.count
-        var buckets = [[Int]](repeating: [], count: workspaces)
-        for (k, event) in s.events.enumerated() { buckets[Int(log.workspaces[event])].append(k) }
+        let buckets = {
+            var buckets = [[Int]](repeating: [], count: workspaces)
+            for (k, event) in s.events.enumerated() { buckets[Int(log.workspaces[event])].append(k) }
+            return buckets
+        }()
         // Workspaces in pseudonym order, so the output order does not depend on the input's;
         // each assembled on its own (in parallel), collected in that order.
         let order = (0..<workspaces).sorted { log.vocabulary.workspaces[$0] < log.vocabulary.workspaces[$1] }.filter { !buckets[$0].isEmpty }

@@ -127,7 +127,7 @@ public struct EvaluationRun: Sendable {
         var results: [EvaluationReport.Recommender] = []
         var usage = RunUsage(read: log.usage)
         for definition in r.recommenders {
-            let (split, trainUsage) = HeldOutSplit.make(log, test: testLog, definition: definition, split: r.split, threads: r.ingest.threads)
+            let (split, trainUsage) = HeldOutSplit.make(log, test: testLog, definition: definition, split: r.split, threads: r.configurations.map(\.threads).max() ?? 1)
             usage.matrices += trainUsage
             let pairs = split.map { ($0.train, $0.held) }
             results.append(try evaluate(definition, pairs, logger: logger, progress: progress))

@@ -122,7 +122,8 @@ public struct NightlyReport: Sendable, Codable {
                                 m.textbook.precision, p.textbook.precision, m.textbook.recall, p.textbook.recall, m.users))
             if r.scope == .workspace, !r.models.isEmpty {
                 let counts = r.models.map(\.testUsers).sorted()
-                lines.append("  test users per workspace: median \(counts[counts.count / 2]), fewest \(counts[0]), most \(counts[counts.count - 1]); "
+                let median = Double(counts[(counts.count - 1) / 2] + counts[counts.count / 2]) / 2
+                lines.append("  test users per workspace: median \(String(format: "%g", median)), fewest \(counts[0]), most \(counts[counts.count - 1]); "
                     + "\(counts.filter { $0 == 0 }.count) of \(counts.count) had none (each workspace's count is in the JSON report)")
             }
             for g in r.models where !g.verdict.publishes {
@@ -138,7 +139,7 @@ public struct NightlyReport: Sendable, Codable {
         for d in dropped { lines.append("  not carried forward: \(d.path): \(d.reason)") }
         if !purge.withdrawn.isEmpty || purge.movedCurrent {
             // The purge ran before this run read anything: say so when this run then published.
-            lines.append(purge.summary + (status == .published && purge.nothingPublished ? " — until this run published its own" : ""))
+            lines.append(purge.summary + (status == .published && purge.withdrewEverything ? " — until this run published its own" : ""))
             for w in purge.withdrawn { lines.append("  withdrawn \(w.runID): " + w.reasons.prefix(3).joined(separator: "; ")) }
         }
         if let runDirectory { lines.append("run directory: \(runDirectory)") }

@@ -29,11 +29,11 @@ extension ConsentRec {
                     policy: (consentOptions.policy ?? published.manifest.consent.policy).stricter(published.manifest.consent.policy))
                 let findings = audit.check(published)
                 if findings.isEmpty {
-                    print("audit passed: run \(published.manifest.runID), \(published.manifest.models.count) models, no excluded workspace, support thresholds met")
+                    print("audit passed: run \(TerminalText.safe(published.manifest.runID)), \(published.manifest.models.count) models, no excluded workspace, support thresholds met")
                     return
                 }
-                print("audit FAILED: run \(published.manifest.runID)")
-                for f in findings { print("  \(f)") }
+                print("audit FAILED: run \(TerminalText.safe(published.manifest.runID))")
+                for f in findings { print("  \(TerminalText.safe(f.description))") }
                 throw ExitCode(ExitCodes.auditFailed)
             }
         }

@@ -27,7 +27,7 @@ extension ConsentRec {
                 let problems = path.hasSuffix(".safetensors") ? try inspectModel(seal: seal) : try inspectRun(seal: seal)
                 if seal == nil { print("seal not checked: give --key-file (or set \(PseudonymKey.environmentVariable)) to check it") }
                 guard problems.isEmpty else {
-                    for p in problems { FileHandle.standardError.write(Data("error: \(p)\n".utf8)) }
+                    for p in problems { FileHandle.standardError.write(Data("error: \(TerminalText.safe("\(p)"))\n".utf8)) }
                     throw ExitCode(ExitCodes.verificationFailed)
                 }
             }
@@ -42,27 +42,21 @@ extension ConsentRec {
         func inspectRun(seal: ManifestSeal?) throws -> [PublishingError] {
             let run = try PublishedRun.open(path)
             let m = run.manifest
-            print("run \(m.runID) (\(run.directory))")
-            print("  created \(m.createdAt), as of \(m.asOf), tool \(m.toolVersion), config \(m.configDigest.prefix(12))")
-            print("  consent: policy \(m.consent.policy.rawValue), registry sha256 \(m.consent.registrySHA256.prefix(12))")
-            for input in m.inputs { print("  input \(input.path): \(input.rows) rows, sha256 \(input.sha256.prefix(12))") }
+            // The manifest's strings are the file's: shown escaped (TerminalText).
+            let shown = TerminalText.safe
+            print("run \(shown(m.runID)) (\(shown(run.directory)))")
+            print("  created \(shown(m.createdAt)), as of \(shown(m.asOf)), tool \(shown(m.toolVersion)), config \(shown(String(m.configDigest.prefix(12))))")
+            print("  consent: policy \(m.consent.policy.rawValue), registry sha256 \(shown(String(m.consent.registrySHA256.prefix(12))))")
+            for input in m.inputs { print("  input \(shown(input.path)): \(input.rows) rows, sha256 \(shown(String(input.sha256.prefix(12))))") }
             print("  events kept \(m.usage.eventsKept) of \(m.usage.rowsRead) rows; \(m.workspacesUsed.count) workspaces used")
             for (name, models) in Dictionary(grouping: m.models, by: \.recommender).sorted(by: { $0.key < $1.key }) {
-                print("  \(name): \(models.count) models, \(models.reduce(0) { $0 + $1.items }) items, \(models.reduce(0) { $0 + $1.bytes } / 1024) KiB")
+                print("  \(shown(name)): \(models.count) models, \(models.reduce(0) { $0 + $1.items }) items, \(models.reduce(0) { $0 + $1.bytes } / 1024) KiB")
             }
             let problems = run.verify(seal: seal)
             if problems.isEmpty {
                 print("all \(m.models.count) model checksums verified, no unlisted file" + (seal == nil ? "" : ", seal verified"))
             }
             return problems
-        }
-
-        /// `text` with every control character (escape, newline, carriage return…) written as
-        /// `\u{…}`.
-        static func escaped(_ text: String) -> String {
-            String(text.unicodeScalars.flatMap { scalar -> [Character] in
-                scalar.properties.generalCategory == .control ? Array("\\u{\(String(scalar.value, radix: 16))}") : [Character(scalar)]
-            })
         }
 
         /// One model file: decoded, then checked against the manifest of the run it lies in.
@@ -72,7 +66,7 @@ extension ConsentRec {
             let h = model.hyperparameters
             // The file's strings are the file's: shown with control characters escaped, so a
             // crafted file cannot write escape codes or a fake line to the terminal.
-            let shown = { (text: String) in Self.escaped(text) }
+            let shown = TerminalText.safe
             print("model \(shown(path)): \(shown(model.recommender)) (\(shown(model.scope))\(model.workspace.map { ", workspace \(shown($0))" } ?? ""))")
             print("  items \(model.itemFactors.rows) × factors \(model.itemFactors.columns)\(model.userFactors.map { ", users \($0.rows)" } ?? ", no user factors")")
             let fit = h.warmStartIterations.map {
@@ -89,7 +83,7 @@ extension ConsentRec {
                 return problems + [.unlistedFile(path: path)]
             }
             do throws(PublishingError) { _ = try run.model(entry) } catch { problems.append(error) }
-            if problems.isEmpty { print("  matches its entry in the manifest of run \(run.manifest.runID)" + (seal == nil ? "" : ", seal verified")) }
+            if problems.isEmpty { print("  matches its entry in the manifest of run \(shown(run.manifest.runID))" + (seal == nil ? "" : ", seal verified")) }
             return problems
         }
 

@@ -64,10 +64,10 @@ extension ConsentRec {
                     return
                 }
                 let left = result.recommender == "channel" ? ", \(result.excluded.count) channels left out as already joined" : ""
-                print("top \(result.recommendations.count) \(result.recommender) recommendations (model \(result.model); "
+                print("top \(result.recommendations.count) \(result.recommender) recommendations (model \(TerminalText.safe(result.model)); "
                     + "folded in from \(result.userItems.count) items\(left)):")
                 for (rank, item) in result.recommendations.enumerated() {
-                    print(String(format: "%3d. %@  %.4f", rank + 1, item.id, item.score))
+                    print(String(format: "%3d. %@  %.4f", rank + 1, TerminalText.safe(item.id), item.score))
                 }
             }
         }

@@ -67,12 +67,14 @@ final class RunCommandTests: XCTestCase {
         // Found by attack: a crafted file's strings reached the terminal raw, and a negative
         // count was shown as iterations.
         var crafted = try published.model(entry)
-        crafted.hyperparameters.warmStartSplit = "\u{1B}[31mEVIL\u{1B}[0m\nmatches its entry in the manifest, seal verified"
+        crafted.hyperparameters.warmStartSplit = "\u{1B}[31mEVIL\u{1B}[0m\nmatches its entry in the manifest, seal verified \u{202E}desrever\\u{41}"
         try crafted.encode().write(to: URL(fileURLWithPath: dir.path + "/crafted.safetensors"))
         let shown = try CommandRunner.run("consentrec", ["inspect", dir.path + "/crafted.safetensors"])
         XCTAssertFalse(shown.stdout.contains("\u{1B}"), shown.stdout)
         XCTAssertTrue(shown.stdout.contains("\\u{1b}[31mEVIL\\u{1b}[0m\\u{a}matches"), shown.stdout)
         XCTAssertFalse(shown.stdout.split(separator: "\n").contains { $0.hasPrefix("matches") }, shown.stdout)
+        // A bidirectional override is escaped, and so is a backslash (no fake escape sequence).
+        XCTAssertTrue(shown.stdout.contains("verified \\u{202e}desrever\\u{5c}u{41}"), shown.stdout)
         crafted.hyperparameters.warmStartIterations = -7
         try crafted.encode().write(to: URL(fileURLWithPath: dir.path + "/negative.safetensors"))
         let negative = try CommandRunner.run("consentrec", ["inspect", dir.path + "/negative.safetensors"])

@@ -181,8 +181,11 @@ final class SplitterTests: XCTestCase {
                 if d.target == .channel { XCTAssertFalse(fromMask.matrices.isEmpty) }
             }
         }
-        // Leaves: a join kept only when no later leave of the same pair is in the part.
-        XCTAssertTrue(log.kinds.contains(.leave))
+        // Leaves: a join kept only when no later leave of the same pair is in the part — and
+        // some part here does separate a join from its leave.
+        let builder = InteractionMatrixBuilder(definition: definition)
+        XCTAssertTrue(masks.contains { builder.leftPairs(log, part: $0) != builder.leftPairs(log) })
+        for mask in masks { XCTAssertEqual(builder.leftPairs(log, part: mask), builder.leftPairs(log.subset(mask))) }
     }
 
     func testCutoffSelection_isExact_andIndependentOfOrder() {

@@ -86,7 +86,8 @@ final class NightlyRunTests: XCTestCase {
         XCTAssertEqual(lastRun, firstChannel.model.textbook.ndcg, accuracy: 1e-9, "the first night's own pooled figure")
         // The text says how many test users the workspaces had, and how many had none.
         let counts = firstChannel.models.map(\.testUsers).sorted()
-        XCTAssertTrue(first.text.contains("test users per workspace: median \(counts[counts.count / 2]), fewest \(counts[0]), "
+        let median = Double(counts[(counts.count - 1) / 2] + counts[counts.count / 2]) / 2
+        XCTAssertTrue(first.text.contains("test users per workspace: median \(String(format: "%g", median)), fewest \(counts[0]), "
             + "most \(counts.last!); \(counts.filter { $0 == 0 }.count) of \(counts.count) had none"), first.text)
     }
 
