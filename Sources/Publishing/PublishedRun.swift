@@ -31,6 +31,10 @@ public struct PublishedRun: Sendable {
         }
         let manifestPath = directory + "/" + Manifest.fileName
         guard let data = DurableFile.read(manifestPath, maxBytes: Manifest.maxBytes) else {
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: directory + "/runs", isDirectory: &isFolder), isFolder.boolValue {
+                throw .nothingPublished(root: path)
+            }
             throw .notARun(path: path, reason: "no manifest.json here (or not a regular file of at most \(Manifest.maxBytes >> 20) MiB), and no current run")
         }
         return PublishedRun(directory: directory, manifest: try Manifest.decode(data, path: manifestPath), manifestData: data)

@@ -4,6 +4,9 @@ public enum PublishingError: Error, Equatable, CustomStringConvertible {
     case checksumMismatch(path: String, expected: String, actual: String)
     case missingFile(path: String)
     case notARun(path: String, reason: String)
+    /// An output root with no current run: the consent purge withdrew every run, or none was
+    /// ever published.
+    case nothingPublished(root: String)
     case locked(root: String, holder: String)
     case ioFailure(path: String, reason: String)
     case unknownWorkspace(run: String)
@@ -23,6 +26,8 @@ public enum PublishingError: Error, Equatable, CustomStringConvertible {
             "\(path): listed in the manifest but missing"
         case .notARun(let path, let reason):
             "\(path): not a ConsentRec run: \(reason)"
+        case .nothingPublished(let root):
+            "\(root): NOTHING IS PUBLISHED here: no run is current (the consent purge withdrew every run, or none was ever published)"
         case .locked(let root, let holder):
             "\(root): another run holds the lock (\(holder)); wait for it to finish, nothing was changed"
         case .ioFailure(let path, let reason):

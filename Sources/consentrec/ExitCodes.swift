@@ -42,6 +42,7 @@ enum ExitCodes {
             switch e {
             case .locked: locked
             case .pseudonymScheme: auditFailed
+            case .nothingPublished: nothingPublished
             default: ioFailure
             }
         case is TrainingError: trainingFailed

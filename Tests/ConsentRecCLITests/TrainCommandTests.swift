@@ -153,7 +153,11 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(purged.status, 9, purged.stdout + purged.stderr)
         XCTAssertTrue(purged.stdout.contains("NOTHING IS PUBLISHED"), purged.stdout)
         XCTAssertFalse(purged.stdout.contains(workspace))
-        XCTAssertNotEqual(try CommandRunner.run("consentrec", ["inspect", root]).status, 0)
+        // Found by attack: inspect and audit said 7 (I/O failure) here; nothing is published is 9.
+        let inspected = try CommandRunner.run("consentrec", ["inspect", root])
+        XCTAssertEqual(inspected.status, 9, inspected.stderr)
+        XCTAssertTrue(inspected.stderr.contains("NOTHING IS PUBLISHED here"), inspected.stderr)
+        XCTAssertEqual(try CommandRunner.run("consentrec", ["audit", root] + consent).status, 9)
         // Nothing left to withdraw, and still nothing published: the same status again, so a
         // scheduler that checks on any later purge learns it too.
         let again = try CommandRunner.run("consentrec", ["purge", root] + consent)
