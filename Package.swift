@@ -55,7 +55,7 @@ let package = Package(
         // Metrics, baselines, quality gates: scores in, verdicts out (it trains nothing).
         .target(name: "Evaluation", dependencies: ["Linalg"], exclude: ["README.md"]),
         // Model files, manifest and seal, the output root: atomic publish, lock, purge, run audit.
-        .target(name: "Publishing", dependencies: ["Consent", "Interactions", "Linalg", "Platform", crypto], exclude: ["README.md"]),
+        .target(name: "Publishing", dependencies: ["Consent", "Evaluation", "Interactions", "Linalg", "Platform", crypto], exclude: ["README.md"]),
         // The config file and the composition of the stages.
         .target(
             name: "Pipeline",
@@ -126,7 +126,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PublishingTests",
-            dependencies: ["Consent", "Factorization", "Ingest", "Interactions", "Linalg", "Platform", "Publishing", "TestSupport"]
+            dependencies: ["Consent", "Evaluation", "Factorization", "Ingest", "Interactions", "Linalg", "Platform", "Publishing", "TestSupport"]
         ),
         .testTarget(
             name: "PipelineTests",

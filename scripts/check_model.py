@@ -4,8 +4,10 @@
 Reads the JSON that `consentrec recommend --json` prints (the model path, the user's model
 rows and training weights, the rows left out, K, and Swift's ranking), loads the model file
 from the run with the Python `safetensors` package, folds the user in with numpy in float64
-(the implicit-ALS normal equations), ranks, and checks that the ranking and scores equal
-Swift's. Exit 0 when they agree, 1 when they do not.
+(the implicit-ALS normal equations), scores with the model's own ranker (metadata `ranker`:
+`als` = x.y, `popularity` = users per item, `blend:b` = x.y + b * popularity / max popularity),
+ranks, and checks that the ranking and scores equal Swift's. Exit 0 when they agree, 1 when
+they do not.
 
     consentrec recommend --run OUT --workspace W --user U --events E --json > rec.json
     python3 scripts/check_model.py --run OUT rec.json
@@ -49,11 +51,23 @@ def main():
     lam, alpha = hp["regularization"], hp["alpha"]
     rows = np.array(swift["user_items"], dtype=np.int64)
     r = np.array(swift["user_weights"], dtype=np.float64)
-    yu = y[rows]
-    a = y.T @ y + lam * np.eye(y.shape[1]) + (yu.T * (alpha * r)) @ yu
-    b = ((1 + alpha * r)[:, None] * yu).sum(axis=0)
-    x = np.linalg.solve(a, b)
-    scores = y @ x
+    ranker = meta.get("ranker", "als")  # files before rankers (consentrec-als-2) rank by ALS
+    if ranker == "popularity":
+        scores = np.zeros(y.shape[0])
+    else:
+        yu = y[rows]
+        a = y.T @ y + lam * np.eye(y.shape[1]) + (yu.T * (alpha * r)) @ yu
+        b = ((1 + alpha * r)[:, None] * yu).sum(axis=0)
+        scores = y @ np.linalg.solve(a, b)
+    if ranker != "als":
+        popularity = np.array(json.loads(meta["item_popularity"]), dtype=np.float64)
+        assert len(popularity) == y.shape[0], "one popularity count per item row"
+        if ranker == "popularity":
+            scores = popularity
+        else:
+            assert ranker.startswith("blend:"), f"unknown ranker {ranker}"
+            top = popularity.max()
+            scores = scores + float(ranker[len("blend:"):]) * (popularity / top if top > 0 else popularity)
     scores[np.array(swift["excluded"], dtype=np.int64)] = -np.inf
     order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))[: swift["k"]]
     order = [i for i in order if np.isfinite(scores[i])]
@@ -69,7 +83,9 @@ def main():
     for i, s in zip(ours, theirs_scores):
         if abs(scores[i] - s) > args.tolerance * max(1.0, abs(scores[i])):
             ok = False
-    print(f"model {swift['model']}: {y.shape[0]} items x {y.shape[1]} factors; user folded in from {len(rows)} items")
+    if swift.get("ranker", "als") != ranker:
+        ok = False
+    print(f"model {swift['model']}: {y.shape[0]} items x {y.shape[1]} factors, ranker {ranker}; user folded in from {len(rows)} items")
     print(f"numpy top {len(order)}: {[ids[i] for i in order]}")
     print(f"swift top {len(ours)}: {[ids[i] for i in ours]}")
     print("recommendations agree" if ok else "recommendations DIFFER")

@@ -75,73 +75,109 @@ public struct RankingMetrics: Sendable, Equatable, Codable {
         }
 
         public mutating func add(train: SparseMatrix, test: SparseMatrix, scores fill: (Int, inout [Float]) -> Void) {
-            let items = test.columns
-            let discount = (0..<k).map { 1 / log2(Double($0 + 2)) }
-            var scores = [Float](repeating: 0, count: items)
-            var inTest = [Bool](repeating: false, count: items)
-            var coveredItems = [Bool](repeating: false, count: items)
-            let usersBefore = users
+            var pass = MatrixPass(items: test.columns, usersBefore: users)
+            var scores = [Float](repeating: 0, count: test.columns)
             for user in 0..<test.rows where test.count(ofRow: user) > 0 {
                 fill(user, &scores)
-                let trainItems = train.row(user).columns
-                for i in trainItems { scores[Int(i)] = -.infinity }
-                let testItems = test.row(user).columns.filter { scores[Int($0)] > -.infinity }
-                guard !testItems.isEmpty else { continue }
-                for i in testItems { inTest[Int(i)] = true }
-                defer { for i in testItems { inTest[Int(i)] = false } }
-                let top = scores.withUnsafeBufferPointer { TopK.select($0, k: k) }
-                for item in top { coveredItems[item.index] = true }
-
-                let positives = Double(testItems.count)
-                let ideal = Double(min(k, testItems.count))
-                var h = 0.0, dcg = 0.0, ap = 0.0, misses = 0.0, limitedAUC = 0.0
-                for (rank, item) in top.enumerated() {
-                    if inTest[item.index] {
-                        h += 1
-                        dcg += discount[rank]
-                        ap += h / Double(rank + 1)
-                    } else {
-                        misses += 1
-                        limitedAUC += h
-                    }
-                }
-                // implicit pads a short list with misses (ids of -1).
-                let shortfall = Double(k - top.count)
-                misses += shortfall
-                limitedAUC += h * shortfall
-                let idcg = (0..<Int(ideal)).reduce(0.0) { $0 + discount[$1] }
-                let negativesImplicit = Double(items) - positives
-                limitedAUC += (h + positives) / 2 * (negativesImplicit - misses)
-
-                // Full AUC over the user's candidates (items not in training).
-                let candidates = items - trainItems.count
-                let negatives = Double(candidates) - positives
-                var wrong = 0.0
-                if negatives > 0 {
-                    for p in testItems {
-                        let s = scores[Int(p)]
-                        for (i, other) in scores.enumerated() where !inTest[i] && other >= s && other > -.infinity {
-                            wrong += other > s ? 1 : 0.5
-                        }
-                    }
-                }
-                users += 1
-                precision += h / Double(k)
-                recall += h / positives
-                ndcg += dcg / idcg
-                userNDCG.append(dcg / idcg)
-                map += ap / ideal
-                hits += h > 0 ? 1 : 0
-                auc += negatives > 0 ? 1 - wrong / (positives * negatives) : 1
-                relevant += h
-                precisionDivisor += ideal
-                implicitAUC += negativesImplicit > 0 ? limitedAUC / (positives * negativesImplicit) : 1
+                add(user: &scores, trainItems: train.row(user).columns, testItems: test.row(user).columns, pass: &pass)
             }
-            // Coverage pools only matrices with a test user: a catalogue nobody was ranked
-            // against would dilute it.
-            guard users > usersBefore else { return }
-            covered += coveredItems.filter { $0 }.count
-            catalogue += items
+            finish(pass)
+        }
+
+        /// One matrix's scratch: which items are the current user's test items, and which
+        /// appeared in any top-K list.
+        public struct MatrixPass: Sendable {
+            var inTest: [Bool]
+            var covered: [Bool]
+            let usersBefore: Int
+
+            public init(items: Int, usersBefore: Int) {
+                inTest = [Bool](repeating: false, count: items)
+                covered = inTest
+                self.usersBefore = usersBefore
+            }
+        }
+
+        /// Begins a matrix: pass the result to `add(user:…)` for each of its users, then to `finish`.
+        public func begin(items: Int) -> MatrixPass { MatrixPass(items: items, usersBefore: users) }
+
+        /// One user's ranking: `scores` (one per item; training items are set to −∞ here) against
+        /// the user's held-out items.
+        public mutating func add(user scores: inout [Float], trainItems: ArraySlice<Int32>, testItems allTest: ArraySlice<Int32>, pass: inout MatrixPass) {
+            let items = scores.count
+            for i in trainItems { scores[Int(i)] = -.infinity }
+            let testItems = allTest.filter { scores[Int($0)] > -.infinity }
+            guard !testItems.isEmpty else { return }
+            for i in testItems { pass.inTest[Int(i)] = true }
+            defer { for i in testItems { pass.inTest[Int(i)] = false } }
+            let top = scores.withUnsafeBufferPointer { TopK.select($0, k: k) }
+            for item in top { pass.covered[item.index] = true }
+
+            let positives = Double(testItems.count)
+            let ideal = Double(min(k, testItems.count))
+            var h = 0.0, dcg = 0.0, ap = 0.0, misses = 0.0, limitedAUC = 0.0
+            for (rank, item) in top.enumerated() {
+                if pass.inTest[item.index] {
+                    h += 1
+                    dcg += Self.discount[rank]
+                    ap += h / Double(rank + 1)
+                } else {
+                    misses += 1
+                    limitedAUC += h
+                }
+            }
+            // implicit pads a short list with misses (ids of -1).
+            let shortfall = Double(k - top.count)
+            misses += shortfall
+            limitedAUC += h * shortfall
+            let idcg = (0..<Int(ideal)).reduce(0.0) { $0 + Self.discount[$1] }
+            let negativesImplicit = Double(items) - positives
+            limitedAUC += (h + positives) / 2 * (negativesImplicit - misses)
+
+            // Full AUC over the user's candidates (items not in training).
+            let negatives = Double(items - trainItems.count) - positives
+            let wrong = negatives > 0 ? Self.misordered(scores, testItems: testItems, inTest: pass.inTest) : 0
+            users += 1
+            precision += h / Double(k)
+            recall += h / positives
+            ndcg += dcg / idcg
+            userNDCG.append(dcg / idcg)
+            map += ap / ideal
+            hits += h > 0 ? 1 : 0
+            auc += negatives > 0 ? 1 - wrong / (positives * negatives) : 1
+            relevant += h
+            precisionDivisor += ideal
+            implicitAUC += negativesImplicit > 0 ? limitedAUC / (positives * negativesImplicit) : 1
+        }
+
+        /// Ends a matrix. Coverage pools only matrices with a test user: a catalogue nobody was
+        /// ranked against would dilute it.
+        public mutating func finish(_ pass: MatrixPass) {
+            guard users > pass.usersBefore else { return }
+            covered += pass.covered.filter { $0 }.count
+            catalogue += pass.covered.count
+        }
+
+        /// 1/log₂(rank + 2) for ranks 0…maxK−1.
+        static let discount = (0..<RankingMetrics.maxK).map { 1 / log2(Double($0 + 2)) }
+
+        /// (test item, candidate) pairs ranked wrongly: a candidate that is not a test item and
+        /// scores above a test item counts 1, level with it ½. O(items · log |test|): each
+        /// candidate is placed among the sorted test scores.
+        static func misordered(_ scores: [Float], testItems: [Int32], inTest: [Bool]) -> Double {
+            let sorted = testItems.map { scores[Int($0)] }.sorted()
+            var wrong = 0.0
+            for (i, other) in scores.enumerated() where !inTest[i] && other > -.infinity {
+                var below = 0, through = sorted.count
+                while below < through {
+                    let mid = (below + through) / 2
+                    if sorted[mid] < other { below = mid + 1 } else { through = mid }
+                }
+                var level = below
+                while level < sorted.count, sorted[level] == other { level += 1 }
+                wrong += Double(below) + 0.5 * Double(level - below)
+            }
+            return wrong
         }
 
         public var result: RankingMetrics {

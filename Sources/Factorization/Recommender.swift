@@ -93,8 +93,8 @@ public struct Recommender: Sendable {
         return x
     }
 
-    /// The `k` items with the highest `x·yᵢ`, best first, leaving out `excluded` items.
-    public func recommend(userVector x: [Float], k: Int, excluding excluded: some Sequence<Int> = []) -> [ScoredItem] {
+    /// Every item's score `x·yᵢ` for a user vector.
+    public func scores(userVector x: [Float]) -> [Float] {
         precondition(x.count == itemFactors.columns, "user vector has \(x.count) factors, "
             + "the model \(itemFactors.columns)")
         var scores = [Float](repeating: 0, count: itemFactors.rows)
@@ -105,6 +105,12 @@ public struct Recommender: Sendable {
                     a: y.baseAddress!, lda: itemFactors.columns, x: x, beta: 0, y: s.baseAddress!)
             }
         }
+        return scores
+    }
+
+    /// The `k` items with the highest `x·yᵢ`, best first, leaving out `excluded` items.
+    public func recommend(userVector x: [Float], k: Int, excluding excluded: some Sequence<Int> = []) -> [ScoredItem] {
+        var scores = scores(userVector: x)
         for item in excluded where item >= 0 && item < scores.count { scores[item] = -.infinity }
         return scores.withUnsafeBufferPointer { TopK.select($0, k: k) }
     }

@@ -25,6 +25,10 @@ public struct EvaluationRequest: Sendable {
     public var baselineSeed: UInt64
     /// The metric model rows are sorted by, best first.
     public var sortBy: SortMetric
+    /// How the `published` row picks each matrix's ranker, as the nightly does: by
+    /// `gate.metric`, judged only with at least `gate.minTestUsers` test users.
+    public var ranker = RankerPolicy()
+    public var gate = QualityGate()
 
     public init(
         events: [String], preSplit: (train: [String], test: [String])? = nil, consentPath: String, keyFile: String?,
@@ -78,6 +82,10 @@ public struct EvaluationReport: Sendable, Codable {
         /// Per-workspace recommenders only.
         public let perWorkspace: Distribution?
         public let trainSeconds: Double?
+        /// The `published` row: how many models publish each kind of ranker (`als`, `blend`,
+        /// `popularity`), and how many of them could not be judged (too few test users).
+        public var rankers: [String: Int]? = nil
+        public var unjudged: Int? = nil
     }
 
     public struct Recommender: Sendable, Codable {
@@ -90,7 +98,9 @@ public struct EvaluationReport: Sendable, Codable {
         public let coldStartItems: Int
         public let coldStartInteractions: Int
         public let repeatedInteractions: Int
-        /// Models first (best first by the chosen metric for a sweep), then popularity, then random.
+        /// Models first (best first by the chosen metric for a sweep), then `published` (each
+        /// matrix's ranker chosen as the nightly would, with the first model's factors), then
+        /// popularity, then random.
         public let rows: [Row]
     }
 
@@ -140,9 +150,11 @@ public struct EvaluationRun: Sendable {
         _ definition: RecommenderDefinition, _ pairs: [(InteractionMatrix, HeldOut)], logger: Logger,
         progress: @escaping (RunProgress) -> Void
     ) throws -> EvaluationReport.Recommender {
-        var rows = try modelRows(definition, pairs, logger: logger, progress: progress)
         let key = request.sortBy
-        rows.sort { key.value($0.metrics) > key.value($1.metrics) }
+        let models = try modelRows(definition, pairs, logger: logger, progress: progress)
+            .sorted { key.value($0.row.metrics) > key.value($1.row.metrics) }
+        var rows = models.map(\.row)
+        if let best = models.first { rows.append(publishedRow(definition, pairs, best: best)) }
         let popularity = pairs.map { PopularityBaseline(train: $0.0.matrix) }
         rows.append(row("popularity", definition, pairs) { popularity[$0].scores })
         let random = RandomBaseline(seed: request.baselineSeed)
@@ -157,12 +169,39 @@ public struct EvaluationRun: Sendable {
             repeatedInteractions: held.reduce(0) { $0 + $1.repeatedInteractions }, rows: rows)
     }
 
-    /// One row per configuration: a model trained on each training matrix, timed.
+    /// The ranker each matrix would publish, chosen as the nightly chooses it (`RankerPolicy`)
+    /// from the best configuration's models, pooled.
+    private func publishedRow(
+        _ definition: RecommenderDefinition, _ pairs: [(InteractionMatrix, HeldOut)], best: (row: EvaluationReport.Row, scorers: [FactorScorer])
+    ) -> EvaluationReport.Row {
+        let policy = request.ranker, rankers = policy.scored
+        var pooled = RankingMetrics.Accumulator(k: request.k)
+        var perMatrix: [RankingMetrics] = []
+        var kinds: [String: Int] = [:], unjudged = 0
+        for (index, (train, held)) in pairs.enumerated() {
+            let sums = RankerTrial.run(rankers, k: request.k, train: train.matrix, test: held.test, factors: best.scorers[index],
+                                       popularity: PopularityBaseline(train: train.matrix))
+            let byRanker = Dictionary(uniqueKeysWithValues: zip(rankers, sums))
+            let (ranker, judged) = policy.choice(byRanker.mapValues(\.result), metric: request.gate.metric, minTestUsers: request.gate.minTestUsers)
+            pooled.merge(byRanker[ranker]!)
+            perMatrix.append(byRanker[ranker]!.result)
+            kinds[ranker.kind, default: 0] += 1
+            if !judged { unjudged += 1 }
+        }
+        var row = EvaluationReport.Row(name: "published", configuration: best.row.configuration, metrics: pooled.result,
+                                       perWorkspace: definition.scope == .workspace ? .init(perMatrix) : nil, trainSeconds: nil)
+        row.rankers = kinds
+        row.unjudged = unjudged
+        return row
+    }
+
+    /// One row per configuration: a model trained on each training matrix, timed, with its
+    /// models' scorers.
     private func modelRows(
         _ definition: RecommenderDefinition, _ pairs: [(InteractionMatrix, HeldOut)], logger: Logger,
         progress: @escaping (RunProgress) -> Void
-    ) throws -> [EvaluationReport.Row] {
-        var rows: [EvaluationReport.Row] = []
+    ) throws -> [(row: EvaluationReport.Row, scorers: [FactorScorer])] {
+        var rows: [(row: EvaluationReport.Row, scorers: [FactorScorer])] = []
         for (n, config) in request.configurations.enumerated() {
             let clock = ContinuousClock()
             let start = clock.now
@@ -174,7 +213,7 @@ public struct EvaluationRun: Sendable {
             }
             let elapsed = start.duration(to: clock.now)
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            rows.append(row(Self.name(config), definition, pairs, configuration: config, seconds: seconds) { scorers[$0].scores })
+            rows.append((row(Self.name(config), definition, pairs, configuration: config, seconds: seconds) { scorers[$0].scores }, scorers))
         }
         return rows
     }

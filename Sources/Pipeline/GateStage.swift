@@ -12,6 +12,8 @@ public struct ModelToTrain: Sendable {
     /// The held-out model's factors to start from, with `recommender.warmStartIterations`;
     /// nil: a fit from random factors with `als.iterations`.
     public let warmStart: WarmStart?
+    /// What the published model ranks by.
+    public let ranker: Ranker
 
     /// The configuration this model is fitted with.
     public var configuration: ALSConfiguration {
@@ -59,11 +61,13 @@ public struct GateStage: Sendable {
     private func decide(_ matrix: InteractionMatrix, evaluation: HeldOutEvaluation, into outcome: inout GateOutcome) {
         let last = previous.model(recommender.definition.target.rawValue, workspace: matrix.workspace)
         let lastValue = last?.metrics?[metricKey]
-        let (verdict, metrics) = judge(evaluation.byWorkspace[matrix.workspace ?? ""], lastValue: lastValue)
+        let result = evaluation.results[matrix.workspace ?? ""]
+        let (verdict, metrics) = judge(result, lastValue: lastValue)
+        let ranker = result?.ranker ?? recommender.ranker.unjudged
         var carried = false
         if verdict.publishes {
             outcome.toTrain.append(ModelToTrain(recommender: recommender, matrix: matrix, metrics: metrics,
-                                                warmStart: warmStart(for: matrix, evaluation: evaluation)))
+                                                warmStart: warmStart(for: matrix, evaluation: evaluation), ranker: ranker))
         } else if let last {
             if let reason = carryRule.refusal(last) {
                 outcome.dropped.append(.init(path: last.path, reason: reason))
@@ -73,7 +77,8 @@ public struct GateStage: Sendable {
             }
         }
         outcome.gates.append(.init(
-            workspace: matrix.workspace, verdict: verdict, testUsers: Int(metrics["test_users"] ?? 0), model: metrics[metricKey],
+            workspace: matrix.workspace, verdict: verdict, testUsers: Int(metrics["test_users"] ?? 0), ranker: ranker,
+            judged: result?.judged ?? false, model: metrics[metricKey], als: metrics["als_" + metricKey],
             popularity: metrics["popularity_" + metricKey], lastRun: lastValue, published: verdict.publishes, carriedForward: carried))
     }
 
@@ -87,17 +92,20 @@ public struct GateStage: Sendable {
         return start
     }
 
-    /// The verdict on a model's held-out metrics (nil: the model had no held-out data) and the
-    /// metrics the manifest records for it.
-    private func judge(_ evaluated: (model: RankingMetrics, popularity: RankingMetrics)?, lastValue: Double?)
-        -> (QualityGate.Verdict, [String: Double])
-    {
+    /// The verdict on the held-out metrics of the ranker a model publishes (nil: the model had
+    /// no held-out data) and the metrics the manifest records for it: the published ranker's
+    /// (`ndcg@10`), ALS's (`als_ndcg@10`) and popularity's (`popularity_ndcg@10`).
+    private func judge(_ result: HeldOutEvaluation.MatrixResult?, lastValue: Double?) -> (QualityGate.Verdict, [String: Double]) {
         let gate = recommender.gate
-        guard let (m, p) = evaluated else {
+        guard let result else {
             let reason = "no held-out data for this model"
             return (gate.publishUngated ? .ungated(reason: reason) : .failed(reason: reason + ", and publish_ungated is false"), [:])
         }
-        let metrics = [metricKey: gate.metric.value(m), "popularity_" + metricKey: gate.metric.value(p), "test_users": Double(m.users)]
-        return (gate.judge(model: m, popularity: p, lastRun: lastValue), metrics)
+        let published = result.published.result, popularity = result.popularity.result
+        let metrics = [
+            metricKey: gate.metric.value(published), "als_" + metricKey: gate.metric.value(result.als.result),
+            "popularity_" + metricKey: gate.metric.value(popularity), "test_users": Double(published.users),
+        ]
+        return (gate.judge(model: published, popularity: popularity, lastRun: lastValue), metrics)
     }
 }

@@ -7,40 +7,55 @@ import Logging
 import Synchronization
 
 /// One recommender evaluated on held-out data: a model trained on the training part of each
-/// matrix, scored with its popularity baseline on the held-out part.
+/// matrix, every ranker its `RankerPolicy` allows scored on the held-out part, and the ranker
+/// each model will publish chosen from its own results.
 ///
 /// Works on any part of the data: a workspace shard's events give that shard's matrices and
-/// the same metrics for each of them as the whole log does, and `merging` the shards' results
+/// the same results for each of them as the whole log does, and `merging` the shards' results
 /// gives the whole run's result, pooled figures included.
 public struct HeldOutEvaluation: Sendable {
-    /// The model's and popularity's sums, per workspace pseudonym ("" for the global model).
-    public let sums: [String: (model: RankingMetrics.Accumulator, popularity: RankingMetrics.Accumulator)]
+    /// One matrix's held-out sums: ALS's, popularity's and the chosen ranker's.
+    public struct MatrixResult: Sendable {
+        public let als: RankingMetrics.Accumulator
+        public let popularity: RankingMetrics.Accumulator
+        public let published: RankingMetrics.Accumulator
+        /// What the model publishes.
+        public let ranker: Ranker
+        /// False when the model had too few test users to choose by (`RankerPolicy.unjudged`).
+        public let judged: Bool
+    }
+
+    /// Pooled metrics of one recommender: ALS, popularity, and each model's published ranker.
+    public struct Pooled: Sendable, Equatable {
+        public let als: RankingMetrics
+        public let popularity: RankingMetrics
+        public let published: RankingMetrics
+    }
+
+    /// Per workspace pseudonym ("" for the global model).
+    public let results: [String: MatrixResult]
     public let k: Int
     /// Per workspace pseudonym ("" for the global model): the model trained on the training
     /// part, with its rows' and columns' ids — where the full model starts (`WarmStart`).
     public let models: [String: HeldOutModel]
 
-    /// Per workspace pseudonym ("" for the global model): the model's metrics and popularity's.
-    public var byWorkspace: [String: (model: RankingMetrics, popularity: RankingMetrics)] {
-        sums.mapValues { ($0.model.result, $0.popularity.result) }
-    }
-
     /// Pooled over every evaluated matrix, merged in pseudonym order: the same sums whichever
     /// shards the matrices were evaluated in.
-    public var pooled: (model: RankingMetrics, popularity: RankingMetrics) {
-        var model = RankingMetrics.Accumulator(k: k), popularity = RankingMetrics.Accumulator(k: k)
-        for key in sums.keys.sorted() {
-            model.merge(sums[key]!.model)
-            popularity.merge(sums[key]!.popularity)
+    public var pooled: Pooled {
+        var als = RankingMetrics.Accumulator(k: k), popularity = als, published = als
+        for key in results.keys.sorted() {
+            als.merge(results[key]!.als)
+            popularity.merge(results[key]!.popularity)
+            published.merge(results[key]!.published)
         }
-        return (model.result, popularity.result)
+        return Pooled(als: als.result, popularity: popularity.result, published: published.result)
     }
 
     /// The shards' results as one; each matrix must have been evaluated in one shard only.
     public static func merging(_ shards: [HeldOutEvaluation], k: Int) -> HeldOutEvaluation {
         HeldOutEvaluation(
-            sums: shards.reduce(into: [:]) { all, shard in
-                all.merge(shard.sums) { _, _ in preconditionFailure("a matrix evaluated in two shards") }
+            results: shards.reduce(into: [:]) { all, shard in
+                all.merge(shard.results) { _, _ in preconditionFailure("a matrix evaluated in two shards") }
             }, k: k,
             models: shards.reduce(into: [:]) { all, shard in all.merge(shard.models) { a, _ in a } })
     }
@@ -55,24 +70,30 @@ public struct HeldOutEvaluation: Sendable {
         let models = try TrainingScheduler.fit(split.map(\.train.matrix), configuration: rc.als, threads: threads, logger: logger) {
             progress($0, split.count)
         }
-        // Per-matrix metrics in parallel; each matrix's sums do not depend on the others.
-        let k = rc.k
-        let perMatrix = Mutex([(RankingMetrics.Accumulator, RankingMetrics.Accumulator)?](repeating: nil, count: split.count))
+        // Per-matrix trials in parallel; each matrix's result depends on that matrix alone.
+        let perMatrix = Mutex([MatrixResult?](repeating: nil, count: split.count))
         ParallelFor(threads: threads).forEach(chunks: split.count) { i in
             let (train, held) = split[i]
-            var m = RankingMetrics.Accumulator(k: k), p = RankingMetrics.Accumulator(k: k)
             let scorer = FactorScorer(userFactors: models[i].userFactors, itemFactors: models[i].itemFactors)
-            m.add(train: train.matrix, test: held.test, scores: scorer.scores)
-            p.add(train: train.matrix, test: held.test, scores: PopularityBaseline(train: train.matrix).scores)
-            perMatrix.withLock { $0[i] = (m, p) }
+            let result = trial(rc, train: train.matrix, test: held.test, factors: scorer)
+            perMatrix.withLock { $0[i] = result }
         }
-        var sums: [String: (model: RankingMetrics.Accumulator, popularity: RankingMetrics.Accumulator)] = [:]
+        var results: [String: MatrixResult] = [:]
         var kept: [String: HeldOutModel] = [:]
-        for (i, pair) in perMatrix.withLock({ $0 }).enumerated() {
+        for (i, result) in perMatrix.withLock({ $0 }).enumerated() {
             let key = split[i].train.workspace ?? ""
-            sums[key] = (pair!.0, pair!.1)
+            results[key] = result!
             kept[key] = HeldOutModel(model: models[i], userIDs: split[i].train.userIDs, itemIDs: split[i].train.itemIDs)
         }
-        return HeldOutEvaluation(sums: sums, k: k, models: kept)
+        return HeldOutEvaluation(results: results, k: rc.k, models: kept)
+    }
+
+    /// Every ranker the recommender's policy scores, on one matrix, and the one it publishes.
+    static func trial(_ rc: NightlyConfig.Recommender, train: SparseMatrix, test: SparseMatrix, factors: FactorScorer) -> MatrixResult {
+        let rankers = rc.ranker.scored
+        let sums = RankerTrial.run(rankers, k: rc.k, train: train, test: test, factors: factors, popularity: PopularityBaseline(train: train))
+        let byRanker = Dictionary(uniqueKeysWithValues: zip(rankers, sums))
+        let (ranker, judged) = rc.ranker.choice(byRanker.mapValues(\.result), metric: rc.gate.metric, minTestUsers: rc.gate.minTestUsers)
+        return MatrixResult(als: byRanker[.als]!, popularity: byRanker[.popularity]!, published: byRanker[ranker]!, ranker: ranker, judged: judged)
     }
 }

@@ -20,6 +20,8 @@ public struct NightlyConfig: Sendable {
         public var split: SplitStrategy
         public var k: Int
         public var gate: QualityGate
+        /// Which ranker each model publishes (`[recommenders.X.ranker]`).
+        public var ranker: RankerPolicy = RankerPolicy()
     }
 
     public var events: [String]
@@ -243,12 +245,47 @@ private struct Reader {
 
     func recommender(_ t: TOMLTable, _ target: RecommenderDefinition.Target, _ prefix: String) throws(ConfigError) -> NightlyConfig.Recommender? {
         try keys(t, prefix, allowed: ["enabled", "scope", "weights", "log_scaling", "leave_removes_membership", "min_user_items",
-                                      "min_item_users", "min_emoji_workspaces", "min_emoji_users", "als", "evaluation", "gate"])
+                                      "min_item_users", "min_emoji_workspaces", "min_emoji_users", "als", "evaluation", "gate", "ranker"])
         guard try bool(t, "enabled", prefix) ?? true else { return nil }
         let (split, k) = try evaluation(t, prefix)
         let als = try als(t, prefix)
         return .init(definition: try definition(t, target, prefix), als: als, warmStartIterations: try warmStartIterations(t, prefix, als: als),
-                     split: split, k: k, gate: try gate(t, prefix))
+                     split: split, k: k, gate: try gate(t, prefix), ranker: try ranker(t, prefix))
+    }
+
+    func ranker(_ t: TOMLTable, _ prefix: String) throws(ConfigError) -> RankerPolicy {
+        var policy = RankerPolicy()
+        guard let r = try table(t, "ranker", prefix) else { return policy }
+        let p = prefix + ".ranker"
+        try keys(r, p, allowed: ["choose", "betas", "unjudged"])
+        if let c = try string(r, "choose", p) {
+            guard let choice = RankerPolicy.Choice(rawValue: c) else {
+                throw .invalid(path: path, key: p + ".choose", reason: "must be one of \(RankerPolicy.Choice.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            policy.choose = choice
+        }
+        if let betas = try doubles(r, "betas", p) { policy.betas = betas.map(Float.init) }
+        if let u = try string(r, "unjudged", p) {
+            guard let ranker = Ranker(parsing: u) else { throw .invalid(path: path, key: p + ".unjudged", reason: "must be als, popularity or blend:β (β from 0 to 1e6)") }
+            policy.unjudgedRanker = ranker
+        }
+        if let problem = policy.problem {
+            throw .invalid(path: path, key: p + (problem.hasPrefix("betas") ? ".betas" : ".unjudged"), reason: String(problem.drop { $0 != " " }.dropFirst()))
+        }
+        return policy
+    }
+
+    func doubles(_ t: TOMLTable, _ key: String, _ prefix: String) throws(ConfigError) -> [Double]? {
+        guard let v = t[key] else { return nil }
+        guard let array = v.array else { throw .wrongType(path: path, key: name(prefix, key), expected: "an array of numbers") }
+        var out: [Double] = []
+        for item in array {
+            guard let d = item.double ?? item.int.map(Double.init), d.isFinite else {
+                throw .wrongType(path: path, key: name(prefix, key), expected: "an array of finite numbers")
+            }
+            out.append(d)
+        }
+        return out
     }
 
     func definition(_ t: TOMLTable, _ target: RecommenderDefinition.Target, _ prefix: String) throws(ConfigError) -> RecommenderDefinition {

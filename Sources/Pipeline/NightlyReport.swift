@@ -47,7 +47,14 @@ public struct NightlyReport: Sendable, Codable {
         public let workspace: String?
         public let verdict: QualityGate.Verdict
         public let testUsers: Int
+        /// What the model publishes (or would have, had it passed).
+        public let ranker: Ranker
+        /// Whether the ranker was chosen on the model's own held-out data (false: too few test
+        /// users; `ranker.unjudged` of the config).
+        public let judged: Bool
+        /// The gate metric of the published ranker, of ALS alone, and of popularity.
         public let model: Double?
+        public let als: Double?
         public let popularity: Double?
         public let lastRun: Double?
         public let published: Bool
@@ -60,8 +67,10 @@ public struct NightlyReport: Sendable, Codable {
         public let split: String
         public let k: Int
         public let metric: String
-        /// Pooled over every test user of every matrix.
+        /// Pooled over every test user of every matrix: each model's published ranker, ALS
+        /// alone, popularity.
         public let model: RankingMetrics
+        public let als: RankingMetrics
         public let popularity: RankingMetrics
         /// The last published run's pooled value of the gate metric, if it had one.
         public let lastRun: Double?
@@ -116,10 +125,11 @@ public struct NightlyReport: Sendable, Codable {
             let ungated = r.models.count - passed - failed
             let m = r.model, p = r.popularity
             lines.append("\(r.recommender.rawValue) (\(r.scope.rawValue), \(r.split), K=\(r.k)): \(r.models.count) models — \(passed) passed, \(ungated) ungated, \(failed) failed the gate")
-            lines.append(String(format: "  pooled %@@%d: model %.4f, popularity %.4f%@; precision %.4f vs %.4f, recall %.4f vs %.4f (%d test users)",
-                                r.metric, r.k, metricValue(r.metric, m), metricValue(r.metric, p),
+            lines.append(String(format: "  pooled %@@%d: published %.4f (ALS alone %.4f), popularity %.4f%@; precision %.4f vs %.4f, recall %.4f vs %.4f (%d test users)",
+                                r.metric, r.k, metricValue(r.metric, m), metricValue(r.metric, r.als), metricValue(r.metric, p),
                                 r.lastRun.map { String(format: ", last run %.4f", $0) } ?? ", no last run",
                                 m.textbook.precision, p.textbook.precision, m.textbook.recall, p.textbook.recall, m.users))
+            lines.append("  rankers: " + Self.rankerCounts(r.models))
             if r.scope == .workspace, !r.models.isEmpty {
                 let counts = r.models.map(\.testUsers).sorted()
                 let median = Double(counts[(counts.count - 1) / 2] + counts[counts.count / 2]) / 2
@@ -145,6 +155,15 @@ public struct NightlyReport: Sendable, Codable {
         if let runDirectory { lines.append("run directory: \(runDirectory)") }
         for f in auditFindings { lines.append("audit: \(f)") }
         return lines.joined(separator: "\n")
+    }
+
+    /// "20 als, 3 blend, 1 popularity (4 unjudged)": what the models publish.
+    static func rankerCounts(_ models: [ModelGate]) -> String {
+        var counts: [String: Int] = [:]
+        for m in models { counts[m.ranker.kind, default: 0] += 1 }
+        let unjudged = models.filter { !$0.judged }.count
+        return ["als", "blend", "popularity"].compactMap { kind in counts[kind].map { "\($0) \(kind)" } }.joined(separator: ", ")
+            + (unjudged > 0 ? " (\(unjudged) chosen without enough test users: ranker.unjudged)" : "")
     }
 
     private func metricValue(_ name: String, _ m: RankingMetrics) -> Double {

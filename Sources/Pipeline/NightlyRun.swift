@@ -180,7 +180,7 @@ public struct NightlyRun: Sendable {
             judged.outcome.dropped += outcome.dropped
             judged.summaries.append(.init(
                 recommender: rc.definition.target, scope: rc.definition.scope, split: rc.split.description, k: rc.k, metric: rc.gate.metric.rawValue,
-                model: evaluation.pooled.model, popularity: evaluation.pooled.popularity,
+                model: evaluation.pooled.published, als: evaluation.pooled.als, popularity: evaluation.pooled.popularity,
                 lastRun: previous.pooledMetric(stage.metricKey, recommender: rc.definition.target.rawValue), models: outcome.gates))
         }
         return judged
@@ -240,7 +240,7 @@ public struct NightlyRun: Sendable {
                 m.recommender.als, warmStartIterations: warm ? m.recommender.warmStartIterations : nil,
                 warmStartSplit: warm ? m.recommender.split.description : nil)
             try assembly.add(model, of: m.matrix, definition: m.recommender.definition, hyperparameters: hyperparameters,
-                             metrics: m.metrics.isEmpty ? nil : m.metrics)
+                             ranker: m.ranker, metrics: m.metrics.isEmpty ? nil : m.metrics)
         }
     }
 

@@ -1,4 +1,5 @@
 import Consent
+import Evaluation
 import Factorization
 import Foundation
 import Ingest
@@ -25,7 +26,7 @@ final class RunAssembly {
     @discardableResult
     func add(
         _ model: ALSModel, of interactions: InteractionMatrix, definition: RecommenderDefinition, hyperparameters: ModelFile.Hyperparameters,
-        includeUserFactors: Bool = false, metrics: [String: Double]? = nil
+        ranker: Ranker, includeUserFactors: Bool = false, metrics: [String: Double]? = nil
     ) throws -> Manifest.Model {
         let file = ModelFile(
             recommender: definition.target.rawValue, scope: definition.scope.rawValue, workspace: interactions.workspace,
@@ -36,7 +37,8 @@ final class RunAssembly {
                 ModelFile.Support(itemWorkspaceCounts: $0, itemUserCounts: interactions.itemUserCounts ?? [],
                                   minWorkspaces: definition.minEmojiWorkspaces, minUsers: definition.minEmojiUsers)
             },
-            provenance: interactions.provenance)
+            provenance: interactions.provenance, ranker: ranker,
+            itemPopularity: PopularityBaseline(train: interactions.matrix).counts.map { Int($0) })
         let data = file.encode()
         let path = "models/\(definition.target.rawValue)/\(interactions.workspace ?? "global").safetensors"
         let sha = try writer.write(data, to: path)
@@ -44,7 +46,7 @@ final class RunAssembly {
             path: path, recommender: definition.target.rawValue, scope: definition.scope.rawValue, workspace: interactions.workspace,
             users: interactions.matrix.rows, items: interactions.matrix.columns, factors: hyperparameters.factors,
             nonZeros: interactions.matrix.nonZeros, bytes: data.count, sha256: sha, metrics: metrics,
-            trainedAt: trainedAt, provenance: interactions.provenance)
+            ranker: ranker.description, trainedAt: trainedAt, provenance: interactions.provenance)
         entries.append(entry)
         return entry
     }

@@ -29,12 +29,15 @@ public struct RunConfiguration: Sendable, Encodable {
         var hyperparameters: ModelFile.Hyperparameters
         /// The nightly job's held-out evaluation and gate; nil for a hand retrain.
         var evaluation: Evaluation?
+        /// A hand retrain's ranker (the nightly's is chosen per model by `evaluation.ranker`).
+        var ranker: String?
     }
 
     public struct Evaluation: Sendable, Encodable {
         var split: String
         var k: Int
         var gate: QualityGate
+        var ranker: RankerPolicy
     }
 
     var data: Data
@@ -60,7 +63,7 @@ public struct RunConfiguration: Sendable, Encodable {
     /// The configuration of a hand retrain.
     public init(_ request: TrainingRequest) {
         self.init(ingest: request.ingest, includeUserFactors: request.includeUserFactors, recommenders: request.recommenders.map {
-            Recommender(definition: $0, hyperparameters: ModelFile.Hyperparameters(request.als), evaluation: nil)
+            Recommender(definition: $0, hyperparameters: ModelFile.Hyperparameters(request.als), evaluation: nil, ranker: request.ranker.description)
         })
     }
 
@@ -69,7 +72,7 @@ public struct RunConfiguration: Sendable, Encodable {
         self.init(ingest: config.ingestOptions(asOf: 0), includeUserFactors: false, recommenders: config.recommenders.map {
             Recommender(definition: $0.definition,
                         hyperparameters: ModelFile.Hyperparameters($0.als, warmStartIterations: $0.warmStartIterations > 0 ? $0.warmStartIterations : nil),
-                        evaluation: Evaluation(split: $0.split.description, k: $0.k, gate: $0.gate))
+                        evaluation: Evaluation(split: $0.split.description, k: $0.k, gate: $0.gate, ranker: $0.ranker))
         })
     }
 

@@ -1,4 +1,5 @@
 import Consent
+import Evaluation
 import Factorization
 import Foundation
 import Ingest
@@ -21,6 +22,9 @@ public struct TrainingRequest: Sendable {
     public var keepRuns: Int
     /// Publish user factors too (off by default: published models hold item factors only).
     public var includeUserFactors: Bool
+    /// What every model ranks by. A hand retrain has no held-out data to choose by: ALS unless
+    /// the operator says otherwise (`consentrec train --ranker`).
+    public var ranker: Ranker = .als
     /// Tests only (`@testable import Pipeline`): fail at a chosen write step.
     var faults = FaultInjection()
 
@@ -89,7 +93,8 @@ public struct TrainingRun: Sendable {
         let assembly = try RunAssembly(root: root, runID: Self.makeRunID(), pseudonymiser: consent.pseudonymiser, faults: r.faults)
         for (index, (definition, interactions)) in built.enumerated() {
             let model = try ImplicitALS(configuration: r.als).fit(interactions.matrix, logger: logger)
-            try assembly.add(model, of: interactions, definition: definition, hyperparameters: .init(r.als), includeUserFactors: r.includeUserFactors)
+            try assembly.add(model, of: interactions, definition: definition, hyperparameters: .init(r.als), ranker: r.ranker,
+                             includeUserFactors: r.includeUserFactors)
             progress(RunProgress(stage: .train, done: index + 1, total: built.count))
         }
         // 5. The manifest, then publish.

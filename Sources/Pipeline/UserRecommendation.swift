@@ -1,4 +1,5 @@
 import Consent
+import Evaluation
 import Factorization
 import Foundation
 import Ingest
@@ -24,6 +25,8 @@ public struct UserRecommendation: Sendable {
     public struct Result: Sendable, Codable {
         public let model: String
         public let recommender: String
+        /// What the model ranks by (`als`, `popularity`, `blend:β`).
+        public let ranker: String
         /// Model rows the user interacted with, and their training weights.
         public let userItems: [Int]
         public let userWeights: [Float]
@@ -33,7 +36,7 @@ public struct UserRecommendation: Sendable {
         public let recommendations: [Item]
 
         enum CodingKeys: String, CodingKey {
-            case model, recommender, k, recommendations, excluded
+            case model, recommender, ranker, k, recommendations, excluded
             case userItems = "user_items"
             case userWeights = "user_weights"
         }
@@ -142,33 +145,44 @@ public struct UserRecommendation: Sendable {
             .read(events, logger: logger)
     }
 
-    /// The user's row, weighted as in training but without thresholds, folded in and ranked.
+    /// The user's row, weighted as in training but without thresholds, folded in and ranked by
+    /// the model's ranker. A popularity-ranked model serves a user without events too.
     private func rank(_ served: ServedModel, log: EventLog, userPseudonym: String) throws -> Result {
+        let model = served.model
+        let rowOf = Dictionary(uniqueKeysWithValues: model.itemIDs.enumerated().map { ($1, $0) })
+        let (items, weights) = userItems(served, log: log, userPseudonym: userPseudonym, rowOf: rowOf)
+        guard !items.isEmpty || model.ranker == .popularity else { throw Failure.noEvents(files: events) }
+        var als = [Float](repeating: 0, count: model.itemIDs.count)
+        if model.ranker.usesFactors {
+            let recommenderModel = Recommender(
+                itemFactors: model.itemFactors, regularization: model.hyperparameters.regularization, alpha: model.hyperparameters.alpha)
+            als = recommenderModel.scores(userVector: try recommenderModel.userVector(items: items, weights: weights))
+        }
+        var scores = als
+        let popularity = PopularityBaseline(counts: (model.itemPopularity ?? []).map(Float.init))
+        model.ranker.scores(als: als, popularity: popularity, into: &scores)
+        let excluded = recommender == .channel ? memberships(log, userPseudonym).compactMap { rowOf[$0] }.sorted() : []
+        for item in excluded { scores[item] = -.infinity }
+        let top = scores.withUnsafeBufferPointer { TopK.select($0, k: k) }
+        let display = displayIDs(log)
+        let ranked = top.map { Item(row: $0.index, id: display[model.itemIDs[$0.index]] ?? model.itemIDs[$0.index], score: $0.score) }
+        return Result(model: served.entry.path, recommender: recommender.rawValue, ranker: model.ranker.description, userItems: items,
+                      userWeights: weights, excluded: excluded, k: k, recommendations: ranked)
+    }
+
+    /// The user's model rows and training weights (weighted as in training, without thresholds).
+    private func userItems(_ served: ServedModel, log: EventLog, userPseudonym: String, rowOf: [String: Int]) -> ([Int], [Float]) {
         var definition = served.definition
         definition.scope = .workspace
         definition.minUserItems = 1
         definition.minItemUsers = 1
-        let model = served.model
         let matrices = InteractionMatrixBuilder(definition: definition).build(log).matrices
-        guard let matrix = matrices.first, let row = matrix.userIDs.firstIndex(of: userPseudonym) else {
-            throw Failure.noEvents(files: events)
-        }
-        let rowOf = Dictionary(uniqueKeysWithValues: model.itemIDs.enumerated().map { ($1, $0) })
+        guard let matrix = matrices.first, let row = matrix.userIDs.firstIndex(of: userPseudonym) else { return ([], []) }
         var items: [Int] = [], weights: [Float] = []
         for (c, w) in zip(matrix.matrix.row(row).columns, matrix.matrix.row(row).values) {
             if let r = rowOf[matrix.itemIDs[Int(c)]] { items.append(r); weights.append(w) }
         }
-        guard !items.isEmpty else { throw Failure.noEvents(files: events) }
-
-        let recommenderModel = Recommender(
-            itemFactors: model.itemFactors, regularization: model.hyperparameters.regularization, alpha: model.hyperparameters.alpha)
-        let x = try recommenderModel.userVector(items: items, weights: weights)
-        let excluded = recommender == .channel ? memberships(log, userPseudonym).compactMap { rowOf[$0] }.sorted() : []
-        let top = recommenderModel.recommend(userVector: x, k: k, excluding: excluded)
-        let display = displayIDs(log)
-        let ranked = top.map { Item(row: $0.index, id: display[model.itemIDs[$0.index]] ?? model.itemIDs[$0.index], score: $0.score) }
-        return Result(model: served.entry.path, recommender: recommender.rawValue, userItems: items, userWeights: weights,
-                      excluded: excluded, k: k, recommendations: ranked)
+        return (items, weights)
     }
 
     /// The operator's own channel ids by pseudonym, where the events let them be resolved.

@@ -51,6 +51,9 @@ public struct Manifest: Sendable, Codable, Equatable {
         public let sha256: String
         /// Held-out metrics, when the run evaluated the model.
         public var metrics: [String: Double]?
+        /// What the model ranks by (`als`, `popularity`, `blend:β`); nil in a manifest written
+        /// before rankers (its models rank by ALS).
+        public var ranker: String?
         /// Set when a model failed its quality gate and the previous run's model was kept:
         /// the id of the run it was trained in. Its `metrics` are then that run's.
         public var carriedFrom: String?
@@ -62,7 +65,8 @@ public struct Manifest: Sendable, Codable, Equatable {
 
         public init(path: String, recommender: String, scope: String, workspace: String?, users: Int, items: Int,
                     factors: Int, nonZeros: Int, bytes: Int, sha256: String, metrics: [String: Double]? = nil,
-                    trainedAt: String, provenance: Provenance) {
+                    ranker: String? = nil, trainedAt: String, provenance: Provenance) {
+            self.ranker = ranker
             self.trainedAt = trainedAt
             self.provenance = provenance
             self.path = path

@@ -1,4 +1,5 @@
 import Consent
+import Evaluation
 import Foundation
 import Linalg
 import Platform
@@ -8,17 +9,23 @@ import Platform
 ///
 /// - tensor `item_factors` `[items, factors]`; `user_factors` `[users, factors]` only when
 ///   the operator asks for user factors;
-/// - metadata (strings): `format` (`consentrec-als-2`), `recommender`, `scope`, `workspace`
+/// - metadata (strings): `format` (`consentrec-als-3`), `recommender`, `scope`, `workspace`
 ///   (a pseudonym, or empty for a global model), `item_ids` (JSON array, row order),
-///   `user_ids` (with user factors), `hyperparameters` (JSON), the provenance —
+///   `user_ids` (with user factors), `hyperparameters` (JSON), `ranker` (`als`, `popularity`
+///   or `blend:β`: what the model ranks by, `Ranker`), `item_popularity` (JSON array: users
+///   per item in the training data, row order), the provenance —
 ///   `contributors` (JSON array of the workspace pseudonyms whose events shaped the model),
 ///   `events_from` and `events_to` (RFC 3339) — and for global models
 ///   `item_workspace_counts`, `item_user_counts`, `min_workspaces`, `min_users`.
 ///
 /// In Python: `f = safe_open(path, "np"); y = f.get_tensor("item_factors");
 /// ids = json.loads(f.metadata()["item_ids"])`.
+///
+/// Files of the previous format, `consentrec-als-2` (before rankers), are read as ALS-ranked
+/// models without a popularity vector.
 public struct ModelFile: Sendable, Equatable {
-    public static let format = "consentrec-als-2"
+    public static let format = "consentrec-als-3"
+    public static let previousFormat = "consentrec-als-2"
 
     public var recommender: String
     public var scope: String
@@ -32,6 +39,11 @@ public struct ModelFile: Sendable, Equatable {
     public var support: Support?
     /// The workspaces and time span of the events that shaped the model.
     public var provenance: Provenance
+    /// What the model ranks by.
+    public var ranker: Ranker
+    /// Users per item in the training data (row order): the popularity a `popularity` or
+    /// `blend` ranker scores by. Nil only in a file of the previous format.
+    public var itemPopularity: [Int]?
 
     /// The hyper-parameters that determine a model (not the thread count, which does not).
     public struct Hyperparameters: Sendable, Equatable, Codable {
@@ -93,9 +105,11 @@ public struct ModelFile: Sendable, Equatable {
     public init(
         recommender: String, scope: String, workspace: String?, itemIDs: [String], itemFactors: Matrix,
         userIDs: [String]? = nil, userFactors: Matrix? = nil, hyperparameters: Hyperparameters, support: Support? = nil,
-        provenance: Provenance
+        provenance: Provenance, ranker: Ranker = .als, itemPopularity: [Int]?
     ) {
         self.provenance = provenance
+        self.ranker = ranker
+        self.itemPopularity = itemPopularity
         self.recommender = recommender
         self.scope = scope
         self.workspace = workspace
@@ -113,15 +127,16 @@ public struct ModelFile: Sendable, Equatable {
             "format": Self.format, "recommender": recommender, "scope": scope, "workspace": workspace ?? "",
             "item_ids": Self.jsonArray(itemIDs), "hyperparameters": Self.canonicalJSON(hyperparameters),
             "contributors": Self.jsonArray(provenance.workspaces), "events_from": Timestamp.format(provenance.oldestEvent),
-            "events_to": Timestamp.format(provenance.newestEvent),
+            "events_to": Timestamp.format(provenance.newestEvent), "ranker": ranker.description,
         ]
+        if let itemPopularity { metadata["item_popularity"] = Self.jsonInts(itemPopularity) }
         if let userFactors, let userIDs {
             tensors["user_factors"] = SafeTensors.Tensor(shape: [userFactors.rows, userFactors.columns], values: userFactors.storage)
             metadata["user_ids"] = Self.jsonArray(userIDs)
         }
         if let support {
-            metadata["item_workspace_counts"] = "[" + support.itemWorkspaceCounts.map(String.init).joined(separator: ",") + "]"
-            metadata["item_user_counts"] = "[" + support.itemUserCounts.map(String.init).joined(separator: ",") + "]"
+            metadata["item_workspace_counts"] = Self.jsonInts(support.itemWorkspaceCounts)
+            metadata["item_user_counts"] = Self.jsonInts(support.itemUserCounts)
             metadata["min_workspaces"] = String(support.minWorkspaces)
             metadata["min_users"] = String(support.minUsers)
         }
@@ -134,7 +149,9 @@ public struct ModelFile: Sendable, Equatable {
         func fail(_ reason: String) -> PublishingError { .corruptModel(path: path, reason: reason) }
         let file = try SafeTensors.decode(data, path: path)
         let m = file.metadata
-        guard m["format"] == format else { throw fail("metadata 'format' is \(m["format"] ?? "missing"), expected \(format)") }
+        guard m["format"] == format || m["format"] == previousFormat else {
+            throw fail("metadata 'format' is \(m["format"] ?? "missing"), expected \(format) (or \(previousFormat))")
+        }
         guard let items = file.tensors["item_factors"], items.shape.count == 2 else { throw fail("no 2-D item_factors tensor") }
         guard let recommender = m["recommender"], let scope = m["scope"] else { throw fail("metadata lacks recommender or scope") }
         guard let itemIDs = decodeStrings(m["item_ids"]), itemIDs.count == items.shape[0] else {
@@ -156,7 +173,10 @@ public struct ModelFile: Sendable, Equatable {
         var model = ModelFile(
             recommender: recommender, scope: scope, workspace: (m["workspace"] ?? "").isEmpty ? nil : m["workspace"],
             itemIDs: itemIDs, itemFactors: Matrix(rows: items.shape[0], columns: items.shape[1], storage: items.values),
-            hyperparameters: hp, provenance: Provenance(workspaces: contributors, oldestEvent: from, newestEvent: to))
+            hyperparameters: hp, provenance: Provenance(workspaces: contributors, oldestEvent: from, newestEvent: to), itemPopularity: nil)
+        if m["format"] == format {
+            (model.ranker, model.itemPopularity) = try rankerAndPopularity(m, items: itemIDs.count, fail: fail)
+        }
         if let users = file.tensors["user_factors"] {
             guard users.shape.count == 2, users.shape[1] == items.shape[1], let ids = decodeStrings(m["user_ids"]), ids.count == users.shape[0] else {
                 throw fail("user_factors and user_ids do not match")
@@ -173,6 +193,21 @@ public struct ModelFile: Sendable, Equatable {
         guard model.itemFactors.isFinite, model.userFactors?.isFinite ?? true else { throw fail("the factors hold NaN or infinite values") }
         return model
     }
+
+    /// A format-3 file's ranker and popularity vector, checked: one count ≥ 0 per item.
+    private static func rankerAndPopularity(
+        _ m: [String: String], items: Int, fail: (String) -> PublishingError
+    ) throws(PublishingError) -> (Ranker, [Int]) {
+        guard let text = m["ranker"], let ranker = Ranker(parsing: text) else {
+            throw fail("metadata 'ranker' is \(m["ranker"].map { "'\($0)'" } ?? "missing"); expected als, popularity or blend:β")
+        }
+        guard let counts = decodeInts(m["item_popularity"]), counts.count == items, counts.allSatisfy({ $0 >= 0 }) else {
+            throw fail("item_popularity does not list one count ≥ 0 per row of item_factors")
+        }
+        return (ranker, counts)
+    }
+
+    static func jsonInts(_ values: [Int]) -> String { "[" + values.map(String.init).joined(separator: ",") + "]" }
 
     static func jsonArray(_ strings: [String]) -> String { "[" + strings.map(JSONText.string).joined(separator: ",") + "]" }
 

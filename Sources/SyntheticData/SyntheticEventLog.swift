@@ -7,8 +7,11 @@ import Platform
 /// pseudonymisation key: for the demo, tests and benchmarks.
 ///
 /// Structure planted in it: power-law workspace sizes and user activity; users in teams whose
-/// channels they join and use (plus `general`); per-user emoji tastes over a shared emoji set;
-/// custom emoji that exist in one workspace only; some leaves. The registry opts some
+/// channels they join and use (plus `general`); emoji habits — each team and each channel
+/// follows one of a few emoji "cultures" (groups of shared emoji used together, the same in
+/// every workspace), each user has a few favourites of their own, and everyone sometimes
+/// reacts with a globally popular emoji; custom emoji that exist in one workspace only; some
+/// leaves. The registry opts some
 /// workspaces out (dated at various times, so retroactivity matters), some in, and flips a
 /// few back and forth so "latest row wins" matters.
 public struct SyntheticEventLog: Sendable {
@@ -36,6 +39,20 @@ public struct SyntheticEventLog: Sendable {
         "bulb", "point_up", "sweat_smile", "grin", "heart_eyes", "party_parrot", "thumbsdown", "x",
         "warning", "coffee", "pizza",
     ]
+
+    /// Emoji cultures: groups of shared emoji (indices into `sharedEmoji`) that a team or a
+    /// channel uses together — shipping, celebrating, reviewing, support, social, feelings.
+    static let cultures: [[Int]] = [
+        [7, 6, 8, 9, 17], [3, 12, 11, 24, 18], [4, 10, 20, 13, 15], [27, 26, 25, 5, 19], [28, 29, 16, 22, 14], [1, 2, 23, 21, 0],
+    ]
+
+    /// Where a reaction's emoji comes from: a user's own favourites, their team's culture, the
+    /// channel's culture, the global popularity curve, the workspace's custom emoji.
+    struct EmojiHabits {
+        var taste: [Int]
+        var team: [Int]
+        var channel: [String: [Int]]
+    }
 
     /// Writes `events.csv`, `consent.csv` and `pseudonym.key` into `directory`.
     /// - Returns: how many events were written.
@@ -73,6 +90,9 @@ public struct SyntheticEventLog: Sendable {
                 teamChannels.append(channels)
             }
             let custom = (0..<(1 + rng.nextIndex(below: 3))).map { "\(workspace.lowercased())-custom-\($0)" }
+            let teamCulture = (0..<teams).map { _ in Self.cultures[rng.nextIndex(below: Self.cultures.count)] }
+            var channelCulture: [String: [Int]] = [general: Self.cultures[rng.nextIndex(below: Self.cultures.count)]]
+            for channel in teamChannels.joined() { channelCulture[channel] = Self.cultures[rng.nextIndex(below: Self.cultures.count)] }
             let budget = Int(Double(options.events) * weights[w] / totalWeight)
             let activity = users.indices.map { 1 / pow(Double($0 + 1), 0.6) }
             let activityTotal = activity.reduce(0, +)
@@ -83,7 +103,8 @@ public struct SyntheticEventLog: Sendable {
                     mine += teamChannels[rng.nextIndex(below: teams)].filter { !mine.contains($0) }
                 }
                 var taste: [Int] = []
-                for _ in 0..<3 { taste.append(Self.draw(emojiSampler, &rng)) }
+                for _ in 0..<2 { taste.append(Self.draw(emojiSampler, &rng)) }
+                let habits = EmojiHabits(taste: taste, team: teamCulture[team], channel: channelCulture)
                 // Members join over time: `general` when they arrive, each other channel at a
                 // random later moment. Activity happens only in channels joined by then, so a
                 // held-out period holds the joins (and first posts) that teammates' earlier
@@ -107,8 +128,7 @@ public struct SyntheticEventLog: Sendable {
                     let roll = rng.nextUnit()
                     let stamp = rng.nextUnit() < 0.5 ? String(time) : Timestamp.format(time)
                     func emoji() -> String {
-                        if rng.nextUnit() < 0.08 { return custom[rng.nextIndex(below: custom.count)] }
-                        return rng.nextUnit() < 0.7 ? shared[taste[rng.nextIndex(below: 3)]] : shared[Self.draw(emojiSampler, &rng)]
+                        Self.emoji(habits, channel: channel, custom: custom, popularity: emojiSampler, &rng)
                     }
                     let line: String
                     switch roll {
@@ -136,6 +156,25 @@ public struct SyntheticEventLog: Sendable {
         try (key + "\n").write(toFile: (directory as NSString).appendingPathComponent("pseudonym.key"), atomically: true, encoding: .utf8)
         return written
     }
+
+    /// One reaction's emoji: 45% the team's culture, 20% the channel's, 15% the user's own
+    /// favourites, 12% the global popularity curve, 8% a custom emoji of the workspace. Within a
+    /// culture the first emoji are the most used.
+    static func emoji(
+        _ habits: EmojiHabits, channel: String, custom: [String], popularity: [Double], _ rng: inout SeededGenerator
+    ) -> String {
+        let roll = rng.nextUnit()
+        func fromCulture(_ culture: [Int]) -> String { sharedEmoji[culture[draw(cultureWeights, &rng)]] }
+        switch roll {
+        case ..<0.45: return fromCulture(habits.team)
+        case ..<0.65: return fromCulture(habits.channel[channel] ?? habits.team)
+        case ..<0.80: return sharedEmoji[habits.taste[rng.nextIndex(below: habits.taste.count)]]
+        case ..<0.92: return sharedEmoji[draw(popularity, &rng)]
+        default: return custom[rng.nextIndex(below: custom.count)]
+        }
+    }
+
+    static let cultureWeights = [1.0, 0.8, 0.6, 0.45, 0.35]
 
     private func registry(_ workspaces: [String], _ rng: inout SeededGenerator) -> String {
         var text = "workspace_id,status,effective_at\n"

@@ -117,11 +117,17 @@ enum EvaluationTable {
                 line += " |" + [i.precision, i.map, i.ndcg, i.auc].map { pad(String(format: "%.4f", $0), 8) }.joined()
                 lines.append(line)
             }
+            if let published = r.rows.first(where: { $0.rankers != nil }), let kinds = published.rankers {
+                lines.append("  published = each model's ranker as the nightly picks it: "
+                    + ["als", "blend", "popularity"].compactMap { kind in kinds[kind].map { "\($0) \(kind)" } }.joined(separator: ", ")
+                    + ((published.unjudged ?? 0) > 0 ? " (\(published.unjudged!) with too few test users to choose by)" : ""))
+            }
             if r.scope == .workspace {
-                // The best model and the baselines: the distribution over workspaces of NDCG@K.
-                let shown = [r.rows.first].compactMap { $0 } + r.rows.filter { $0.configuration == nil }
+                // The best model, the published rankers and the baselines: the distribution over
+                // workspaces of NDCG@K.
+                let shown = [r.rows.first].compactMap { $0 } + r.rows.filter { $0.configuration == nil || $0.rankers != nil }
                 lines.append("  per workspace, NDCG@\(k) median / worst decile: " + shown.compactMap { row in
-                    row.perWorkspace.map { String(format: "%@ %.4f / %.4f", row.configuration == nil ? row.name : "model", $0.medianNDCG, $0.worstDecileNDCG) }
+                    row.perWorkspace.map { String(format: "%@ %.4f / %.4f", row.configuration == nil || row.rankers != nil ? row.name : "model", $0.medianNDCG, $0.worstDecileNDCG) }
                 }.joined(separator: "; ") + " (\(shown.first?.perWorkspace?.workspaces ?? 0) workspaces with test users)")
             }
         }

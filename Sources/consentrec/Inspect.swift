@@ -50,7 +50,9 @@ extension ConsentRec {
             for input in m.inputs { print("  input \(shown(input.path)): \(input.rows) rows, sha256 \(shown(String(input.sha256.prefix(12))))") }
             print("  events kept \(m.usage.eventsKept) of \(m.usage.rowsRead) rows; \(m.workspacesUsed.count) workspaces used")
             for (name, models) in Dictionary(grouping: m.models, by: \.recommender).sorted(by: { $0.key < $1.key }) {
-                print("  \(shown(name)): \(models.count) models, \(models.reduce(0) { $0 + $1.items }) items, \(models.reduce(0) { $0 + $1.bytes } / 1024) KiB")
+                let rankers = Dictionary(grouping: models, by: { ($0.ranker ?? "als").split(separator: ":")[0] })
+                    .sorted { $0.key < $1.key }.map { "\($0.value.count) \(shown(String($0.key)))" }.joined(separator: ", ")
+                print("  \(shown(name)): \(models.count) models, \(models.reduce(0) { $0 + $1.items }) items, \(models.reduce(0) { $0 + $1.bytes } / 1024) KiB; ranked by \(rankers)")
             }
             let problems = run.verify(seal: seal)
             if problems.isEmpty {
@@ -73,6 +75,7 @@ extension ConsentRec {
                 "\($0) iterations from its held-out model (which ran \(h.iterations) from random factors; split \(shown(h.warmStartSplit ?? "?")))"
             } ?? "\(h.iterations) iterations"
             print("  hyper-parameters: factors \(h.factors), λ \(h.regularization), α \(h.alpha), \(fit), \(shown(h.solver))")
+            print("  ranked by \(model.ranker)" + (model.itemPopularity == nil ? " (a file from before rankers)" : ", with the users per item of its training data"))
             guard let (run, relative) = try Self.enclosingRun(of: path) else {
                 print("  not inside a run directory: checked as a file only")
                 return []

@@ -64,8 +64,8 @@ extension ConsentRec {
                     return
                 }
                 let left = result.recommender == "channel" ? ", \(result.excluded.count) channels left out as already joined" : ""
-                print("top \(result.recommendations.count) \(result.recommender) recommendations (model \(TerminalText.safe(result.model)); "
-                    + "folded in from \(result.userItems.count) items\(left)):")
+                print("top \(result.recommendations.count) \(result.recommender) recommendations (model \(TerminalText.safe(result.model)), "
+                    + "ranked by \(result.ranker); folded in from \(result.userItems.count) items\(left)):")
                 for (rank, item) in result.recommendations.enumerated() {
                     print(String(format: "%3d. %@  %.4f", rank + 1, TerminalText.safe(item.id), item.score))
                 }

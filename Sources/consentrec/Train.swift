@@ -1,4 +1,5 @@
 import ArgumentParser
+import Evaluation
 import Foundation
 import Logging
 import Pipeline
@@ -19,6 +20,8 @@ extension ConsentRec {
         @Option(help: "Output root: runs are written under ROOT/runs, ROOT/current is the published one.") var out: String
         @Option(help: "Complete runs to keep (the current one is never removed).") var keepRuns = 5
         @Flag(help: "Publish user factors too (by default models hold item factors only).") var userFactors = false
+        @Option(help: "What every model ranks by: als (default), popularity, or blend:BETA (ALS score + BETA × popularity / max popularity). The nightly job chooses per model on held-out data instead.")
+        var ranker: Ranker = .als
 
         func validate() throws {
             try data.requireEvents()
@@ -30,10 +33,11 @@ extension ConsentRec {
                 var logger = Logger(label: "consentrec")
                 logger.logLevel = .info
                 let display = ProgressDisplay(logger: logger)
-                let request = TrainingRequest(
+                var request = TrainingRequest(
                     events: data.events, consentPath: data.consent, keyFile: data.keyFile, ingest: data.ingestOptions,
                     recommenders: training.definitions, als: training.configuration, outputRoot: out, keepRuns: keepRuns,
                     includeUserFactors: userFactors)
+                request.ranker = ranker
                 let result = try TrainingRun(request: request).execute(logger: logger, progress: display.update)
                 display.finish()
                 print(UsageSummary.text(result.manifest.usage))
@@ -46,4 +50,8 @@ extension ConsentRec {
             }
         }
     }
+}
+
+extension Ranker: ExpressibleByArgument {
+    public init?(argument: String) { self.init(parsing: argument) }
 }

@@ -28,7 +28,10 @@ final class EvaluateCommandTests: XCTestCase {
         let recommenders = json["recommenders"] as! [[String: Any]]
         XCTAssertEqual(recommenders.count, 2)
         let rows = recommenders[0]["rows"] as! [[String: Any]]
-        XCTAssertEqual(rows.count, 4)  // two models, popularity, random
+        XCTAssertEqual(rows.map { $0["name"] as! String }.suffix(3), ["published", "popularity", "random"])
+        XCTAssertEqual(rows.count, 5)  // two models, published, popularity, random
+        XCTAssertNotNil(rows[2]["rankers"] as? [String: Int])
+        XCTAssertTrue(result.stdout.contains("published = each model's ranker as the nightly picks it"), result.stdout)
         func recall(_ row: [String: Any]) -> Double { ((row["metrics"] as! [String: Any])["textbook"] as! [String: Any])["recall"] as! Double }
         XCTAssertGreaterThanOrEqual(recall(rows[0]), recall(rows[1]), "models sorted by the chosen metric")
     }

@@ -62,9 +62,10 @@ final class TrainCommandTests: XCTestCase {
         let python = ProcessInfo.processInfo.environment["CONSENTREC_PYTHON"] ?? "/usr/bin/python3"
         let probe = try? CommandRunner.run(python, ["-c", "import safetensors, numpy"], absolute: true)
         guard probe?.status == 0 else { throw XCTSkip("no Python with safetensors and numpy (make test installs them into .venv)") }
-        XCTAssertEqual(try train().status, 0)
         let (workspace, user) = try someUser()
-        for recommender in ["channel", "emoji"] {
+        for (ranker, recommender) in [("als", "channel"), ("als", "emoji"), ("blend:0.5", "channel"), ("blend:2", "emoji"), ("popularity", "emoji")] {
+            let trained = try train(["--ranker", ranker])
+            XCTAssertEqual(trained.status, 0, trained.stderr)
             let json = try CommandRunner.run("consentrec", [
                 "recommend", "--run", root, "--workspace", workspace, "--user", user, "--events", dir.file("events.csv"),
                 "--key-file", dir.file("pseudonym.key"), "-k", "8", "--json", "--recommender", recommender,
@@ -77,7 +78,10 @@ final class TrainCommandTests: XCTestCase {
             let checked = try CommandRunner.run(python, [script, "--run", root, file], absolute: true)
             XCTAssertEqual(checked.status, 0, checked.stdout + checked.stderr)
             XCTAssertTrue(checked.stdout.contains("recommendations agree"), checked.stdout)
+            XCTAssertTrue(checked.stdout.contains("ranker \(ranker)"), checked.stdout)
         }
+        let bad = try train(["--ranker", "blend:-1"])
+        XCTAssertEqual(bad.status, 64, bad.stderr)
     }
 
     func testRecommend_oddlySpelledIDs_areUsageErrors_thatNeverEchoTheID() throws {

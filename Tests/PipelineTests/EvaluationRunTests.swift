@@ -1,6 +1,7 @@
 import Evaluation
 import Factorization
 import Ingest
+import Interactions
 import Logging
 @testable import Pipeline
 import SyntheticData
@@ -21,8 +22,13 @@ final class EvaluationRunTests: XCTestCase {
             split: .temporal(.lastFraction(0.2)), k: 10)
         let report = try EvaluationRun(request: request).execute(logger: .quiet)
         let channel = try XCTUnwrap(report.recommenders.first)
-        XCTAssertEqual(channel.rows.map(\.name).suffix(2), ["popularity", "random"])
-        let model = channel.rows[0].metrics, popularity = channel.rows[1].metrics
+        XCTAssertEqual(channel.rows.map(\.name).suffix(3), ["published", "popularity", "random"])
+        let model = channel.rows[0].metrics, popularity = channel.rows[2].metrics
+        // Each workspace publishes the best of its rankers by NDCG: never below ALS alone on
+        // any workspace with enough test users, and ALS on the others.
+        let published = channel.rows[1]
+        XCTAssertGreaterThanOrEqual(published.metrics.textbook.ndcg, model.textbook.ndcg - 1e-12)
+        XCTAssertEqual(published.rankers?.values.reduce(0, +), channel.matrices)
         XCTAssertGreaterThan(model.users, 100)
         XCTAssertEqual(model.users, popularity.users, "every row is scored on the same test users")
         XCTAssertGreaterThan(model.textbook.ndcg, 1.5 * popularity.textbook.ndcg, "\(model) vs \(popularity)")
@@ -30,5 +36,28 @@ final class EvaluationRunTests: XCTestCase {
         let distribution = try XCTUnwrap(channel.rows[0].perWorkspace)
         XCTAssertGreaterThan(distribution.workspaces, 5)
         XCTAssertLessThanOrEqual(distribution.worstDecileNDCG, distribution.medianNDCG)
+    }
+
+    /// The generator plants emoji cultures shared by teams and channels across workspaces: the
+    /// global emoji model learns them and beats popularity (without them it does not).
+    func testGlobalEmojiModel_beatsPopularity_onTheGeneratorsEmojiHabits() throws {
+        let data = TemporaryDirectory()
+        var options = SyntheticEventLog.Options()
+        options.workspaces = 30
+        options.events = 60_000
+        try SyntheticEventLog(options: options).write(to: data.path)
+        var emoji = RecommenderDefinition.emojiDefault
+        emoji.minEmojiWorkspaces = 3
+        emoji.minEmojiUsers = 10
+        let request = EvaluationRequest(
+            events: [data.file("events.csv")], consentPath: data.file("consent.csv"), keyFile: data.file("pseudonym.key"),
+            ingest: IngestOptions(policy: .optOut, asOf: options.end), recommenders: [emoji],
+            configurations: [ALSConfiguration(factors: 32, regularization: 1, iterations: 15, threads: 2)],
+            split: .temporal(.lastFraction(0.2)), k: 10)
+        let report = try EvaluationRun(request: request).execute(logger: .quiet)
+        let rows = try XCTUnwrap(report.recommenders.first).rows
+        let model = rows[0].metrics, popularity = try XCTUnwrap(rows.first { $0.name == "popularity" }).metrics
+        XCTAssertGreaterThan(model.users, 200)
+        XCTAssertGreaterThan(model.textbook.ndcg, 1.2 * popularity.textbook.ndcg, "\(model) vs \(popularity)")
     }
 }

@@ -37,13 +37,15 @@ final class StagesPerShardTests: XCTestCase {
 
         // Evaluation: the same metrics per workspace, and the same pooled figures once merged.
         let merged = HeldOutEvaluation.merging(shards.map(\.evaluation), k: channel.k)
-        XCTAssertEqual(Set(merged.sums.keys), Set(whole.evaluation.sums.keys))
-        for (workspace, metrics) in whole.evaluation.byWorkspace {
-            XCTAssertEqual(merged.byWorkspace[workspace]?.model, metrics.model, workspace)
-            XCTAssertEqual(merged.byWorkspace[workspace]?.popularity, metrics.popularity, workspace)
+        XCTAssertEqual(Set(merged.results.keys), Set(whole.evaluation.results.keys))
+        for (workspace, result) in whole.evaluation.results {
+            let shard = try XCTUnwrap(merged.results[workspace])
+            XCTAssertEqual(shard.als.result, result.als.result, workspace)
+            XCTAssertEqual(shard.popularity.result, result.popularity.result, workspace)
+            XCTAssertEqual(shard.published.result, result.published.result, workspace)
+            XCTAssertEqual(shard.ranker, result.ranker, workspace)
         }
-        XCTAssertEqual(merged.pooled.model, whole.evaluation.pooled.model)
-        XCTAssertEqual(merged.pooled.popularity, whole.evaluation.pooled.popularity)
+        XCTAssertEqual(merged.pooled, whole.evaluation.pooled)
 
         // Gates and training: the union of the shards' decisions and factors is the whole's.
         let byWorkspace = { (r: [StageResults]) in
@@ -58,7 +60,8 @@ final class StagesPerShardTests: XCTestCase {
         // And they are what the real nightly run decided and reported.
         let reported = try XCTUnwrap(report.recommenders.first { $0.recommender == .channel })
         XCTAssertEqual(Dictionary(uniqueKeysWithValues: reported.models.map { ($0.workspace ?? "", $0) }), gates([whole]))
-        XCTAssertEqual(reported.model, merged.pooled.model)
+        XCTAssertEqual(reported.model, merged.pooled.published)
+        XCTAssertEqual(reported.als, merged.pooled.als)
         XCTAssertEqual(reported.popularity, merged.pooled.popularity)
     }
 
@@ -72,7 +75,7 @@ final class StagesPerShardTests: XCTestCase {
 
         let reported = try XCTUnwrap(report.recommenders.first { $0.recommender == .emoji })
         XCTAssertEqual(reported.models, alone.outcome.gates)
-        XCTAssertEqual(reported.model, alone.evaluation.pooled.model)
+        XCTAssertEqual(reported.model, alone.evaluation.pooled.published)
         // The published global model's metrics are the ones this call recorded.
         let run = try PublishedRun.open(try XCTUnwrap(report.runDirectory), seal: ManifestSeal(pseudonymiser: f.pseudonymiser))
         let published = run.manifest.models.filter { $0.recommender == "emoji" }

@@ -129,7 +129,7 @@ final class WarmStartNightlyTests: XCTestCase {
         func start(knowing knownUsers: [String], _ knownItems: [String]) -> WarmStart? {
             let model = ALSModel(configuration: rc.als, userFactors: Matrix(rows: knownUsers.count, columns: rc.als.factors),
                                  itemFactors: Matrix(rows: knownItems.count, columns: rc.als.factors))
-            let evaluation = HeldOutEvaluation(sums: [:], k: rc.k, models: ["w": HeldOutModel(model: model, userIDs: knownUsers, itemIDs: knownItems)])
+            let evaluation = HeldOutEvaluation(results: [:], k: rc.k, models: ["w": HeldOutModel(model: model, userIDs: knownUsers, itemIDs: knownItems)])
             return stage.decide([matrix], evaluation: evaluation).toTrain.first?.warmStart
         }
         XCTAssertEqual(start(knowing: ["u2", "u4"], ["c2"])?.userRows, [-1, 0, -1, 1], "half of each: started from")

@@ -82,7 +82,8 @@ final class ManifestSealTests: XCTestCase {
         let provenance = Provenance(workspaces: ["w"], oldestEvent: 0, newestEvent: 0)
         let model = ModelFile(
             recommender: "channel", scope: "workspace", workspace: "w", itemIDs: ["c"], itemFactors: RandomInputs.matrix(rows: 1, columns: 2, seed: 1),
-            hyperparameters: .init(factors: 2, regularization: 0.01, alpha: 1, iterations: 15, solver: "cg", cgSteps: 3, seed: 0), support: nil, provenance: provenance).encode()
+            hyperparameters: .init(factors: 2, regularization: 0.01, alpha: 1, iterations: 15, solver: "cg", cgSteps: 3, seed: 0), support: nil, provenance: provenance,
+            itemPopularity: [1]).encode()
         let sha = try writer.write(model, to: "models/channel/w.safetensors")
         var manifest = OutputRootTests.manifest("r1")
         manifest.models = [Manifest.Model(

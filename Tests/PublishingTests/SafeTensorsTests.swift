@@ -1,4 +1,5 @@
 import Consent
+import Evaluation
 import Factorization
 import Foundation
 import Linalg
@@ -58,12 +59,45 @@ final class SafeTensorsTests: XCTestCase {
             recommender: "emoji", scope: "global", workspace: nil, itemIDs: ["+1", "tada", "eyes", "a\"b"], itemFactors: y,
             hyperparameters: .init(factors: 3, regularization: 0.01, alpha: 1, iterations: 15, solver: "cg", cgSteps: 3, seed: 0),
             support: .init(itemWorkspaceCounts: [5, 6, 7, 8], itemUserCounts: [30, 40, 50, 60], minWorkspaces: 5, minUsers: 25),
-            provenance: Provenance(workspaces: ["0a", "0b"], oldestEvent: 1_700_000_000, newestEvent: 1_700_086_400))
+            provenance: Provenance(workspaces: ["0a", "0b"], oldestEvent: 1_700_000_000, newestEvent: 1_700_086_400),
+            ranker: .blend(beta: 0.3), itemPopularity: [30, 40, 0, 60])
         XCTAssertEqual(try ModelFile.decode(model.encode(), path: "m"), model)
         model.userIDs = ["u1", "u2"]
         model.userFactors = x
         XCTAssertEqual(try ModelFile.decode(model.encode(), path: "m"), model)
         model.itemIDs.removeLast()
         XCTAssertThrowsError(try ModelFile.decode(model.encode(), path: "m"))
+    }
+
+    func testModelFile_recordsItsRanker_andRefusesABadRankerOrPopularity() throws {
+        let model = ModelFile(
+            recommender: "channel", scope: "workspace", workspace: "w", itemIDs: ["a", "b"], itemFactors: RandomInputs.matrix(rows: 2, columns: 2, seed: 3),
+            hyperparameters: .init(factors: 2, regularization: 1, alpha: 1, iterations: 15, solver: "cg", cgSteps: 3, seed: 0),
+            provenance: Provenance(workspaces: ["w"], oldestEvent: 0, newestEvent: 0), ranker: .popularity, itemPopularity: [4, 9])
+        let file = try SafeTensors.decode(model.encode(), path: "m")
+        XCTAssertEqual(file.metadata["ranker"], "popularity")
+        XCTAssertEqual(file.metadata["item_popularity"], "[4,9]")
+        XCTAssertEqual(file.metadata["format"], "consentrec-als-3")
+        func edited(_ key: String, _ value: String?) -> Data {
+            var f = file
+            f.metadata[key] = value
+            return SafeTensors.encode(f)
+        }
+        for (key, value) in [("ranker", nil), ("ranker", "blend"), ("ranker", "blend:-1"), ("ranker", "blend:nan"), ("ranker", "ALS"),
+                             ("item_popularity", nil), ("item_popularity", "[4]"), ("item_popularity", "[4,-1]"), ("item_popularity", "[4,1.5]")] {
+            XCTAssertThrowsError(try ModelFile.decode(edited(key, value), path: "m"), "\(key) = \(value ?? "missing")") { error in
+                XCTAssertTrue("\(error)".contains(key), "\(error)")
+            }
+        }
+        // A file of the previous format (before rankers) is an ALS-ranked model without popularity.
+        var old = file
+        old.metadata["format"] = "consentrec-als-2"
+        old.metadata["ranker"] = nil
+        old.metadata["item_popularity"] = nil
+        let read = try ModelFile.decode(SafeTensors.encode(old), path: "m")
+        XCTAssertEqual(read.ranker, .als)
+        XCTAssertNil(read.itemPopularity)
+        old.metadata["format"] = "consentrec-als-1"
+        XCTAssertThrowsError(try ModelFile.decode(SafeTensors.encode(old), path: "m"))
     }
 }
