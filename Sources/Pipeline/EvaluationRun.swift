@@ -10,6 +10,31 @@ import Publishing
 
 /// What to evaluate and how.
 public struct EvaluationRequest: Sendable {
+    /// One recommender and how it is evaluated.
+    public struct Recommender: Sendable {
+        public var definition: RecommenderDefinition
+        /// One configuration, or several for a sweep (all trained on the same split).
+        public var configurations: [ALSConfiguration]
+        public var split: SplitStrategy
+        public var k: Int
+        /// How the `published` row picks each matrix's ranker, as the nightly does: by
+        /// `gate.metric`, judged only with at least `gate.minTestUsers` test users.
+        public var gate: QualityGate
+        public var ranker: RankerPolicy
+
+        public init(
+            definition: RecommenderDefinition, configurations: [ALSConfiguration], split: SplitStrategy = .temporal(.lastFraction(0.2)),
+            k: Int = 10, gate: QualityGate = QualityGate(), ranker: RankerPolicy = RankerPolicy()
+        ) {
+            self.definition = definition
+            self.configurations = configurations
+            self.split = split
+            self.k = k
+            self.gate = gate
+            self.ranker = ranker
+        }
+    }
+
     /// One log to split, or nil when `preSplit` is given.
     public var events: [String]
     /// Pre-split input: training files and test files, read through the same filters.
@@ -17,24 +42,14 @@ public struct EvaluationRequest: Sendable {
     public var consentPath: String
     public var keyFile: String?
     public var ingest: IngestOptions
-    public var recommenders: [RecommenderDefinition]
-    /// One configuration, or several for a sweep (all trained on the same split).
-    public var configurations: [ALSConfiguration]
-    public var split: SplitStrategy
-    public var k: Int
+    public var recommenders: [Recommender]
     public var baselineSeed: UInt64
     /// The metric model rows are sorted by, best first.
     public var sortBy: SortMetric
-    /// How the `published` row picks each matrix's ranker, as the nightly does: by
-    /// `gate.metric`, judged only with at least `gate.minTestUsers` test users.
-    public var ranker = RankerPolicy()
-    public var gate = QualityGate()
 
     public init(
         events: [String], preSplit: (train: [String], test: [String])? = nil, consentPath: String, keyFile: String?,
-        ingest: IngestOptions, recommenders: [RecommenderDefinition], configurations: [ALSConfiguration],
-        split: SplitStrategy = .temporal(.lastFraction(0.2)), k: Int = 10, baselineSeed: UInt64 = 0,
-        sortBy: SortMetric = .ndcg
+        ingest: IngestOptions, recommenders: [Recommender], baselineSeed: UInt64 = 0, sortBy: SortMetric = .ndcg
     ) {
         self.sortBy = sortBy
         self.events = events
@@ -43,10 +58,31 @@ public struct EvaluationRequest: Sendable {
         self.keyFile = keyFile
         self.ingest = ingest
         self.recommenders = recommenders
-        self.configurations = configurations
-        self.split = split
-        self.k = k
         self.baselineSeed = baselineSeed
+    }
+
+    /// Every definition with the same configurations, split and K.
+    public init(
+        events: [String], preSplit: (train: [String], test: [String])? = nil, consentPath: String, keyFile: String?,
+        ingest: IngestOptions, recommenders: [RecommenderDefinition], configurations: [ALSConfiguration],
+        split: SplitStrategy = .temporal(.lastFraction(0.2)), k: Int = 10, baselineSeed: UInt64 = 0,
+        sortBy: SortMetric = .ndcg
+    ) {
+        self.init(events: events, preSplit: preSplit, consentPath: consentPath, keyFile: keyFile, ingest: ingest,
+                  recommenders: recommenders.map { Recommender(definition: $0, configurations: configurations, split: split, k: k) },
+                  baselineSeed: baselineSeed, sortBy: sortBy)
+    }
+
+    /// Exactly what the nightly job with `config` evaluates: its inputs, consent, data options,
+    /// and per enabled recommender its definition, hyper-parameters, split, K, gate and ranker.
+    public init(config: NightlyConfig, asOf: Int64) {
+        self.init(
+            events: config.events, consentPath: config.consentPath, keyFile: config.keyFile, ingest: config.ingestOptions(asOf: asOf),
+            recommenders: config.recommenders.map { rc in
+                var als = rc.als
+                als.threads = config.threads
+                return Recommender(definition: rc.definition, configurations: [als], split: rc.split, k: rc.k, gate: rc.gate, ranker: rc.ranker)
+            })
     }
 }
 
@@ -91,6 +127,8 @@ public struct EvaluationReport: Sendable, Codable {
     public struct Recommender: Sendable, Codable {
         public let recommender: RecommenderDefinition.Target
         public let scope: RecommenderDefinition.Scope
+        public let split: String
+        public let k: Int
         public let matrices: Int
         public let trainInteractions: Int
         public let testInteractions: Int
@@ -104,6 +142,8 @@ public struct EvaluationReport: Sendable, Codable {
         public let rows: [Row]
     }
 
+    /// The split and K of every recommender, or "per recommender" and the first one's K when
+    /// they differ (each recommender says its own).
     public let split: String
     public let k: Int
     public let usage: RunUsage
@@ -122,7 +162,7 @@ public struct EvaluationRun: Sendable {
         MachineLog.announce(logger)
         let registry = try ConsentRegistry.load(path: r.consentPath, asOf: r.ingest.asOf)
         let key = try PseudonymKey.load(file: r.keyFile)
-        for c in r.configurations { try c.validate() }
+        for c in r.recommenders.flatMap(\.configurations) { try c.validate() }
         let reader = EventLogReader(options: r.ingest, registry: registry, pseudonymiser: Pseudonymiser(key: key))
         let report: (Int) -> Void = { rows in progress(RunProgress(stage: .read, done: rows, total: nil)) }
         let log: EventLog, testLog: EventLog?
@@ -136,33 +176,36 @@ public struct EvaluationRun: Sendable {
 
         var results: [EvaluationReport.Recommender] = []
         var usage = RunUsage(read: log.usage)
-        for definition in r.recommenders {
-            let (split, trainUsage) = HeldOutSplit.make(log, test: testLog, definition: definition, split: r.split, threads: r.configurations.map(\.threads).max() ?? 1)
+        for rc in r.recommenders {
+            let (split, trainUsage) = HeldOutSplit.make(log, test: testLog, definition: rc.definition, split: rc.split,
+                                                        threads: rc.configurations.map(\.threads).max() ?? 1)
             usage.matrices += trainUsage
             let pairs = split.map { ($0.train, $0.held) }
-            results.append(try evaluate(definition, pairs, logger: logger, progress: progress))
+            results.append(try evaluate(rc, pairs, logger: logger, progress: progress))
         }
-        return EvaluationReport(split: r.preSplit != nil ? "pre-split: --train / --test files" : r.split.description,
-                                k: r.k, usage: usage, recommenders: results)
+        let splits = Set(results.map(\.split))
+        return EvaluationReport(split: splits.count == 1 ? splits.first! : "per recommender", k: results.first?.k ?? 10, usage: usage, recommenders: results)
     }
 
     private func evaluate(
-        _ definition: RecommenderDefinition, _ pairs: [(InteractionMatrix, HeldOut)], logger: Logger,
+        _ rc: EvaluationRequest.Recommender, _ pairs: [(InteractionMatrix, HeldOut)], logger: Logger,
         progress: @escaping (RunProgress) -> Void
     ) throws -> EvaluationReport.Recommender {
         let key = request.sortBy
-        let models = try modelRows(definition, pairs, logger: logger, progress: progress)
+        let models = try modelRows(rc, pairs, logger: logger, progress: progress)
             .sorted { key.value($0.row.metrics) > key.value($1.row.metrics) }
         var rows = models.map(\.row)
-        if let best = models.first { rows.append(publishedRow(definition, pairs, best: best)) }
+        if let best = models.first { rows.append(publishedRow(rc, pairs, best: best)) }
         let popularity = pairs.map { PopularityBaseline(train: $0.0.matrix) }
-        rows.append(row("popularity", definition, pairs) { popularity[$0].scores })
+        rows.append(row("popularity", rc, pairs) { popularity[$0].scores })
         let random = RandomBaseline(seed: request.baselineSeed)
-        rows.append(row("random", definition, pairs) { _ in random.scores })
+        rows.append(row("random", rc, pairs) { _ in random.scores })
+        let definition = rc.definition
 
         let held = pairs.map(\.1)
         return EvaluationReport.Recommender(
-            recommender: definition.target, scope: definition.scope, matrices: pairs.count,
+            recommender: definition.target, scope: definition.scope,
+            split: request.preSplit != nil ? "pre-split: --train / --test files" : rc.split.description, k: rc.k, matrices: pairs.count,
             trainInteractions: pairs.reduce(0) { $0 + $1.0.matrix.nonZeros }, testInteractions: held.reduce(0) { $0 + $1.test.nonZeros },
             coldStartUsers: held.reduce(0) { $0 + $1.coldStartUsers }, coldStartItems: held.reduce(0) { $0 + $1.coldStartItems },
             coldStartInteractions: held.reduce(0) { $0 + $1.coldStartInteractions },
@@ -172,24 +215,24 @@ public struct EvaluationRun: Sendable {
     /// The ranker each matrix would publish, chosen as the nightly chooses it (`RankerPolicy`)
     /// from the best configuration's models, pooled.
     private func publishedRow(
-        _ definition: RecommenderDefinition, _ pairs: [(InteractionMatrix, HeldOut)], best: (row: EvaluationReport.Row, scorers: [FactorScorer])
+        _ rc: EvaluationRequest.Recommender, _ pairs: [(InteractionMatrix, HeldOut)], best: (row: EvaluationReport.Row, scorers: [FactorScorer])
     ) -> EvaluationReport.Row {
-        let policy = request.ranker, rankers = policy.scored
-        var pooled = RankingMetrics.Accumulator(k: request.k)
+        let policy = rc.ranker, rankers = policy.scored
+        var pooled = RankingMetrics.Accumulator(k: rc.k)
         var perMatrix: [RankingMetrics] = []
         var kinds: [String: Int] = [:], unjudged = 0
         for (index, (train, held)) in pairs.enumerated() {
-            let sums = RankerTrial.run(rankers, k: request.k, train: train.matrix, test: held.test, factors: best.scorers[index],
+            let sums = RankerTrial.run(rankers, k: rc.k, train: train.matrix, test: held.test, factors: best.scorers[index],
                                        popularity: PopularityBaseline(train: train.matrix))
             let byRanker = Dictionary(uniqueKeysWithValues: zip(rankers, sums))
-            let (ranker, judged) = policy.choice(byRanker.mapValues(\.result), metric: request.gate.metric, minTestUsers: request.gate.minTestUsers)
+            let (ranker, judged) = policy.choice(byRanker.mapValues(\.result), metric: rc.gate.metric, minTestUsers: rc.gate.minTestUsers)
             pooled.merge(byRanker[ranker]!)
             perMatrix.append(byRanker[ranker]!.result)
             kinds[ranker.kind, default: 0] += 1
             if !judged { unjudged += 1 }
         }
         var row = EvaluationReport.Row(name: "published", configuration: best.row.configuration, metrics: pooled.result,
-                                       perWorkspace: definition.scope == .workspace ? .init(perMatrix) : nil, trainSeconds: nil)
+                                       perWorkspace: rc.definition.scope == .workspace ? .init(perMatrix) : nil, trainSeconds: nil)
         row.rankers = kinds
         row.unjudged = unjudged
         return row
@@ -198,22 +241,22 @@ public struct EvaluationRun: Sendable {
     /// One row per configuration: a model trained on each training matrix, timed, with its
     /// models' scorers.
     private func modelRows(
-        _ definition: RecommenderDefinition, _ pairs: [(InteractionMatrix, HeldOut)], logger: Logger,
+        _ rc: EvaluationRequest.Recommender, _ pairs: [(InteractionMatrix, HeldOut)], logger: Logger,
         progress: @escaping (RunProgress) -> Void
     ) throws -> [(row: EvaluationReport.Row, scorers: [FactorScorer])] {
         var rows: [(row: EvaluationReport.Row, scorers: [FactorScorer])] = []
-        for (n, config) in request.configurations.enumerated() {
+        for (n, config) in rc.configurations.enumerated() {
             let clock = ContinuousClock()
             let start = clock.now
             var scorers: [FactorScorer] = []
             for (index, (train, _)) in pairs.enumerated() {
                 let model = try ImplicitALS(configuration: config).fit(train.matrix, logger: logger)
                 scorers.append(FactorScorer(userFactors: model.userFactors, itemFactors: model.itemFactors))
-                progress(RunProgress(stage: .train, done: n * pairs.count + index + 1, total: request.configurations.count * pairs.count))
+                progress(RunProgress(stage: .train, done: n * pairs.count + index + 1, total: rc.configurations.count * pairs.count))
             }
             let elapsed = start.duration(to: clock.now)
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            rows.append((row(Self.name(config), definition, pairs, configuration: config, seconds: seconds) { scorers[$0].scores }, scorers))
+            rows.append((row(Self.name(config), rc, pairs, configuration: config, seconds: seconds) { scorers[$0].scores }, scorers))
         }
         return rows
     }
@@ -221,19 +264,19 @@ public struct EvaluationRun: Sendable {
     /// One ranker scored on every held-out matrix: pooled metrics, and for per-workspace
     /// recommenders the distribution over workspaces.
     private func row(
-        _ name: String, _ definition: RecommenderDefinition, _ pairs: [(InteractionMatrix, HeldOut)],
+        _ name: String, _ rc: EvaluationRequest.Recommender, _ pairs: [(InteractionMatrix, HeldOut)],
         configuration: ALSConfiguration? = nil, seconds: Double? = nil, _ score: (Int) -> (Int, inout [Float]) -> Void
     ) -> EvaluationReport.Row {
-        var pooled = RankingMetrics.Accumulator(k: request.k)
+        var pooled = RankingMetrics.Accumulator(k: rc.k)
         var perMatrix: [RankingMetrics] = []
         for (index, (train, held)) in pairs.enumerated() {
-            var a = RankingMetrics.Accumulator(k: request.k)
+            var a = RankingMetrics.Accumulator(k: rc.k)
             a.add(train: train.matrix, test: held.test, scores: score(index))
             pooled.merge(a)
             perMatrix.append(a.result)
         }
         return .init(name: name, configuration: configuration, metrics: pooled.result,
-                     perWorkspace: definition.scope == .workspace ? .init(perMatrix) : nil, trainSeconds: seconds)
+                     perWorkspace: rc.definition.scope == .workspace ? .init(perMatrix) : nil, trainSeconds: seconds)
     }
 
     static func name(_ c: ALSConfiguration) -> String {

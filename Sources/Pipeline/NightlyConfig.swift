@@ -22,6 +22,19 @@ public struct NightlyConfig: Sendable {
         public var gate: QualityGate
         /// Which ranker each model publishes (`[recommenders.X.ranker]`).
         public var ranker: RankerPolicy = RankerPolicy()
+
+        public init(
+            definition: RecommenderDefinition, als: ALSConfiguration, warmStartIterations: Int? = nil,
+            split: SplitStrategy = .temporal(.lastFraction(0.2)), k: Int = 10, gate: QualityGate = QualityGate(), ranker: RankerPolicy = RankerPolicy()
+        ) {
+            self.definition = definition
+            self.als = als
+            self.warmStartIterations = warmStartIterations ?? (als.iterations + 2) / 3
+            self.split = split
+            self.k = k
+            self.gate = gate
+            self.ranker = ranker
+        }
     }
 
     public var events: [String]

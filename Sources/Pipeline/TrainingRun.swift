@@ -11,37 +11,74 @@ import Platform
 
 /// Everything a training run needs to know.
 public struct TrainingRequest: Sendable {
+    /// One recommender and how its models are trained.
+    public struct Recommender: Sendable {
+        public var definition: RecommenderDefinition
+        public var als: ALSConfiguration
+        /// What its models rank by. A hand retrain has no held-out data to choose by.
+        public var ranker: Ranker
+
+        public init(definition: RecommenderDefinition, als: ALSConfiguration, ranker: Ranker = .als) {
+            self.definition = definition
+            self.als = als
+            self.ranker = ranker
+        }
+    }
+
     public var events: [String]
     public var consentPath: String
     public var keyFile: String?
     public var ingest: IngestOptions
-    public var recommenders: [RecommenderDefinition]
-    public var als: ALSConfiguration
+    public var recommenders: [Recommender]
     public var outputRoot: String
     /// Complete runs kept after publishing (the current one is never removed).
     public var keepRuns: Int
     /// Publish user factors too (off by default: published models hold item factors only).
     public var includeUserFactors: Bool
-    /// What every model ranks by. A hand retrain has no held-out data to choose by: ALS unless
-    /// the operator says otherwise (`consentrec train --ranker`).
-    public var ranker: Ranker = .als
     /// Tests only (`@testable import Pipeline`): fail at a chosen write step.
     var faults = FaultInjection()
 
     public init(
-        events: [String], consentPath: String, keyFile: String?, ingest: IngestOptions, recommenders: [RecommenderDefinition],
-        als: ALSConfiguration, outputRoot: String, keepRuns: Int = 5, includeUserFactors: Bool = false
+        events: [String], consentPath: String, keyFile: String?, ingest: IngestOptions, recommenders: [Recommender],
+        outputRoot: String, keepRuns: Int = 5, includeUserFactors: Bool = false
     ) {
         self.events = events
         self.consentPath = consentPath
         self.keyFile = keyFile
         self.ingest = ingest
         self.recommenders = recommenders
-        self.als = als
         self.outputRoot = outputRoot
         self.keepRuns = keepRuns
         self.includeUserFactors = includeUserFactors
     }
+
+    /// Every definition with the same hyper-parameters, ranked by ALS.
+    public init(
+        events: [String], consentPath: String, keyFile: String?, ingest: IngestOptions, recommenders: [RecommenderDefinition],
+        als: ALSConfiguration, outputRoot: String, keepRuns: Int = 5, includeUserFactors: Bool = false
+    ) {
+        self.init(events: events, consentPath: consentPath, keyFile: keyFile, ingest: ingest,
+                  recommenders: recommenders.map { Recommender(definition: $0, als: als) }, outputRoot: outputRoot, keepRuns: keepRuns,
+                  includeUserFactors: includeUserFactors)
+    }
+
+    /// A hand retrain of what the nightly job with `config` trains: its inputs, consent, data
+    /// options, output root and kept runs, and per enabled recommender its definition and
+    /// hyper-parameters. With no held-out data to choose a ranker by, each model publishes
+    /// the recommender's `ranker.unjudged` — what the nightly publishes for a model it cannot judge.
+    public init(config: NightlyConfig, asOf: Int64) {
+        self.init(
+            events: config.events, consentPath: config.consentPath, keyFile: config.keyFile, ingest: config.ingestOptions(asOf: asOf),
+            recommenders: config.recommenders.map { rc in
+                var als = rc.als
+                als.threads = config.threads
+                return Recommender(definition: rc.definition, als: als, ranker: rc.ranker.unjudged)
+            },
+            outputRoot: config.outputRoot, keepRuns: config.keepRuns)
+    }
+
+    /// The most threads any recommender trains with (matrices are built with as many).
+    var threads: Int { recommenders.map(\.als.threads).max() ?? 1 }
 }
 
 /// A stage of a run, for progress display.
@@ -80,7 +117,7 @@ public struct TrainingRun: Sendable {
         MachineLog.announce(logger)
         // 1. Consent registry, then the key: either missing stops everything.
         let consent = try RunConsent.load(path: r.consentPath, policy: r.ingest.policy, keyFile: r.keyFile, asOf: r.ingest.asOf)
-        try r.als.validate()
+        for rc in r.recommenders { try rc.als.validate() }
         // 2. One run per output root at a time; then erasure across the runs it keeps.
         let root = OutputRoot(path: r.outputRoot)
         let lock = try root.lock()
@@ -91,9 +128,9 @@ public struct TrainingRun: Sendable {
         let (log, built, usage) = try read(consent, logger: logger, progress: progress)
         // 4. Train and write into a fresh run directory.
         let assembly = try RunAssembly(root: root, runID: Self.makeRunID(), pseudonymiser: consent.pseudonymiser, faults: r.faults)
-        for (index, (definition, interactions)) in built.enumerated() {
-            let model = try ImplicitALS(configuration: r.als).fit(interactions.matrix, logger: logger)
-            try assembly.add(model, of: interactions, definition: definition, hyperparameters: .init(r.als), ranker: r.ranker,
+        for (index, (rc, interactions)) in built.enumerated() {
+            let model = try ImplicitALS(configuration: rc.als).fit(interactions.matrix, logger: logger)
+            try assembly.add(model, of: interactions, definition: rc.definition, hyperparameters: .init(rc.als), ranker: rc.ranker,
                              includeUserFactors: r.includeUserFactors)
             progress(RunProgress(stage: .train, done: index + 1, total: built.count))
         }
@@ -112,18 +149,18 @@ public struct TrainingRun: Sendable {
 
     /// Reads the events through consent and builds every recommender's matrices.
     private func read(_ consent: RunConsent, logger: Logger, progress: @escaping (RunProgress) -> Void) throws
-        -> (EventLog, [(RecommenderDefinition, InteractionMatrix)], RunUsage)
+        -> (EventLog, [(TrainingRequest.Recommender, InteractionMatrix)], RunUsage)
     {
         let reader = EventLogReader(options: request.ingest, registry: consent.registry, pseudonymiser: consent.pseudonymiser)
         let log = try reader.read(request.events, logger: logger) { p in
             progress(RunProgress(stage: .read, done: p.rowsRead, total: nil))
         }
         var usage = RunUsage(read: log.usage)
-        var built: [(RecommenderDefinition, InteractionMatrix)] = []
-        for definition in request.recommenders {
-            let (matrices, matrixUsage) = InteractionMatrixBuilder(definition: definition, threads: request.als.threads).build(log)
+        var built: [(TrainingRequest.Recommender, InteractionMatrix)] = []
+        for rc in request.recommenders {
+            let (matrices, matrixUsage) = InteractionMatrixBuilder(definition: rc.definition, threads: request.threads).build(log)
             usage.matrices += matrixUsage
-            built += matrices.map { (definition, $0) }
+            built += matrices.map { (rc, $0) }
             progress(RunProgress(stage: .build, done: built.count, total: nil))
         }
         return (log, built, usage)

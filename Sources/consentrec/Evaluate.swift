@@ -11,6 +11,9 @@ extension ConsentRec {
         static let configuration = CommandConfiguration(
             abstract: "Evaluate on held-out data: ranking metrics of the model beside popularity and random baselines.",
             discussion: """
+                With --config, evaluates exactly what the nightly job with that config runs (its \
+                inputs, consent, data options, recommenders, hyper-parameters, splits, K, gates and \
+                rankers); every option given overrides the config's value. \
                 Reads the events through the consent and privacy filters, splits them (after the \
                 filters, so test data is consenting data too), trains on the training part and ranks \
                 every test user's candidates, leaving out their training items. Prints precision, \
@@ -20,13 +23,14 @@ extension ConsentRec {
                 metrics are pooled over all test users, with the distribution over workspaces.
                 """)
 
+        @OptionGroup var configOption: ConfigOption
         @OptionGroup var data: DataOptions
         @OptionGroup var training: TrainingOptions
         @Option(help: "Pre-split training files (with --test, instead of --events and --split).") var train: [String] = []
         @Option(help: "Pre-split test files.") var test: [String] = []
-        @Option(help: "temporal:FRACTION (default temporal:0.2), temporal:TIME, leave-last:N or random:FRACTION (seeded by --seed).")
-        var split = "temporal:0.2"
-        @Option(name: .short, help: "The cut-off K.") var k = 10
+        @Option(help: "temporal:FRACTION (default temporal:0.2; with --config, each recommender's), temporal:TIME, leave-last:N or random:FRACTION (seeded by --seed).")
+        var split: String?
+        @Option(name: .short, help: "The cut-off K (default 10; with --config, each recommender's).") var k: Int?
         @Option(help: "Write the report as JSON here.") var json: String?
         @Option(parsing: .upToNextOption, help: "A sweep: KEY=V1,V2 ... for factors, regularization, alpha, iterations, cg-steps.")
         var grid: [String] = []
@@ -34,19 +38,23 @@ extension ConsentRec {
         var sortBy: SortMetric = .ndcg
 
         func validate() throws {
-            guard (1...RankingMetrics.maxK).contains(k) else { throw ValidationError("-k must be 1…\(RankingMetrics.maxK)") }
+            if let k, !(1...RankingMetrics.maxK).contains(k) { throw ValidationError("-k must be 1…\(RankingMetrics.maxK)") }
             if train.isEmpty != test.isEmpty { throw ValidationError("--train and --test go together") }
-            if train.isEmpty { try data.requireEvents() } else if !data.events.isEmpty {
+            if !train.isEmpty, !data.events.isEmpty {
                 throw ValidationError("give either --events (split here) or --train and --test (pre-split), not both")
             }
-            guard SplitStrategy.parse(split, seed: 0) != nil else {
+            if configOption.config == nil {
+                if train.isEmpty { try data.requireEvents() } else if data.consent == nil { throw ValidationError("give --consent (the registry)") }
+            }
+            if let split, SplitStrategy.parse(split, seed: 0) == nil {
                 throw ValidationError("--split \(split): expected temporal:0.2, temporal:2026-11-15T00:00:00Z, leave-last:1 or random:0.2")
             }
-            _ = try configurations()
+            _ = try configurations(from: training.configuration)
         }
 
-        func configurations() throws -> [ALSConfiguration] {
-            var configs = [training.configuration]
+        /// `base`, or for a sweep every combination of `--grid` values around it.
+        func configurations(from base: ALSConfiguration) throws -> [ALSConfiguration] {
+            var configs = [base]
             for item in grid {
                 let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
                 guard parts.count == 2 else { throw ValidationError("--grid \(item): expected KEY=V1,V2") }
@@ -77,10 +85,16 @@ extension ConsentRec {
                 var logger = Logger(label: "consentrec")
                 logger.logLevel = .warning
                 let display = ProgressDisplay(logger: logger)
+                let config = try configOption.load()
+                let recommenders = try training.recommenders(over: config).map { rc in
+                    EvaluationRequest.Recommender(
+                        definition: rc.definition, configurations: try configurations(from: rc.als),
+                        split: split.flatMap { SplitStrategy.parse($0, seed: training.seed ?? 0) } ?? rc.split, k: k ?? rc.k,
+                        gate: rc.gate, ranker: rc.ranker)
+                }
                 let request = EvaluationRequest(
-                    events: data.events, preSplit: train.isEmpty ? nil : (train, test), consentPath: data.consent,
-                    keyFile: data.keyFile, ingest: data.ingestOptions, recommenders: training.definitions,
-                    configurations: try configurations(), split: SplitStrategy.parse(split, seed: training.seed ?? 0)!, k: k, sortBy: sortBy)
+                    events: data.events(over: config), preSplit: train.isEmpty ? nil : (train, test), consentPath: data.consentPath(over: config),
+                    keyFile: data.keyFile(over: config), ingest: data.ingestOptions(over: config), recommenders: recommenders, sortBy: sortBy)
                 let report = try EvaluationRun(request: request).execute(logger: logger, progress: display.update)
                 display.finish()
                 print(EvaluationTable.text(report))
@@ -96,10 +110,11 @@ extension ConsentRec {
 /// The readable form of an evaluation report.
 enum EvaluationTable {
     static func text(_ report: EvaluationReport) -> String {
-        let k = report.k
-        var lines = ["split: \(report.split); K = \(k)"]
+        var lines = ["split: \(report.split); K = \(report.k)"]
         for r in report.recommenders {
+            let k = r.k
             lines.append("")
+            if r.split != report.split || r.k != report.k { lines.append("\(r.recommender.rawValue): split \(r.split); K = \(k)") }
             lines.append("\(r.recommender.rawValue) (\(r.scope == .workspace ? "one model per workspace, \(r.matrices) evaluated" : "global model")): "
                 + "\(r.trainInteractions) training and \(r.testInteractions) test interactions; "
                 + "cold start (not evaluated): \(r.coldStartInteractions) interactions of \(r.coldStartUsers) new users / \(r.coldStartItems) new items; "

@@ -61,6 +61,8 @@ enum ExitCodes {
             try body()
         } catch let exit as ExitCode {
             throw exit
+        } catch let usage as ValidationError {
+            throw usage  // a usage error found once the config is read: exit 64, as for any other
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(status(for: error))

@@ -12,20 +12,28 @@ extension ConsentRec {
                 Checks the consent registry and key, takes the output root's lock, reads the events \
                 through the consent, validation and retention filters, trains one channel model per \
                 workspace and the emoji model(s), and publishes the run atomically under ROOT/runs, \
-                pointing ROOT/current at it. A failed run leaves ROOT/current as it was.
+                pointing ROOT/current at it. A failed run leaves ROOT/current as it was. With \
+                --config, retrains what the nightly job with that config trains (its inputs, \
+                consent, data options, recommenders, hyper-parameters and output root), without \
+                its evaluation and gates; every option given overrides the config's value.
                 """)
 
+        @OptionGroup var configOption: ConfigOption
         @OptionGroup var data: DataOptions
         @OptionGroup var training: TrainingOptions
-        @Option(help: "Output root: runs are written under ROOT/runs, ROOT/current is the published one.") var out: String
-        @Option(help: "Complete runs to keep (the current one is never removed).") var keepRuns = 5
+        @Option(help: "Output root: runs are written under ROOT/runs, ROOT/current is the published one (with --config: default output.root).")
+        var out: String?
+        @Option(help: "Complete runs to keep (the current one is never removed; default 5, with --config output.keep_runs).") var keepRuns: Int?
         @Flag(help: "Publish user factors too (by default models hold item factors only).") var userFactors = false
-        @Option(help: "What every model ranks by: als (default), popularity, or blend:BETA (ALS score + BETA × popularity / max popularity). The nightly job chooses per model on held-out data instead.")
-        var ranker: Ranker = .als
+        @Option(help: "What every model ranks by: als (default; with --config each recommender's ranker.unjudged), popularity, or blend:BETA (ALS score + BETA × popularity / max popularity). The nightly job chooses per model on held-out data instead.")
+        var ranker: Ranker?
 
         func validate() throws {
-            try data.requireEvents()
-            guard keepRuns >= 1 else { throw ValidationError("--keep-runs must be at least 1") }
+            if configOption.config == nil {
+                try data.requireEvents()
+                guard out != nil else { throw ValidationError("give --out ROOT (or --config, whose output.root is used)") }
+            }
+            if let keepRuns, keepRuns < 1 { throw ValidationError("--keep-runs must be at least 1") }
         }
 
         func run() throws {
@@ -33,18 +41,22 @@ extension ConsentRec {
                 var logger = Logger(label: "consentrec")
                 logger.logLevel = .info
                 let display = ProgressDisplay(logger: logger)
-                var request = TrainingRequest(
-                    events: data.events, consentPath: data.consent, keyFile: data.keyFile, ingest: data.ingestOptions,
-                    recommenders: training.definitions, als: training.configuration, outputRoot: out, keepRuns: keepRuns,
-                    includeUserFactors: userFactors)
-                request.ranker = ranker
+                let config = try configOption.load()
+                let recommenders = try training.recommenders(over: config).map { rc in
+                    TrainingRequest.Recommender(definition: rc.definition, als: rc.als, ranker: ranker ?? (config == nil ? .als : rc.ranker.unjudged))
+                }
+                let root = out ?? config!.outputRoot
+                let request = TrainingRequest(
+                    events: data.events(over: config), consentPath: data.consentPath(over: config), keyFile: data.keyFile(over: config),
+                    ingest: data.ingestOptions(over: config), recommenders: recommenders, outputRoot: root,
+                    keepRuns: keepRuns ?? config?.keepRuns ?? 5, includeUserFactors: userFactors)
                 let result = try TrainingRun(request: request).execute(logger: logger, progress: display.update)
                 display.finish()
                 print(UsageSummary.text(result.manifest.usage))
                 let bytes = result.manifest.models.reduce(0) { $0 + $1.bytes }
                 print("published \(result.manifest.models.count) models (\(bytes / 1024) KiB) as run \(result.manifest.runID)")
                 print("run directory: \(result.runDirectory)")
-                print("current: \(out)/current")
+                print("current: \(root)/current")
                 if !result.pruned.isEmpty { print("pruned old runs: \(result.pruned.joined(separator: ", "))") }
                 if !result.purge.withdrawn.isEmpty { print(result.purge.summary) }
             }

@@ -3,11 +3,13 @@ import Factorization
 import Foundation
 import Ingest
 import Interactions
+import Pipeline
 
 /// ALS hyper-parameters and recommender choices on the command line: shared by `train` and
-/// `evaluate`. Unset options keep the library's documented defaults.
+/// `evaluate`. Unset options keep the config's values (`--config`) or the library's documented
+/// defaults.
 struct TrainingOptions: ParsableArguments {
-    @Option(help: "channel, emoji or all.") var recommender: RecommenderChoice = .all
+    @Option(help: "channel, emoji or all (default: all; with --config, all it enables).") var recommender: RecommenderChoice?
     @Option(help: "Factors per vector (default 64).") var factors: Int?
     @Option(help: "ALS iterations (default 15).") var iterations: Int?
     @Option(help: "Regularization λ (default 0.01).") var regularization: Float?
@@ -18,11 +20,22 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Seed of the initial factors (default 0).") var seed: UInt64?
     @Option(name: .customLong("weight"), help: "Override an event weight, EVENT=W (repeatable), e.g. --weight post=1 --weight view=0.")
     var weights: [String] = []
+    @Option(help: "The emoji recommender's scope: global (one model over consenting workspaces; the default) or workspace.")
+    var emojiScope: RecommenderDefinition.Scope?
+    @Option(help: "Global emoji support: an emoji must be used in at least this many workspaces (k; default 5).")
+    var minEmojiWorkspaces: Int?
+    @Option(help: "Global emoji support: and by at least this many users (m; default 25).") var minEmojiUsers: Int?
+    @Option(help: "A user needs at least this many items to be trained on (default 2).") var minUserItems: Int?
+    @Option(help: "An item needs at least this many users to be trained on (default 2).") var minItemUsers: Int?
 
     enum RecommenderChoice: String, ExpressibleByArgument, CaseIterable { case channel, emoji, all }
 
     func validate() throws {
         _ = try weightOverrides()
+        for (flag, value) in [("--min-emoji-workspaces", minEmojiWorkspaces), ("--min-emoji-users", minEmojiUsers),
+                              ("--min-user-items", minUserItems), ("--min-item-users", minItemUsers)] {
+            if let value, value < 1 { throw ValidationError("\(flag) must be at least 1") }
+        }
         var config = ALSConfiguration()
         apply(to: &config)
         do { try config.validate() } catch { throw ValidationError("\(error)") }
@@ -57,15 +70,36 @@ struct TrainingOptions: ParsableArguments {
         return config
     }
 
-    var definitions: [RecommenderDefinition] {
-        let overrides = (try? weightOverrides()) ?? [:]
-        let chosen = RecommenderDefinition.Target(rawValue: recommender.rawValue).map { [.default(for: $0)] } ?? RecommenderDefinition.defaults
-        return chosen.map { definition in
-            var d = definition
-            for (kind, w) in overrides { d.weights[kind] = w }
-            return d
+    var definitions: [RecommenderDefinition] { (try? recommenders(over: nil).map(\.definition)) ?? [] }
+
+    /// The recommenders to run: the config's enabled ones (or every recommender's defaults),
+    /// narrowed to `--recommender`, with every option given applied on top.
+    /// - Throws: `ValidationError` when `--recommender` names one the config does not enable.
+    func recommenders(over config: NightlyConfig?) throws -> [NightlyConfig.Recommender] {
+        var base = config?.recommenders.map { rc -> NightlyConfig.Recommender in
+            var rc = rc
+            rc.als.threads = config!.threads
+            return rc
+        } ?? RecommenderDefinition.defaults.map { NightlyConfig.Recommender(definition: $0, als: ALSConfiguration()) }
+        if let recommender, recommender != .all {
+            base = base.filter { $0.definition.target.rawValue == recommender.rawValue }
+            guard !base.isEmpty else { throw ValidationError("--recommender \(recommender.rawValue): the config does not enable it") }
+        }
+        let overrides = try weightOverrides()
+        return base.map { rc in
+            var rc = rc
+            apply(to: &rc.als)
+            for (kind, w) in overrides { rc.definition.weights[kind] = w }
+            if rc.definition.target == .emoji, let emojiScope { rc.definition.scope = emojiScope }
+            if let minEmojiWorkspaces { rc.definition.minEmojiWorkspaces = minEmojiWorkspaces }
+            if let minEmojiUsers { rc.definition.minEmojiUsers = minEmojiUsers }
+            if let minUserItems { rc.definition.minUserItems = minUserItems }
+            if let minItemUsers { rc.definition.minItemUsers = minItemUsers }
+            return rc
         }
     }
 }
+
+extension RecommenderDefinition.Scope: ExpressibleByArgument {}
 
 extension ALSConfiguration.Solver: ExpressibleByArgument {}
