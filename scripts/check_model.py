@@ -47,17 +47,21 @@ def main():
     ids = json.loads(meta["item_ids"])
     assert len(ids) == y.shape[0], "one id per item row"
 
-    # Fold-in: (YtY + lambda I + sum alpha r y y^T) x = sum (1 + alpha r) y
+    # Fold-in (iALS++ form): (a0 YtY + sum alpha r y y^T + lambda_u I) x = sum (a0 + alpha r) y,
+    # lambda_u = lambda (n_u + a0 * items)^nu; a0 = 1, nu = 0 when the file does not say.
     lam, alpha = hp["regularization"], hp["alpha"]
+    a0, nu = hp.get("unobserved_weight", 1.0), hp.get("regularization_exponent", 0.0)
     rows = np.array(swift["user_items"], dtype=np.int64)
     r = np.array(swift["user_weights"], dtype=np.float64)
     ranker = meta.get("ranker", "als")  # files before rankers (consentrec-als-2) rank by ALS
     if ranker == "popularity":
         scores = np.zeros(y.shape[0])
     else:
-        yu = y[rows]
-        a = y.T @ y + lam * np.eye(y.shape[1]) + (yu.T * (alpha * r)) @ yu
-        b = ((1 + alpha * r)[:, None] * yu).sum(axis=0)
+        yu = y[rows[r > 0]]
+        r = r[r > 0]
+        lam_u = lam * (len(r) + a0 * y.shape[0]) ** nu
+        a = a0 * (y.T @ y) + lam_u * np.eye(y.shape[1]) + (yu.T * (alpha * r)) @ yu
+        b = ((a0 + alpha * r)[:, None] * yu).sum(axis=0)
         scores = y @ np.linalg.solve(a, b)
     if ranker != "als":
         popularity = np.array(json.loads(meta["item_popularity"]), dtype=np.float64)

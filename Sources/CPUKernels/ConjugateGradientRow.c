@@ -63,20 +63,26 @@ static void ref_entries(int32_t f, int32_t count, const int32_t *idx, const floa
     }
 }
 
+// out ← sign·(G + ridge·I)·v: the row's own ridge, when it has one, after the Gram product.
+static void ref_gram_ridge(const float *gram, int32_t f, float ridge, const float *v, float sign, float *out) {
+    ref_gram(gram, f, v, sign, out);
+    if (ridge != 0.0f) ref_axpy(sign * ridge, v, f, out);
+}
+
 static void ref_cg(int32_t f, int32_t count, const int32_t *idx, const float *val, float alpha,
-                   const float *fixed, const float *gram, float *x, int32_t steps, float tol,
+                   const float *fixed, const float *gram, float ridge, float *x, int32_t steps, float tol,
                    float *scratch) {
     int32_t n = padded(f);
     float *xs = scratch, *r = scratch + n, *p = scratch + 2 * n, *ap = scratch + 3 * n;
     memset(xs, 0, sizeof(float) * (size_t)n);
     memcpy(xs, x, sizeof(float) * (size_t)f);
-    ref_gram(gram, f, xs, -1.0f, r);
+    ref_gram_ridge(gram, f, ridge, xs, -1.0f, r);
     ref_entries(f, count, idx, val, alpha, fixed, xs, 1, r);
     memcpy(p, r, sizeof(float) * (size_t)n);
     float rs = ref_dot(r, n, r);
     if (rs < tol) return;
     for (int32_t s = 0; s < steps; s++) {
-        ref_gram(gram, f, p, 1.0f, ap);
+        ref_gram_ridge(gram, f, ridge, p, 1.0f, ap);
         ref_entries(f, count, idx, val, alpha, fixed, p, 0, ap);
         float step = rs / ref_dot(p, n, ap);
         for (int32_t i = 0; i < n; i++) {
@@ -135,6 +141,15 @@ BODY void vgram(const float *gram, int32_t f, int32_t nb, const float *v, float 
         for (int32_t i = 0; i < nb; i++) o[i] = vfma(s, vblock(gram + (size_t)j * f, f, i), o[i]);
     }
     for (int32_t i = 0; i < nb; i++) vstore(out + i * LANES, o[i]);
+}
+
+// out ← sign·(G + ridge·I)·v, the ridge added lane by lane after the Gram product (as the
+// reference does).
+BODY void vgram_ridge(const float *gram, int32_t f, int32_t nb, float ridge, const float *v, float sign, float *out) {
+    vgram(gram, f, nb, v, sign, out);
+    if (ridge == 0.0f) return;
+    v16 s = sign * ridge;
+    for (int32_t i = 0; i < nb; i++) vstore(out + i * LANES, vfma(s, vload(v + i * LANES), vload(out + i * LANES)));
 }
 
 // Where a pass reads the row's factor rows: in place through the indices (and, on the first
@@ -204,20 +219,20 @@ BODY void vdirection(int32_t nb, float beta, float *p, const float *r) {
 // A row of at most `capacity` entries is gathered during the first pass and read from the
 // copy by the others: one random access per entry instead of one per pass.
 BODY void vcg(int32_t nb, int32_t f, int32_t count, const int32_t *idx, const float *val, float alpha,
-              const float *fixed, const float *gram, float *x, int32_t steps, float tol,
+              const float *fixed, const float *gram, float ridge, float *x, int32_t steps, float tol,
               float *scratch, float *gathered, int32_t capacity) {
     int32_t n = nb * LANES;
     int fits = count <= capacity;
     float *xs = scratch, *r = scratch + n, *p = scratch + 2 * n, *ap = scratch + 3 * n;
     memset(xs, 0, sizeof(float) * (size_t)n);
     memcpy(xs, x, sizeof(float) * (size_t)f);
-    vgram(gram, f, nb, xs, -1.0f, r);
+    vgram_ridge(gram, f, nb, ridge, xs, -1.0f, r);
     ventries(f, nb, count, idx, val, alpha, fixed, gathered, fits ? IN_PLACE_GATHERING : IN_PLACE, xs, 1, r);
     memcpy(p, r, sizeof(float) * (size_t)n);
     float rs = vdot(r, r, nb);
     if (rs < tol) return;
     for (int32_t s = 0; s < steps; s++) {
-        vgram(gram, f, nb, p, 1.0f, ap);
+        vgram_ridge(gram, f, nb, ridge, p, 1.0f, ap);
         ventries(f, nb, count, idx, val, alpha, fixed, gathered, fits ? GATHERED : IN_PLACE, p, 0, ap);
         float step = rs / vdot(p, ap, nb);
         vupdate(nb, step, xs, r, p, ap);
@@ -244,9 +259,9 @@ BODY void vcg(int32_t nb, int32_t f, int32_t count, const int32_t *idx, const fl
 #define VECTOR_LEVEL(name, features) \
     __attribute__((target(features))) \
     static void name(int32_t f, int32_t count, const int32_t *idx, const float *val, float alpha, \
-                     const float *fixed, const float *gram, float *x, int32_t steps, float tol, \
+                     const float *fixed, const float *gram, float ridge, float *x, int32_t steps, float tol, \
                      float *scratch, float *gathered, int32_t capacity) { \
-        DISPATCH_ON_FACTORS(f, count, idx, val, alpha, fixed, gram, x, steps, tol, scratch, \
+        DISPATCH_ON_FACTORS(f, count, idx, val, alpha, fixed, gram, ridge, x, steps, tol, scratch, \
                             gathered, capacity) \
     }
 
@@ -254,15 +269,15 @@ VECTOR_LEVEL(avx2_cg, "avx2,fma")
 VECTOR_LEVEL(avx512_cg, "avx512f")
 
 void cr_cg_row(cr_kernel_level level, int32_t f, int32_t count, const int32_t *idx,
-               const float *val, float alpha, const float *fixed, const float *gram, float *x, int32_t steps,
-               float tol, float *scratch, float *gathered, int32_t capacity) {
+               const float *val, float alpha, const float *fixed, const float *gram, float ridge, float *x,
+               int32_t steps, float tol, float *scratch, float *gathered, int32_t capacity) {
     switch (level) {
     case CR_KERNEL_AVX512:
-        avx512_cg(f, count, idx, val, alpha, fixed, gram, x, steps, tol, scratch, gathered, capacity);
+        avx512_cg(f, count, idx, val, alpha, fixed, gram, ridge, x, steps, tol, scratch, gathered, capacity);
         break;
     case CR_KERNEL_AVX2_FMA:
-        avx2_cg(f, count, idx, val, alpha, fixed, gram, x, steps, tol, scratch, gathered, capacity);
+        avx2_cg(f, count, idx, val, alpha, fixed, gram, ridge, x, steps, tol, scratch, gathered, capacity);
         break;
-    default: ref_cg(f, count, idx, val, alpha, fixed, gram, x, steps, tol, scratch); break;  // in place
+    default: ref_cg(f, count, idx, val, alpha, fixed, gram, ridge, x, steps, tol, scratch); break;  // in place
     }
 }

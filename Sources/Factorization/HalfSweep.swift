@@ -4,15 +4,15 @@ import Linalg
 struct HalfSweep {
     /// Rows are the side being solved; values are the interactions `r`, all positive.
     let weights: SparseMatrix
-    /// α: an entry's weight is `w = α·r = c − 1`.
-    let alpha: Float
+    /// α/α₀ and each row's own ridge (`SweepWeighting`): an entry's weight is `w = (α/α₀)·r`.
+    let weighting: SweepWeighting
     /// Row ranges cut by the data alone (see `SparseMatrix.rowChunks`).
     let chunks: [Range<Int>]
     let side: TrainingError.Side
 
-    init(interactions weights: SparseMatrix, alpha: Float, side: TrainingError.Side) {
+    init(interactions weights: SparseMatrix, weighting: SweepWeighting, side: TrainingError.Side) {
         self.weights = weights
-        self.alpha = alpha
+        self.weighting = weighting
         self.side = side
         // ~32k entries per chunk: enough chunks to balance two to a few dozen threads, few
         // enough that claiming one costs nothing. A row's fixed cost (the f × f products)
@@ -28,7 +28,7 @@ struct HalfSweep {
         let f = fixed.columns
         let side = self.side
         let chunks = self.chunks
-        let alpha = self.alpha
+        let weighting = self.weighting
         try weights.rowPointers.withUnsafeBufferPointer { rowPointers throws(TrainingError) in
             try weights.columnIndices.withUnsafeBufferPointer { indices throws(TrainingError) in
                 try weights.values.withUnsafeBufferPointer { values throws(TrainingError) in
@@ -56,8 +56,8 @@ struct HalfSweep {
                                         }
                                         let entries = RowEntries(
                                             indices: pointers.indices + start,
-                                            values: pointers.values + start, alpha: alpha,
-                                            count: count)
+                                            values: pointers.values + start, alpha: weighting.alpha,
+                                            count: count, ridge: weighting.rowRidge(count: count))
                                         do throws(LinalgError) {
                                             try solver.solve(
                                                 entries, fixed: pointers.fixed, gram: pointers.gram,

@@ -51,8 +51,8 @@ public struct ImplicitALS: Sendable {
             warmStart.apply(users: &users, items: &items)
         }
 
-        let userSweep = HalfSweep(interactions: userWeights, alpha: config.alpha, side: .users)
-        let itemSweep = HalfSweep(interactions: itemWeights, alpha: config.alpha, side: .items)
+        let userSweep = HalfSweep(interactions: userWeights, weighting: SweepWeighting(config, others: interactions.columns), side: .users)
+        let itemSweep = HalfSweep(interactions: itemWeights, weighting: SweepWeighting(config, others: interactions.rows), side: .items)
         let parallel = ParallelFor(threads: config.threads)
         let solver: any RowSolver =
             switch config.solver {
@@ -65,11 +65,11 @@ public struct ImplicitALS: Sendable {
         let clock = ContinuousClock()
         for iteration in stride(from: 1, through: config.iterations, by: 1) {
             let start = clock.now
-            let userGram = users.gram(ridge: config.regularization, parallel: parallel)
+            let userGram = users.gram(ridge: itemSweep.weighting.gramRidge, parallel: parallel)
             try itemSweep.run(
                 solver: solver, fixed: users, gram: userGram, target: &items, parallel: parallel,
                 iteration: iteration)
-            let itemGram = items.gram(ridge: config.regularization, parallel: parallel)
+            let itemGram = items.gram(ridge: userSweep.weighting.gramRidge, parallel: parallel)
             try userSweep.run(
                 solver: solver, fixed: items, gram: itemGram, target: &users, parallel: parallel,
                 iteration: iteration)
@@ -77,8 +77,8 @@ public struct ImplicitALS: Sendable {
             let loss =
                 reportLoss
                 ? Self.loss(
-                    interactions: userWeights, alpha: config.alpha, chunks: userSweep.chunks, users: users, items: items,
-                    gram: itemGram, regularization: config.regularization, parallel: parallel)
+                    interactions: userWeights, users: userSweep, items: itemSweep, userFactors: users, itemFactors: items,
+                    gram: itemGram, parallel: parallel)
                 : nil
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
             logger.debug(

@@ -9,18 +9,27 @@ public struct Recommender: Sendable {
     public let itemFactors: Matrix
     public let regularization: Float
     public let alpha: Float
+    /// The user side's weighting (α/α₀, the ridge of a user with n interactions).
+    let weighting: SweepWeighting
     let gram: [Float]
     let itemNorms: [Float]
 
     /// - Parameters:
     ///   - itemFactors: `items × factors`, as trained.
-    ///   - regularization, alpha: the values the factors were trained with.
+    ///   - regularization, alpha, unobservedWeight, regularizationExponent: the values the
+    ///     factors were trained with (λ, α, α₀, ν).
     ///   - threads: threads for the one-off Gram product (it does not change the result).
-    public init(itemFactors: Matrix, regularization: Float, alpha: Float, threads: Int = 1) {
+    public init(
+        itemFactors: Matrix, regularization: Float, alpha: Float, unobservedWeight: Float = 1, regularizationExponent: Float = 0,
+        threads: Int = 1
+    ) {
         self.itemFactors = itemFactors
         self.regularization = regularization
         self.alpha = alpha
-        self.gram = itemFactors.gram(ridge: regularization, parallel: ParallelFor(threads: threads))
+        let c = ALSConfiguration(
+            regularization: regularization, alpha: alpha, unobservedWeight: unobservedWeight, regularizationExponent: regularizationExponent)
+        self.weighting = SweepWeighting(c, others: itemFactors.rows)
+        self.gram = itemFactors.gram(ridge: weighting.gramRidge, parallel: ParallelFor(threads: threads))
         let f = itemFactors.columns
         self.itemNorms = (0..<itemFactors.rows).map { i in
             itemFactors.storage.withUnsafeBufferPointer { y in
@@ -33,7 +42,8 @@ public struct Recommender: Sendable {
     public init(model: ALSModel) {
         self.init(
             itemFactors: model.itemFactors, regularization: model.configuration.regularization,
-            alpha: model.configuration.alpha, threads: model.configuration.threads)
+            alpha: model.configuration.alpha, unobservedWeight: model.configuration.unobservedWeight,
+            regularizationExponent: model.configuration.regularizationExponent, threads: model.configuration.threads)
     }
 
     /// The user vector that minimises the ALS objective for these item factors and the given
@@ -78,8 +88,8 @@ public struct Recommender: Sendable {
                             try x.withUnsafeMutableBufferPointer { xb throws(LinalgError) in
                                 try CholeskySolver().solve(
                                     RowEntries(
-                                        indices: ib.baseAddress!, values: rb.baseAddress!, alpha: alpha,
-                                        count: ib.count),
+                                        indices: ib.baseAddress!, values: rb.baseAddress!, alpha: weighting.alpha,
+                                        count: ib.count, ridge: weighting.rowRidge(count: ib.count)),
                                     fixed: y.baseAddress!, gram: g.baseAddress!, x: xb.baseAddress!,
                                     workspace: workspace)
                             }

@@ -1,7 +1,8 @@
 import Linalg
 
 /// Solves one row's weighted least-squares problem of an ALS half-sweep:
-/// `(YᵀY + λI + Yᵀ(Cᵤ − I)Y)·x = YᵀCᵤpᵤ`, with `Y` the fixed side's factors.
+/// `(YᵀY + λI + ρI + Yᵀ(Cᵤ − I)Y)·x = YᵀCᵤpᵤ`, with `Y` the fixed side's factors and `ρ` the
+/// row's own ridge (`entries.ridge`, 0 unless the penalty is frequency-scaled).
 ///
 /// Both solvers get the same inputs, so the conformance suite and the half-sweep driver hold
 /// them to the same behaviour; they differ only in how they reach `x`.
@@ -26,6 +27,7 @@ struct CholeskySolver: RowSolver {
     ) throws(LinalgError) {
         let f = ws.factors
         ws.a.update(from: gram, count: f * f)
+        if entries.ridge != 0 { for j in 0..<f { ws.a[j * f + j] += entries.ridge } }
         ws.b.update(repeating: 0, count: f)
         var start = 0
         while start < entries.count {
@@ -72,7 +74,7 @@ struct ConjugateGradientSolver: RowSolver {
         }
         Kernels.conjugateGradientRow(
             level: level, factors: ws.factors, count: entries.count, indices: entries.indices,
-            values: entries.values, alpha: entries.alpha, fixed: fixed, gram: gram, x: x, steps: steps,
+            values: entries.values, alpha: entries.alpha, fixed: fixed, gram: gram, ridge: entries.ridge, x: x, steps: steps,
             tolerance: Self.tolerance, scratch: ws.kernelScratch, gathered: ws.gathered,
             capacity: RowWorkspace.segmentRows)
     }
@@ -88,16 +90,18 @@ struct ConjugateGradientSolver: RowSolver {
         let resident = entries.count <= RowWorkspace.segmentRows
         if resident { ws.gather(entries.indices, count: entries.count, from: fixed) }
 
-        // r = b − A·x = −(YᵀY + λI)·x + Σₖ (cₖ − wₖ·(yₖ·x))·yₖ
+        // r = b − A·x = −(YᵀY + λI + ρI)·x + Σₖ (cₖ − wₖ·(yₖ·x))·yₖ
         BLAS.gemv(.none, rows: f, columns: f, alpha: -1, a: gram, lda: f, x: x, beta: 0, y: ws.r)
+        if entries.ridge != 0 { for j in 0..<f { ws.r[j] -= entries.ridge * x[j] } }
         applyEntries(entries, to: x, into: ws.r, residual: true, resident: resident, fixed, ws)
         ws.p.update(from: ws.r, count: f)
         var rsOld = BLAS.dot(count: f, ws.r, ws.r)
         if rsOld < Self.tolerance { return }
 
         for _ in 0..<steps {
-            // Ap = (YᵀY + λI)·p + Σₖ wₖ·(yₖ·p)·yₖ
+            // Ap = (YᵀY + λI + ρI)·p + Σₖ wₖ·(yₖ·p)·yₖ
             BLAS.gemv(.none, rows: f, columns: f, alpha: 1, a: gram, lda: f, x: ws.p, beta: 0, y: ws.ap)
+            if entries.ridge != 0 { for j in 0..<f { ws.ap[j] += entries.ridge * ws.p[j] } }
             applyEntries(entries, to: ws.p, into: ws.ap, residual: false, resident: resident, fixed, ws)
             let step = rsOld / BLAS.dot(count: f, ws.p, ws.ap)
             for j in 0..<f {

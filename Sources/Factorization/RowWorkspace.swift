@@ -50,12 +50,14 @@ final class RowWorkspace {
 }
 
 /// One row of a half-sweep: the columns it touched, their interactions `r`, and α; an
-/// entry's weight is `w = α·r = c − 1`.
+/// entry's weight is `w = α·r = c − 1`. `ridge` is the row's own penalty beyond the one in the
+/// Gram matrix (frequency-scaled regularization, `SweepWeighting`); 0 for the classic problem.
 struct RowEntries {
     let indices: UnsafePointer<Int32>
     let values: UnsafePointer<Float>
     let alpha: Float
     let count: Int
+    var ridge: Float = 0
 
     /// `wₖ = α·rₖ`.
     @inline(__always)

@@ -49,8 +49,8 @@ public enum Kernels {
     public static func paddedFactors(_ factors: Int) -> Int { Int(cr_cg_padded(Int32(factors))) }
 
     /// Conjugate-gradient steps on one row of an implicit-ALS half-sweep, solving
-    /// `(G + Σₖ wₖ·yₖyₖᵀ)·x = Σₖ (1 + wₖ)·yₖ`, `wₖ = α·values[k]`, from the `x` given, in
-    /// place; `G = YᵀY + λI` is
+    /// `(G + ridge·I + Σₖ wₖ·yₖyₖᵀ)·x = Σₖ (1 + wₖ)·yₖ`, `wₖ = α·values[k]`, from the `x`
+    /// given, in place; `ridge` is the row's own penalty (0 for none); `G = YᵀY + λI` is
     /// full and row-major, `yₖ` is row `indices[k]` of `fixed`. Both products of a step come
     /// from one pass over the entries (`cr_cg_row`). A row of at most `capacity` entries is
     /// copied into `gathered` (`capacity × paddedFactors(factors)` floats) on the first pass
@@ -61,12 +61,12 @@ public enum Kernels {
     public static func conjugateGradientRow(
         level: KernelLevel, factors: Int, count: Int, indices: UnsafePointer<Int32>,
         values: UnsafePointer<Float>, alpha: Float, fixed: UnsafePointer<Float>, gram: UnsafePointer<Float>,
-        x: UnsafeMutablePointer<Float>, steps: Int, tolerance: Float,
+        ridge: Float = 0, x: UnsafeMutablePointer<Float>, steps: Int, tolerance: Float,
         scratch: UnsafeMutablePointer<Float>, gathered: UnsafeMutablePointer<Float>, capacity: Int
     ) {
         precondition(level.isSupported && level != .blas, "kernel level \(level) is not a fused kernel here")
         cr_cg_row(
-            level.c, Int32(factors), Int32(count), indices, values, alpha, fixed, gram, x, Int32(steps),
+            level.c, Int32(factors), Int32(count), indices, values, alpha, fixed, gram, ridge, x, Int32(steps),
             tolerance, scratch, gathered, Int32(capacity))
     }
 

@@ -280,7 +280,9 @@ public struct EvaluationRun: Sendable {
     }
 
     static func name(_ c: ALSConfiguration) -> String {
-        "ALS \(c.solver.rawValue) f=\(c.factors) λ=\(c.regularization) α=\(c.alpha) it=\(c.iterations)"
+        "ALS \(c.solver.rawValue) f=\(c.factors) λ=\(c.regularization) α=\(c.alpha)"
+            + (c.unobservedWeight != 1 ? " α₀=\(c.unobservedWeight)" : "") + (c.regularizationExponent != 0 ? " ν=\(c.regularizationExponent)" : "")
+            + " it=\(c.iterations)"
     }
 }
 

@@ -341,7 +341,8 @@ private struct Reader {
         var als = ALSConfiguration()
         guard let a = try table(t, "als", prefix) else { return als }
         let p = prefix + ".als"
-        try keys(a, p, allowed: ["factors", "regularization", "alpha", "iterations", "solver", "cg_steps", "seed", "warm_start_iterations"])
+        try keys(a, p, allowed: ["factors", "regularization", "alpha", "iterations", "solver", "cg_steps", "seed", "warm_start_iterations",
+                                 "unobserved_weight", "regularization_exponent"])
         als.factors = try int(a, "factors", p) ?? als.factors
         als.regularization = Float(try double(a, "regularization", p) ?? Double(als.regularization))
         als.alpha = Float(try double(a, "alpha", p) ?? Double(als.alpha))
@@ -352,9 +353,12 @@ private struct Reader {
         }
         als.cgSteps = try int(a, "cg_steps", p) ?? als.cgSteps
         als.seed = UInt64(try int(a, "seed", p, min: 0) ?? 0)
+        als.unobservedWeight = Float(try double(a, "unobserved_weight", p) ?? 1)
+        als.regularizationExponent = Float(try double(a, "regularization_exponent", p) ?? 0)
         do throws(TrainingError) { try als.validate() } catch {
             if case .invalidConfiguration(let field, let reason) = error {
-                throw .invalid(path: path, key: p + "." + (field == "cgSteps" ? "cg_steps" : field), reason: reason)
+                let key = ["cgSteps": "cg_steps", "unobservedWeight": "unobserved_weight", "regularizationExponent": "regularization_exponent"][field] ?? field
+                throw .invalid(path: path, key: p + "." + key, reason: reason)
             }
         }
         return als

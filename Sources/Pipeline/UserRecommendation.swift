@@ -154,8 +154,10 @@ public struct UserRecommendation: Sendable {
         guard !items.isEmpty || model.ranker == .popularity else { throw Failure.noEvents(files: events) }
         var als = [Float](repeating: 0, count: model.itemIDs.count)
         if model.ranker.usesFactors {
+            let h = model.hyperparameters
             let recommenderModel = Recommender(
-                itemFactors: model.itemFactors, regularization: model.hyperparameters.regularization, alpha: model.hyperparameters.alpha)
+                itemFactors: model.itemFactors, regularization: h.regularization, alpha: h.alpha,
+                unobservedWeight: h.unobservedWeight ?? 1, regularizationExponent: h.regularizationExponent ?? 0)
             als = recommenderModel.scores(userVector: try recommenderModel.userVector(items: items, weights: weights))
         }
         var scores = als

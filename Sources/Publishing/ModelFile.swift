@@ -63,11 +63,17 @@ public struct ModelFile: Sendable, Equatable {
         /// `iterations` from random factors), when the model was warm-started from it: with the
         /// data and the other fields, what determines the bytes.
         public var warmStartSplit: String?
+        /// α₀, the unobserved weight, when not 1 (iALS++; `ALSConfiguration`).
+        public var unobservedWeight: Float?
+        /// ν, the exponent of the frequency-scaled penalty, when not 0.
+        public var regularizationExponent: Float?
 
         public init(
             factors: Int, regularization: Float, alpha: Float, iterations: Int, solver: String, cgSteps: Int, seed: UInt64,
-            warmStartIterations: Int? = nil, warmStartSplit: String? = nil
+            warmStartIterations: Int? = nil, warmStartSplit: String? = nil, unobservedWeight: Float? = nil, regularizationExponent: Float? = nil
         ) {
+            self.unobservedWeight = unobservedWeight
+            self.regularizationExponent = regularizationExponent
             self.factors = factors
             self.regularization = regularization
             self.alpha = alpha
@@ -84,6 +90,8 @@ public struct ModelFile: Sendable, Equatable {
             case cgSteps = "cg_steps"
             case warmStartIterations = "warm_start_iterations"
             case warmStartSplit = "warm_start_split"
+            case unobservedWeight = "unobserved_weight"
+            case regularizationExponent = "regularization_exponent"
         }
     }
 
@@ -166,6 +174,12 @@ public struct ModelFile: Sendable, Equatable {
         }
         guard (0...10_000).contains(hp.iterations), hp.warmStartIterations.map({ (0...10_000).contains($0) }) ?? true else {
             throw fail("hyperparameters give iterations outside 0…10000")
+        }
+        guard hp.regularization.isFinite, hp.regularization >= 0, hp.alpha.isFinite, hp.alpha >= 0,
+            hp.unobservedWeight.map({ $0.isFinite && $0 > 0 && $0 <= 1e6 }) ?? true,
+            hp.regularizationExponent.map({ $0.isFinite && (0...2).contains($0) }) ?? true
+        else {
+            throw fail("hyperparameters give a regularization or alpha below 0, an unobserved_weight outside (0, 1e6] or a regularization_exponent outside 0…2")
         }
         guard let contributors = decodeStrings(m["contributors"]), let from = m["events_from"].flatMap(Timestamp.parse),
             let to = m["events_to"].flatMap(Timestamp.parse)

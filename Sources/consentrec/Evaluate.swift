@@ -32,7 +32,7 @@ extension ConsentRec {
         var split: String?
         @Option(name: .short, help: "The cut-off K (default 10; with --config, each recommender's).") var k: Int?
         @Option(help: "Write the report as JSON here.") var json: String?
-        @Option(parsing: .upToNextOption, help: "A sweep: KEY=V1,V2 ... for factors, regularization, alpha, iterations, cg-steps.")
+        @Option(parsing: .upToNextOption, help: "A sweep: KEY=V1,V2 ... for factors, regularization, alpha, iterations, cg-steps, unobserved-weight, regularization-exponent.")
         var grid: [String] = []
         @Option(help: "Sort models by precision, recall, ndcg, map, hit-rate, auc or coverage (best first).")
         var sortBy: SortMetric = .ndcg
@@ -69,7 +69,13 @@ extension ConsentRec {
                         case "cg-steps", "cgSteps": guard let v = Int(value) else { throw ValidationError("--grid \(item): \(value) is not an integer") }; c.cgSteps = v
                         case "regularization": guard let v = Float(value) else { throw ValidationError("--grid \(item): \(value) is not a number") }; c.regularization = v
                         case "alpha": guard let v = Float(value) else { throw ValidationError("--grid \(item): \(value) is not a number") }; c.alpha = v
-                        default: throw ValidationError("--grid \(item): unknown key \(parts[0]); use factors, regularization, alpha, iterations or cg-steps")
+                        case "unobserved-weight":
+                            guard let v = Float(value) else { throw ValidationError("--grid \(item): \(value) is not a number") }; c.unobservedWeight = v
+                        case "regularization-exponent":
+                            guard let v = Float(value) else { throw ValidationError("--grid \(item): \(value) is not a number") }; c.regularizationExponent = v
+                        default:
+                            throw ValidationError("--grid \(item): unknown key \(parts[0]); use factors, regularization, alpha, iterations, cg-steps, "
+                                + "unobserved-weight or regularization-exponent")
                         }
                         do { try c.validate() } catch { throw ValidationError("--grid \(item): \(error)") }
                         next.append(c)

@@ -74,7 +74,8 @@ extension ConsentRec {
             let fit = h.warmStartIterations.map {
                 "\($0) iterations from its held-out model (which ran \(h.iterations) from random factors; split \(shown(h.warmStartSplit ?? "?")))"
             } ?? "\(h.iterations) iterations"
-            print("  hyper-parameters: factors \(h.factors), λ \(h.regularization), α \(h.alpha), \(fit), \(shown(h.solver))")
+            let iALS = (h.unobservedWeight.map { ", α₀ \($0)" } ?? "") + (h.regularizationExponent.map { ", ν \($0)" } ?? "")
+            print("  hyper-parameters: factors \(h.factors), λ \(h.regularization), α \(h.alpha)\(iALS), \(fit), \(shown(h.solver))")
             print("  ranked by \(model.ranker)" + (model.itemPopularity == nil ? " (a file from before rankers)" : ", with the users per item of its training data"))
             guard let (run, relative) = try Self.enclosingRun(of: path) else {
                 print("  not inside a run directory: checked as a file only")

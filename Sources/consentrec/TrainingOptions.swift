@@ -13,7 +13,10 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Factors per vector (default 64).") var factors: Int?
     @Option(help: "ALS iterations (default 15).") var iterations: Int?
     @Option(help: "Regularization λ (default 0.01).") var regularization: Float?
-    @Option(help: "α in the confidence 1 + α·r (default 1).") var alpha: Float?
+    @Option(help: "α in the confidence α₀ + α·r (default 1).") var alpha: Float?
+    @Option(help: "α₀, the weight of every unobserved pair (iALS++; default 1: classic implicit ALS).") var unobservedWeight: Float?
+    @Option(help: "ν: each row's λ is scaled by (its interactions + α₀ × the other side's size)^ν (iALS++; default 0).")
+    var regularizationExponent: Float?
     @Option(help: "cg or cholesky (default cg).") var solver: ALSConfiguration.Solver?
     @Option(help: "Conjugate-gradient steps per row (default 3).") var cgSteps: Int?
     @Option(help: "Worker threads (default: all cores; does not change the result).") var threads: Int?
@@ -58,6 +61,8 @@ struct TrainingOptions: ParsableArguments {
         if let iterations { config.iterations = iterations }
         if let regularization { config.regularization = regularization }
         if let alpha { config.alpha = alpha }
+        if let unobservedWeight { config.unobservedWeight = unobservedWeight }
+        if let regularizationExponent { config.regularizationExponent = regularizationExponent }
         if let solver { config.solver = solver }
         if let cgSteps { config.cgSteps = cgSteps }
         if let threads { config.threads = threads }

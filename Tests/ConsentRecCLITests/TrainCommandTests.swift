@@ -63,8 +63,10 @@ final class TrainCommandTests: XCTestCase {
         let probe = try? CommandRunner.run(python, ["-c", "import safetensors, numpy"], absolute: true)
         guard probe?.status == 0 else { throw XCTSkip("no Python with safetensors and numpy (make test installs them into .venv)") }
         let (workspace, user) = try someUser()
-        for (ranker, recommender) in [("als", "channel"), ("als", "emoji"), ("blend:0.5", "channel"), ("blend:2", "emoji"), ("popularity", "emoji")] {
-            let trained = try train(["--ranker", ranker])
+        let iALS = ["--unobserved-weight", "0.3", "--regularization-exponent", "0.5", "--solver", "cholesky"]
+        for (ranker, recommender, extra) in [("als", "channel", []), ("als", "emoji", []), ("blend:0.5", "channel", []), ("blend:2", "emoji", []),
+                                             ("popularity", "emoji", []), ("als", "channel", iALS), ("blend:1", "emoji", iALS)] {
+            let trained = try train(["--ranker", ranker] + extra)
             XCTAssertEqual(trained.status, 0, trained.stderr)
             let json = try CommandRunner.run("consentrec", [
                 "recommend", "--run", root, "--workspace", workspace, "--user", user, "--events", dir.file("events.csv"),

@@ -174,12 +174,20 @@ final class NightlyRunTests: XCTestCase {
             (config().replacingOccurrences(of: "factors = 8\niterations = 5\nregularization", with: "factors = \"eight\"\niterations = 5\nregularization"),
              .wrongType(path: dir.file("bad.toml"), key: "recommenders.channel.als.factors", expected: "an integer")),
             (config().replacingOccurrences(of: "[output]", with: "[outptu]"), .unknownKey(path: dir.file("bad.toml"), key: "outptu")),
+            (config().replacingOccurrences(of: "factors = 8\niterations = 5\nregularization", with: "unobserved_weight = 0\nfactors = 8\niterations = 5\nregularization"),
+             .invalid(path: dir.file("bad.toml"), key: "recommenders.channel.als.unobserved_weight", reason: "must be a number > 0 and ≤ 1e6")),
+            (config().replacingOccurrences(of: "factors = 8\niterations = 5\nregularization", with: "regularization_exponent = 2.5\nfactors = 8\niterations = 5\nregularization"),
+             .invalid(path: dir.file("bad.toml"), key: "recommenders.channel.als.regularization_exponent", reason: "must be 0…2")),
             (config().replacingOccurrences(of: "[consent]\nregistry = \"data/consent.csv\"", with: "[consent]\npolicy = \"maybe\""),
              .missing(path: dir.file("bad.toml"), key: "consent.registry")),
         ]
         for (text, expected) in cases {
             XCTAssertThrowsError(try load(text, name: "bad.toml")) { XCTAssertEqual($0 as? ConfigError, expected) }
         }
+        let iALS = try load(config().replacingOccurrences(
+            of: "factors = 8\niterations = 5\nregularization", with: "unobserved_weight = 0.1\nregularization_exponent = 1\nfactors = 8\niterations = 5\nregularization"))
+        XCTAssertEqual(iALS.recommenders[0].als.unobservedWeight, 0.1)
+        XCTAssertEqual(iALS.recommenders[0].als.regularizationExponent, 1)
         XCTAssertThrowsError(try load("a = = 1", name: "bad.toml")) { error in
             guard case .syntax(_, 1, _, _) = error as? ConfigError else { return XCTFail("\(error)") }
         }

@@ -65,6 +65,17 @@ final class SafeTensorsTests: XCTestCase {
         model.userIDs = ["u1", "u2"]
         model.userFactors = x
         XCTAssertEqual(try ModelFile.decode(model.encode(), path: "m"), model)
+        // iALS++ parameters are recorded only when they differ from the classic 1 and 0.
+        XCTAssertFalse(String(decoding: model.encode(), as: UTF8.self).contains("unobserved_weight"))
+        model.hyperparameters.unobservedWeight = 0.25
+        model.hyperparameters.regularizationExponent = 0.5
+        XCTAssertEqual(try ModelFile.decode(model.encode(), path: "m"), model)
+        model.hyperparameters.regularizationExponent = 5
+        XCTAssertThrowsError(try ModelFile.decode(model.encode(), path: "m"))
+        model.hyperparameters.regularizationExponent = nil
+        model.hyperparameters.unobservedWeight = 0
+        XCTAssertThrowsError(try ModelFile.decode(model.encode(), path: "m"))
+        model.hyperparameters.unobservedWeight = nil
         model.itemIDs.removeLast()
         XCTAssertThrowsError(try ModelFile.decode(model.encode(), path: "m"))
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Linalg
 
 /// Independent reference computations in `Double`, written the naive way on purpose: dense
@@ -71,6 +72,60 @@ public enum DenseReference {
         }
         let norms = (users.storage + items.storage).reduce(0.0) { $0 + Double($1) * Double($1) }
         return (loss + regularization * norms) / confidence
+    }
+
+    /// The exact iALS++ solution of one row, written out in full:
+    /// `(α₀·Σ_all yyᵀ + Σ_observed α·r·yyᵀ + λ(n + α₀·N)^ν·I)·x = Σ_observed (α₀ + α·r)·y`, with
+    /// `n` the row's observed entries and `N` the rows of `fixed`.
+    public static func iALSRow(
+        fixed: Matrix, items: [Int], weights: [Float], regularization: Double, alpha: Double, unobservedWeight a0: Double, exponent: Double
+    ) -> [Double] {
+        let f = fixed.columns
+        var a = [[Double]](repeating: [Double](repeating: 0, count: f), count: f)
+        var b = [Double](repeating: 0, count: f)
+        for i in 0..<fixed.rows {
+            for p in 0..<f { for q in 0..<f { a[p][q] += a0 * Double(fixed[i, p]) * Double(fixed[i, q]) } }
+        }
+        let observed = zip(items, weights).filter { $0.1 > 0 }
+        for (item, r) in observed {
+            for p in 0..<f {
+                b[p] += (a0 + alpha * Double(r)) * Double(fixed[item, p])
+                for q in 0..<f { a[p][q] += alpha * Double(r) * Double(fixed[item, p]) * Double(fixed[item, q]) }
+            }
+        }
+        let lambda = regularization * pow(Double(observed.count) + a0 * Double(fixed.rows), exponent)
+        for p in 0..<f { a[p][p] += lambda }
+        return solve(a, b)
+    }
+
+    /// The iALS++ objective over every pair, divided by the total confidence:
+    /// `[Σ cᵤᵢ(pᵤᵢ − sᵤᵢ)² + Σᵤ λᵤ‖xᵤ‖² + Σᵢ λᵢ‖yᵢ‖²] / Σ cᵤᵢ`, `c = α₀ + α·r` observed, `α₀`
+    /// otherwise, `λᵤ = λ(nᵤ + α₀·|items|)^ν`, `λᵢ = λ(nᵢ + α₀·|users|)^ν`.
+    public static func iALSLoss(
+        _ r: SparseMatrix, users: Matrix, items: Matrix, regularization: Double, alpha: Double, unobservedWeight a0: Double, exponent: Double
+    ) -> Double {
+        var loss = 0.0, confidence = 0.0
+        var userCounts = [Int](repeating: 0, count: r.rows), itemCounts = [Int](repeating: 0, count: r.columns)
+        for u in 0..<r.rows {
+            var dense = [Double](repeating: 0, count: r.columns)
+            for (i, v) in zip(r.row(u).columns, r.row(u).values) where v > 0 {
+                dense[Int(i)] = Double(v)
+                userCounts[u] += 1
+                itemCounts[Int(i)] += 1
+            }
+            for i in 0..<r.columns {
+                var s = 0.0
+                for k in 0..<users.columns { s += Double(users[u, k]) * Double(items[i, k]) }
+                let c = dense[i] > 0 ? a0 + alpha * dense[i] : a0
+                let p = dense[i] > 0 ? 1.0 : 0.0
+                loss += c * (p - s) * (p - s)
+                confidence += c
+            }
+        }
+        func norm(_ m: Matrix, _ row: Int) -> Double { (0..<m.columns).reduce(0.0) { $0 + Double(m[row, $1]) * Double(m[row, $1]) } }
+        for u in 0..<r.rows { loss += regularization * pow(Double(userCounts[u]) + a0 * Double(r.columns), exponent) * norm(users, u) }
+        for i in 0..<r.columns { loss += regularization * pow(Double(itemCounts[i]) + a0 * Double(r.rows), exponent) * norm(items, i) }
+        return loss / confidence
     }
 
     /// Relative error ‖x − y‖ / ‖y‖.

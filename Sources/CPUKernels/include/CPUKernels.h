@@ -28,15 +28,17 @@ typedef enum {
 int32_t cr_cg_row_scratch(int32_t factors);
 
 /// Conjugate-gradient steps on one row of an implicit-feedback ALS half-sweep:
-/// `(G + Σₖ wₖ·yₖyₖᵀ)·x = Σₖ (1 + wₖ)·yₖ` with `wₖ = alpha·values[k]` (a float product),
-/// `G = YᵀY + λI` (full, row-major `factors²`) and `yₖ = fixed + indices[k]·factors`, starting from `x` and writing the result into it.
+/// `(G + ridge·I + Σₖ wₖ·yₖyₖᵀ)·x = Σₖ (1 + wₖ)·yₖ` with `wₖ = alpha·values[k]` (a float
+/// product), `G = YᵀY + λI` (full, row-major `factors²`), `ridge` the row's own penalty (0:
+/// none, and the bits of a kernel without it) and `yₖ = fixed + indices[k]·factors`, starting
+/// from `x` and writing the result into it.
 /// Each CG product passes over the row's entries once, forming `yₖ·v` and adding
 /// `wₖ·(yₖ·v)·yₖ` while `yₖ` is in registers. Stops early when `r·r < tolerance`. A row of
 /// at most `capacity` entries is copied into `gathered` (`capacity × cr_cg_padded(factors)`
 /// floats) on the first pass, and later passes read the copy.
 void cr_cg_row(cr_kernel_level level, int32_t factors, int32_t count,
                const int32_t *indices, const float *values, float alpha, const float *fixed,
-               const float *gram, float *x, int32_t steps, float tolerance, float *scratch,
+               const float *gram, float ridge, float *x, int32_t steps, float tolerance, float *scratch,
                float *gathered, int32_t capacity);
 
 /// `factors` rounded up to the kernel's 16 lanes: the row stride of `gathered`.
