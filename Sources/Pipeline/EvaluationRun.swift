@@ -21,11 +21,15 @@ public struct EvaluationRequest: Sendable {
         /// `gate.metric`, judged only with at least `gate.minTestUsers` test users.
         public var gate: QualityGate
         public var ranker: RankerPolicy
+        /// Tune the first configuration on a validation split carved from the training part
+        /// (`ALSTuning`); the tuned model is scored on the test split once, beside the others.
+        public var tune: ALSTuning.Plan?
 
         public init(
             definition: RecommenderDefinition, configurations: [ALSConfiguration], split: SplitStrategy = .temporal(.lastFraction(0.2)),
-            k: Int = 10, gate: QualityGate = QualityGate(), ranker: RankerPolicy = RankerPolicy()
+            k: Int = 10, gate: QualityGate = QualityGate(), ranker: RankerPolicy = RankerPolicy(), tune: ALSTuning.Plan? = nil
         ) {
+            self.tune = tune
             self.definition = definition
             self.configurations = configurations
             self.split = split
@@ -81,7 +85,8 @@ public struct EvaluationRequest: Sendable {
             recommenders: config.recommenders.map { rc in
                 var als = rc.als
                 als.threads = config.threads
-                return Recommender(definition: rc.definition, configurations: [als], split: rc.split, k: rc.k, gate: rc.gate, ranker: rc.ranker)
+                return Recommender(definition: rc.definition, configurations: [als], split: rc.split, k: rc.k, gate: rc.gate, ranker: rc.ranker,
+                                   tune: rc.tune)
             })
     }
 }
@@ -122,6 +127,8 @@ public struct EvaluationReport: Sendable, Codable {
         /// `popularity`), and how many of them could not be judged (too few test users).
         public var rankers: [String: Int]? = nil
         public var unjudged: Int? = nil
+        /// The tuned model's row (its configuration is the first bucket's; `tuning` has each).
+        public var tuned: Bool? = nil
     }
 
     public struct Recommender: Sendable, Codable {
@@ -136,6 +143,8 @@ public struct EvaluationReport: Sendable, Codable {
         public let coldStartItems: Int
         public let coldStartInteractions: Int
         public let repeatedInteractions: Int
+        /// What tuning chose, per bucket (nil without tuning).
+        public var tuning: [ALSTuning.Choice]? = nil
         /// Models first (best first by the chosen metric for a sweep), then `published` (each
         /// matrix's ranker chosen as the nightly would, with the first model's factors), then
         /// popularity, then random.
@@ -181,18 +190,45 @@ public struct EvaluationRun: Sendable {
                                                         threads: rc.configurations.map(\.threads).max() ?? 1)
             usage.matrices += trainUsage
             let pairs = split.map { ($0.train, $0.held) }
-            results.append(try evaluate(rc, pairs, logger: logger, progress: progress))
+            let tuning = try rc.tune.map { plan in
+                try tune(rc, plan: plan, log: log, preSplit: testLog != nil, pairs: pairs, logger: logger)
+            }
+            var result = try evaluate(rc, pairs, tuned: tuning, logger: logger, progress: progress)
+            result.tuning = tuning.map { $0.values.sorted { $0.bucket < $1.bucket } }
+            results.append(result)
         }
         let splits = Set(results.map(\.split))
         return EvaluationReport(split: splits.count == 1 ? splits.first! : "per recommender", k: results.first?.k ?? 10, usage: usage, recommenders: results)
     }
 
+    /// Tuning on a validation split carved from the training part; per matrix, its bucket's choice.
+    private func tune(
+        _ rc: EvaluationRequest.Recommender, plan: ALSTuning.Plan, log: EventLog, preSplit: Bool, pairs: [(InteractionMatrix, HeldOut)],
+        logger: Logger
+    ) throws -> [Int: ALSTuning.Choice] {
+        let threads = rc.configurations.first?.threads ?? 1
+        let validation = ALSTuning.validation(log, definition: rc.definition, split: rc.split, preSplit: preSplit, threads: threads)
+        let buckets = Dictionary(pairs.map { ($0.0.workspace ?? "", ALSTuning.bucket(users: $0.0.matrix.rows)) }) { a, _ in a }
+        let tuning = ALSTuning(definition: rc.definition, base: rc.configurations[0], plan: plan, metric: rc.gate.metric, k: rc.k)
+        return try tuning.tune(validation: validation, bucketOf: { buckets[$0] ?? 0 }, logger: logger)
+    }
+
     private func evaluate(
-        _ rc: EvaluationRequest.Recommender, _ pairs: [(InteractionMatrix, HeldOut)], logger: Logger,
+        _ rc: EvaluationRequest.Recommender, _ pairs: [(InteractionMatrix, HeldOut)], tuned: [Int: ALSTuning.Choice]?, logger: Logger,
         progress: @escaping (RunProgress) -> Void
     ) throws -> EvaluationReport.Recommender {
         let key = request.sortBy
-        let models = try modelRows(rc, pairs, logger: logger, progress: progress)
+        var specs = rc.configurations.map { config in ModelSpec(name: Self.name(config), shown: config, tuned: false) { _ in config } }
+        if let tuned {
+            let global = rc.definition.scope == .global
+            let perMatrix = pairs.map { pair in
+                tuned[global ? 0 : ALSTuning.bucket(users: pair.0.matrix.rows)]?.configuration ?? rc.configurations[0]
+            }
+            let shown = tuned.sorted { $0.key < $1.key }.first?.value.configuration ?? rc.configurations[0]
+            specs.insert(ModelSpec(name: "ALS tuned" + (global || tuned.count == 1 ? ": " + Self.name(shown).dropFirst(4) : " (per size bucket)"),
+                                   shown: shown, tuned: true) { perMatrix[$0] }, at: 0)
+        }
+        let models = try modelRows(specs, rc, pairs, logger: logger, progress: progress)
             .sorted { key.value($0.row.metrics) > key.value($1.row.metrics) }
         var rows = models.map(\.row)
         if let best = models.first { rows.append(publishedRow(rc, pairs, best: best)) }
@@ -238,25 +274,34 @@ public struct EvaluationRun: Sendable {
         return row
     }
 
-    /// One row per configuration: a model trained on each training matrix, timed, with its
-    /// models' scorers.
+    /// A model row to train: its name, the configuration it shows, and each matrix's.
+    struct ModelSpec {
+        let name: String
+        let shown: ALSConfiguration
+        let tuned: Bool
+        let configuration: (Int) -> ALSConfiguration
+    }
+
+    /// One row per spec: a model trained on each training matrix, timed, with its models' scorers.
     private func modelRows(
-        _ rc: EvaluationRequest.Recommender, _ pairs: [(InteractionMatrix, HeldOut)], logger: Logger,
+        _ specs: [ModelSpec], _ rc: EvaluationRequest.Recommender, _ pairs: [(InteractionMatrix, HeldOut)], logger: Logger,
         progress: @escaping (RunProgress) -> Void
     ) throws -> [(row: EvaluationReport.Row, scorers: [FactorScorer])] {
         var rows: [(row: EvaluationReport.Row, scorers: [FactorScorer])] = []
-        for (n, config) in rc.configurations.enumerated() {
+        for (n, spec) in specs.enumerated() {
             let clock = ContinuousClock()
             let start = clock.now
             var scorers: [FactorScorer] = []
             for (index, (train, _)) in pairs.enumerated() {
-                let model = try ImplicitALS(configuration: config).fit(train.matrix, logger: logger)
+                let model = try ImplicitALS(configuration: spec.configuration(index)).fit(train.matrix, logger: logger)
                 scorers.append(FactorScorer(userFactors: model.userFactors, itemFactors: model.itemFactors))
-                progress(RunProgress(stage: .train, done: n * pairs.count + index + 1, total: rc.configurations.count * pairs.count))
+                progress(RunProgress(stage: .train, done: n * pairs.count + index + 1, total: specs.count * pairs.count))
             }
             let elapsed = start.duration(to: clock.now)
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            rows.append((row(Self.name(config), rc, pairs, configuration: config, seconds: seconds) { scorers[$0].scores }, scorers))
+            var row = row(spec.name, rc, pairs, configuration: spec.shown, seconds: seconds) { scorers[$0].scores }
+            if spec.tuned { row.tuned = true }
+            rows.append((row, scorers))
         }
         return rows
     }

@@ -22,6 +22,9 @@ public struct NightlyConfig: Sendable {
         public var gate: QualityGate
         /// Which ranker each model publishes (`[recommenders.X.ranker]`).
         public var ranker: RankerPolicy = RankerPolicy()
+        /// `[recommenders.X.tune]`: tune the ALS hyper-parameters (those the `als` table does
+        /// not give) on a validation split carved from the training part; nil: as configured.
+        public var tune: ALSTuning.Plan?
 
         public init(
             definition: RecommenderDefinition, als: ALSConfiguration, warmStartIterations: Int? = nil,
@@ -258,12 +261,37 @@ private struct Reader {
 
     func recommender(_ t: TOMLTable, _ target: RecommenderDefinition.Target, _ prefix: String) throws(ConfigError) -> NightlyConfig.Recommender? {
         try keys(t, prefix, allowed: ["enabled", "scope", "weights", "log_scaling", "leave_removes_membership", "min_user_items",
-                                      "min_item_users", "min_emoji_workspaces", "min_emoji_users", "als", "evaluation", "gate", "ranker"])
+                                      "min_item_users", "min_emoji_workspaces", "min_emoji_users", "als", "evaluation", "gate", "ranker", "tune"])
         guard try bool(t, "enabled", prefix) ?? true else { return nil }
         let (split, k) = try evaluation(t, prefix)
         let als = try als(t, prefix)
-        return .init(definition: try definition(t, target, prefix), als: als, warmStartIterations: try warmStartIterations(t, prefix, als: als),
-                     split: split, k: k, gate: try gate(t, prefix), ranker: try ranker(t, prefix))
+        var rc = NightlyConfig.Recommender(
+            definition: try definition(t, target, prefix), als: als, warmStartIterations: try warmStartIterations(t, prefix, als: als),
+            split: split, k: k, gate: try gate(t, prefix), ranker: try ranker(t, prefix))
+        rc.tune = try tune(t, prefix)
+        return rc
+    }
+
+    /// `[recommenders.X.tune]`; the hyper-parameters the `als` table gives stay fixed.
+    func tune(_ t: TOMLTable, _ prefix: String) throws(ConfigError) -> ALSTuning.Plan? {
+        guard let u = try table(t, "tune", prefix) else { return nil }
+        let p = prefix + ".tune"
+        try keys(u, p, allowed: ["enabled", "strategy", "trials", "seconds", "seed"])
+        guard try bool(u, "enabled", p) ?? true else { return nil }
+        var plan = ALSTuning.Plan()
+        if let s = try string(u, "strategy", p) {
+            guard let strategy = HyperparameterSearch.Strategy(rawValue: s) else { throw .invalid(path: path, key: p + ".strategy", reason: "must be random or halving") }
+            plan.strategy = strategy
+        }
+        plan.trials = try int(u, "trials", p, min: 1, max: 10_000) ?? plan.trials
+        if let seconds = try double(u, "seconds", p) {
+            guard seconds > 0 else { throw .invalid(path: path, key: p + ".seconds", reason: "must be > 0") }
+            plan.seconds = seconds
+        }
+        plan.seed = UInt64(try int(u, "seed", p, min: 0) ?? 0)
+        let given = try table(t, "als", prefix).map { Set($0.keys) } ?? []
+        plan.fixed = Set(ALSTuning.space.map(\.name)).intersection(given)
+        return plan
     }
 
     func ranker(_ t: TOMLTable, _ prefix: String) throws(ConfigError) -> RankerPolicy {

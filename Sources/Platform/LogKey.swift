@@ -5,6 +5,7 @@ public enum LogKey {
     // A run and its stages.
     public static let run = "run", stage = "stage", seconds = "seconds", status = "status"
     public static let recommender = "recommender", models = "models", passed = "passed", failed = "failed", ungated = "ungated"
+    public static let bucket = "bucket", trials = "trials", score = "score"
     // The output root: runs kept, withdrawn or pruned, and the current one.
     public static let runs = "runs", current = "current", pruned = "pruned"
     // Reading.

@@ -36,6 +36,13 @@ extension ConsentRec {
         var grid: [String] = []
         @Option(help: "Sort models by precision, recall, ndcg, map, hit-rate, auc or coverage (best first).")
         var sortBy: SortMetric = .ndcg
+        @Flag(help: "Tune the hyper-parameters not given on the command line (or in the config's als table) on a validation split carved from the training part; the tuned model is scored on the test split once.")
+        var tune = false
+        @Option(help: "Tuning: random or halving (successive halving over iterations; default random, or the config's).")
+        var tuneStrategy: HyperparameterSearch.Strategy?
+        @Option(help: "Tuning: candidates to try (default 20, or the config's).") var tuneTrials: Int?
+        @Option(help: "Tuning: a wall-clock budget in seconds (then how many trials run depends on the machine).") var tuneSeconds: Double?
+        @Option(help: "Tuning: the seed of the candidates (default 0).") var tuneSeed: UInt64?
 
         func validate() throws {
             if let k, !(1...RankingMetrics.maxK).contains(k) { throw ValidationError("-k must be 1…\(RankingMetrics.maxK)") }
@@ -50,6 +57,22 @@ extension ConsentRec {
                 throw ValidationError("--split \(split): expected temporal:0.2, temporal:2026-11-15T00:00:00Z, leave-last:1 or random:0.2")
             }
             _ = try configurations(from: training.configuration)
+            if tune && !grid.isEmpty { throw ValidationError("--tune and --grid do not go together: tuning searches the grid's keys itself") }
+            if let tuneTrials, !(1...10_000).contains(tuneTrials) { throw ValidationError("--tune-trials must be 1…10000") }
+            if let tuneSeconds, !(tuneSeconds > 0 && tuneSeconds.isFinite) { throw ValidationError("--tune-seconds must be > 0") }
+        }
+
+        /// The tuning plan of one recommender: the config's `tune` table, or `--tune`, with the
+        /// options given on top; hyper-parameters given on the command line stay fixed too.
+        func tuningPlan(_ configured: ALSTuning.Plan?) -> ALSTuning.Plan? {
+            guard tune || configured != nil else { return nil }
+            var plan = configured ?? ALSTuning.Plan()
+            if let tuneStrategy { plan.strategy = tuneStrategy }
+            if let tuneTrials { plan.trials = tuneTrials }
+            if let tuneSeconds { plan.seconds = tuneSeconds }
+            if let tuneSeed { plan.seed = tuneSeed }
+            plan.fixed.formUnion(training.givenHyperparameters)
+            return plan
         }
 
         /// `base`, or for a sweep every combination of `--grid` values around it.
@@ -96,7 +119,7 @@ extension ConsentRec {
                     EvaluationRequest.Recommender(
                         definition: rc.definition, configurations: try configurations(from: rc.als),
                         split: split.flatMap { SplitStrategy.parse($0, seed: training.seed ?? 0) } ?? rc.split, k: k ?? rc.k,
-                        gate: rc.gate, ranker: rc.ranker)
+                        gate: rc.gate, ranker: rc.ranker, tune: tuningPlan(rc.tune))
                 }
                 let request = EvaluationRequest(
                     events: data.events(over: config), preSplit: train.isEmpty ? nil : (train, test), consentPath: data.consentPath(over: config),
@@ -138,6 +161,14 @@ enum EvaluationTable {
                 line += " |" + [i.precision, i.map, i.ndcg, i.auc].map { pad(String(format: "%.4f", $0), 8) }.joined()
                 lines.append(line)
             }
+            for choice in r.tuning ?? [] {
+                let c = choice.configuration
+                lines.append("  tuned for \(choice.bucket): " + (choice.validationScore.map {
+                    String(format: "f=%d λ=%g α=%g α₀=%g ν=%g it=%d — validation %@ %.4f over %d users, %d trials%@",
+                           c.factors, c.regularization, c.alpha, c.unobservedWeight, c.regularizationExponent, c.iterations, choice.metric, $0,
+                           choice.validationUsers, choice.trials, choice.stoppedByTime ? " (stopped by the time budget)" : "")
+                } ?? "nothing to tune on (no validation users); as configured"))
+            }
             if let published = r.rows.first(where: { $0.rankers != nil }), let kinds = published.rankers {
                 lines.append("  published = each model's ranker as the nightly picks it: "
                     + ["als", "blend", "popularity"].compactMap { kind in kinds[kind].map { "\($0) \(kind)" } }.joined(separator: ", ")
@@ -161,3 +192,4 @@ enum EvaluationTable {
 }
 
 extension SortMetric: ExpressibleByArgument {}
+extension HyperparameterSearch.Strategy: ExpressibleByArgument {}

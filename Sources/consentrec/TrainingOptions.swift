@@ -75,6 +75,16 @@ struct TrainingOptions: ParsableArguments {
         return config
     }
 
+    /// The hyper-parameters given on the command line (names as `ALSTuning.space`): tuning
+    /// leaves them as given.
+    var givenHyperparameters: Set<String> {
+        let given: [(String, Bool)] = [
+            ("factors", factors != nil), ("iterations", iterations != nil), ("regularization", regularization != nil),
+            ("alpha", alpha != nil), ("unobserved_weight", unobservedWeight != nil), ("regularization_exponent", regularizationExponent != nil),
+        ]
+        return Set(given.filter(\.1).map(\.0))
+    }
+
     var definitions: [RecommenderDefinition] { (try? recommenders(over: nil).map(\.definition)) ?? [] }
 
     /// The recommenders to run: the config's enabled ones (or every recommender's defaults),

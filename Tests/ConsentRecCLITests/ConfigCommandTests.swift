@@ -89,6 +89,13 @@ final class ConfigCommandTests: XCTestCase {
         XCTAssertTrue(overridden.stdout.contains("split: temporal: the last 30% of the time span held out; K = 10"), overridden.stdout)
         XCTAssertTrue(overridden.stdout.contains("ALS cg f=4 λ=2.0"), overridden.stdout)
         XCTAssertFalse(overridden.stdout.contains("channel ("), overridden.stdout)
+
+        // [recommenders.emoji.tune]: what the als table gives (factors 6, iterations 6, λ 2) stays fixed.
+        let tuned = try CommandRunner.run("consentrec", ["evaluate", "--config", config(emoji: "[recommenders.emoji.tune]\ntrials = 3"),
+                                                         "--recommender", "emoji"])
+        XCTAssertEqual(tuned.status, 0, tuned.stderr)
+        XCTAssertTrue(tuned.stdout.contains("tuned for global: f=6 λ=2 "), tuned.stdout)
+        XCTAssertTrue(tuned.stdout.contains(" it=6 — validation ndcg@10"), tuned.stdout)
     }
 
     func testTrainWithTheConfig_trainsItsRecommendersIntoItsRoot() throws {

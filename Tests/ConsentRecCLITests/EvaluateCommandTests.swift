@@ -53,4 +53,23 @@ final class EvaluateCommandTests: XCTestCase {
         XCTAssertEqual(grid.status, 64)
         XCTAssertTrue(grid.stderr.contains("unknown key depth"), grid.stderr)
     }
+
+    func testTune_searchesWhatIsNotGiven_andReportsPerRecommender() throws {
+        let result = try CommandRunner.run("consentrec", ["evaluate", "--events", dir.file("events.csv")] + data
+            + ["--tune", "--tune-trials", "3", "--tune-strategy", "halving", "--json", dir.file("tuned.json")])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("tuned for global: f=8"), result.stdout)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("tuned.json")))) as! [String: Any]
+        for recommender in json["recommenders"] as! [[String: Any]] {
+            let tuning = try XCTUnwrap(recommender["tuning"] as? [[String: Any]])
+            XCTAssertFalse(tuning.isEmpty)
+            for choice in tuning {
+                let configuration = choice["configuration"] as! [String: Any]
+                XCTAssertEqual(configuration["factors"] as? Int, 8, "--factors 8 stays fixed")
+                XCTAssertEqual(choice["trials"] as? Int, 4, "halving over 3 candidates: 3 at a third of the iterations, then the best at all")
+            }
+        }
+        let both = try CommandRunner.run("consentrec", ["evaluate", "--events", dir.file("events.csv")] + data + ["--tune", "--grid", "factors=4,8"])
+        XCTAssertEqual(both.status, 64, both.stderr)
+    }
 }
