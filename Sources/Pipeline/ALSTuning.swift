@@ -41,6 +41,8 @@ public struct ALSTuning: Sendable {
         public let validationUsers: Int
         public let trials: Int
         public let stoppedByTime: Bool
+        /// The workspaces whose validation events the bucket was tuned on (pseudonyms, sorted).
+        public let workspaces: [String]
     }
 
     /// The searched dimensions (names as in the config's `als` table) and their ranges.
@@ -136,13 +138,15 @@ public struct ALSTuning: Sendable {
     }
 
     private func tune(_ pairs: [(train: InteractionMatrix, held: HeldOut)], bucket: String, logger: Logger) throws -> Choice {
+        let workspaces = Array(Set(pairs.flatMap { $0.train.provenance.workspaces })).sorted()
         let users = pairs.reduce(0) { total, pair in total + (0..<pair.held.test.rows).filter { pair.held.test.count(ofRow: $0) > 0 }.count }
         var search = HyperparameterSearch(
             dimensions: Self.space.filter { !plan.fixed.contains($0.name) }, strategy: plan.strategy, trials: plan.trials,
             seconds: plan.seconds, seed: plan.seed)
         search.initial = [Self.values(of: base).filter { name, _ in !plan.fixed.contains(name) }]
         guard users > 0, !search.dimensions.isEmpty else {
-            return Choice(bucket: bucket, configuration: base, metric: metricName, validationScore: nil, validationUsers: users, trials: 0, stoppedByTime: false)
+            return Choice(bucket: bucket, configuration: base, metric: metricName, validationScore: nil, validationUsers: users, trials: 0, stoppedByTime: false,
+                          workspaces: [])
         }
         let outcome = try search.run { values, fidelity in
             try score(Self.configuration(base, values, fidelity: fidelity), pairs, logger: logger)
@@ -150,7 +154,7 @@ public struct ALSTuning: Sendable {
         logger.info("tuned", metadata: [LogKey.recommender: "\(definition.target.rawValue)", LogKey.bucket: "\(bucket)",
                                         LogKey.trials: "\(outcome.trials.count)", LogKey.score: "\(outcome.score)"])
         return Choice(bucket: bucket, configuration: Self.configuration(base, outcome.best), metric: metricName, validationScore: outcome.score.isNaN ? nil : outcome.score,
-                      validationUsers: users, trials: outcome.trials.count, stoppedByTime: outcome.stoppedByTime)
+                      validationUsers: users, trials: outcome.trials.count, stoppedByTime: outcome.stoppedByTime, workspaces: workspaces)
     }
 
     var metricName: String { "\(metric.rawValue)@\(k)" }
@@ -158,9 +162,11 @@ public struct ALSTuning: Sendable {
     /// The pooled validation metric of ALS with `config` over `pairs`; NaN when a fit fails.
     private func score(_ config: ALSConfiguration, _ pairs: [(train: InteractionMatrix, held: HeldOut)], logger: Logger) throws -> Double {
         var pooled = RankingMetrics.Accumulator(k: k)
-        for (train, held) in pairs {
-            let model: ALSModel
-            do { model = try ImplicitALS(configuration: config).fit(train.matrix, logger: logger) } catch { return .nan }
+        let models: [ALSModel]
+        do {
+            models = try TrainingScheduler.fit(pairs.map(\.train.matrix), configuration: config, threads: config.threads, logger: logger) { _ in }
+        } catch { return .nan }
+        for ((train, held), model) in zip(pairs, models) {
             pooled.add(train: train.matrix, test: held.test, scores: FactorScorer(userFactors: model.userFactors, itemFactors: model.itemFactors).scores)
         }
         return metric.value(pooled.result)

@@ -23,6 +23,10 @@ public struct CarryForwardRule: Sendable {
         if !violations.isEmpty {
             return "trained on events of a workspace no longer allowed (" + violations.joined(separator: "; ") + ")"
         }
+        let tuning = (entry.tunedOn ?? []).compactMap(rules.violation)
+        if !tuning.isEmpty {
+            return "hyper-parameters tuned on events of a workspace no longer allowed (" + tuning.joined(separator: "; ") + ")"
+        }
         if let oldestAllowed, entry.provenance.oldestEvent < oldestAllowed {
             return "trained on events from \(Timestamp.format(entry.provenance.oldestEvent)), before the retention window "
                 + "(which starts \(Timestamp.format(oldestAllowed)))"

@@ -14,11 +14,18 @@ public struct ModelToTrain: Sendable {
     public let warmStart: WarmStart?
     /// What the published model ranks by.
     public let ranker: Ranker
+    /// Its hyper-parameters: the recommender's, or its bucket's tuned ones.
+    public let als: ALSConfiguration
+    /// For tuned hyper-parameters, the workspaces whose validation events chose them.
+    public let tunedOn: [String]?
+
+    /// Iterations of a warm start: the recommender's, at most the (tuned) `als.iterations`.
+    public var warmStartIterations: Int { min(recommender.warmStartIterations, als.iterations) }
 
     /// The configuration this model is fitted with.
     public var configuration: ALSConfiguration {
-        var als = recommender.als
-        if warmStart != nil { als.iterations = recommender.warmStartIterations }
+        var als = als
+        if warmStart != nil { als.iterations = warmStartIterations }
         return als
     }
 }
@@ -66,8 +73,10 @@ public struct GateStage: Sendable {
         let ranker = result?.ranker ?? recommender.ranker.unjudged
         var carried = false
         if verdict.publishes {
-            outcome.toTrain.append(ModelToTrain(recommender: recommender, matrix: matrix, metrics: metrics,
-                                                warmStart: warmStart(for: matrix, evaluation: evaluation), ranker: ranker))
+            outcome.toTrain.append(ModelToTrain(
+                recommender: recommender, matrix: matrix, metrics: metrics, warmStart: warmStart(for: matrix, evaluation: evaluation),
+                ranker: ranker, als: evaluation.configuration(for: matrix.workspace, configured: recommender.als),
+                tunedOn: evaluation.tunedOn(matrix.workspace)))
         } else if let last {
             if let reason = carryRule.refusal(last) {
                 outcome.dropped.append(.init(path: last.path, reason: reason))
@@ -86,7 +95,9 @@ public struct GateStage: Sendable {
     /// that model knows at least half of the matrix's users and half of its items (a workspace
     /// that mostly arrived in the held-out period is fitted from random factors instead).
     private func warmStart(for matrix: InteractionMatrix, evaluation: HeldOutEvaluation) -> WarmStart? {
-        guard recommender.warmStartIterations > 0, let held = evaluation.models[matrix.workspace ?? ""] else { return nil }
+        guard recommender.warmStartIterations > 0, let held = evaluation.models[matrix.workspace ?? ""],
+            held.model.configuration.factors == evaluation.configuration(for: matrix.workspace, configured: recommender.als).factors
+        else { return nil }
         let start = held.warmStart(for: matrix)
         guard start.knownUsers * 2 >= matrix.matrix.rows, start.knownItems * 2 >= matrix.matrix.columns else { return nil }
         return start

@@ -38,6 +38,20 @@ public struct HeldOutEvaluation: Sendable {
     /// Per workspace pseudonym ("" for the global model): the model trained on the training
     /// part, with its rows' and columns' ids — where the full model starts (`WarmStart`).
     public let models: [String: HeldOutModel]
+    /// What tuning chose, by bucket, when the recommender is tuned (`[recommenders.X.tune]`).
+    public var tuning: [Int: ALSTuning.Choice] = [:]
+    /// Per workspace pseudonym ("" for the global model) of a tuned recommender: its bucket.
+    public var buckets: [String: Int] = [:]
+
+    /// The hyper-parameters of a matrix's models: its bucket's tuned ones, or the configured.
+    public func configuration(for workspace: String?, configured: ALSConfiguration) -> ALSConfiguration {
+        buckets[workspace ?? ""].flatMap { tuning[$0]?.configuration } ?? configured
+    }
+
+    /// The workspaces whose validation events chose a matrix's hyper-parameters (nil: not tuned).
+    public func tunedOn(_ workspace: String?) -> [String]? {
+        buckets[workspace ?? ""].flatMap { tuning[$0] }.flatMap { $0.validationScore == nil ? nil : $0.workspaces }
+    }
 
     /// Pooled over every evaluated matrix, merged in pseudonym order: the same sums whichever
     /// shards the matrices were evaluated in.
@@ -53,23 +67,43 @@ public struct HeldOutEvaluation: Sendable {
 
     /// The shards' results as one; each matrix must have been evaluated in one shard only.
     public static func merging(_ shards: [HeldOutEvaluation], k: Int) -> HeldOutEvaluation {
-        HeldOutEvaluation(
+        var merged = HeldOutEvaluation(
             results: shards.reduce(into: [:]) { all, shard in
                 all.merge(shard.results) { _, _ in preconditionFailure("a matrix evaluated in two shards") }
             }, k: k,
             models: shards.reduce(into: [:]) { all, shard in all.merge(shard.models) { a, _ in a } })
+        merged.buckets = shards.reduce(into: [:]) { all, shard in all.merge(shard.buckets) { a, _ in a } }
+        merged.tuning = shards.first { !$0.tuning.isEmpty }?.tuning ?? [:]
+        return merged
     }
 
     /// - Parameter split: `rc.split` resolved on the whole log (`SplitStrategy.resolved(for:definition:)`),
-    ///   so that a shard is split as it is inside the whole.
+    ///   so that a shard is split as it is inside the whole. With `rc.tune`, the hyper-parameters
+    ///   are first tuned on a validation split carved from the training part (per size bucket
+    ///   for a per-workspace recommender, which pools the bucket's workspaces: such a run is not
+    ///   the union of its shards).
     public static func run(
         _ rc: NightlyConfig.Recommender, log: EventLog, split: SplitStrategy, threads: Int, logger: Logger,
         progress: @escaping (Int, Int) -> Void
     ) throws -> HeldOutEvaluation {
+        let strategy = split
         let split = HeldOutSplit.make(log, definition: rc.definition, split: split, threads: threads).pairs
-        let models = try TrainingScheduler.fit(split.map(\.train.matrix), configuration: rc.als, threads: threads, logger: logger) {
-            progress($0, split.count)
+        var tuning: [Int: ALSTuning.Choice] = [:], buckets: [String: Int] = [:]
+        if let plan = rc.tune {
+            for (train, _) in split {
+                buckets[train.workspace ?? ""] = rc.definition.scope == .global ? 0 : ALSTuning.bucket(users: train.matrix.rows)
+            }
+            var base = rc.als
+            base.threads = threads
+            let validation = ALSTuning.validation(log, definition: rc.definition, split: strategy, preSplit: false, threads: threads)
+            tuning = try ALSTuning(definition: rc.definition, base: base, plan: plan, metric: rc.gate.metric, k: rc.k)
+                .tune(validation: validation, bucketOf: { [buckets] in buckets[$0] ?? 0 }, logger: logger)
         }
+        let jobs = split.map { pair in
+            TrainingScheduler.Job(matrix: pair.train.matrix,
+                                  configuration: buckets[pair.train.workspace ?? ""].flatMap { tuning[$0]?.configuration } ?? rc.als)
+        }
+        let models = try TrainingScheduler.fit(jobs, threads: threads, logger: logger) { progress($0, split.count) }
         // Per-matrix trials in parallel; each matrix's result depends on that matrix alone.
         let perMatrix = Mutex([MatrixResult?](repeating: nil, count: split.count))
         ParallelFor(threads: threads).forEach(chunks: split.count) { i in
@@ -85,7 +119,10 @@ public struct HeldOutEvaluation: Sendable {
             results[key] = result!
             kept[key] = HeldOutModel(model: models[i], userIDs: split[i].train.userIDs, itemIDs: split[i].train.itemIDs)
         }
-        return HeldOutEvaluation(results: results, k: rc.k, models: kept)
+        var evaluation = HeldOutEvaluation(results: results, k: rc.k, models: kept)
+        evaluation.tuning = tuning
+        evaluation.buckets = buckets
+        return evaluation
     }
 
     /// Every ranker the recommender's policy scores, on one matrix, and the one it publishes.

@@ -75,6 +75,8 @@ public struct NightlyReport: Sendable, Codable {
         /// The last published run's pooled value of the gate metric, if it had one.
         public let lastRun: Double?
         public let models: [ModelGate]
+        /// What tuning chose, per bucket, when the recommender is tuned.
+        public var tuning: [ALSTuning.Choice]? = nil
     }
 
     public var runID: String
@@ -130,6 +132,7 @@ public struct NightlyReport: Sendable, Codable {
                                 r.lastRun.map { String(format: ", last run %.4f", $0) } ?? ", no last run",
                                 m.textbook.precision, p.textbook.precision, m.textbook.recall, p.textbook.recall, m.users))
             lines.append("  rankers: " + Self.rankerCounts(r.models))
+            for choice in r.tuning ?? [] { lines.append("  " + Self.tuningLine(choice)) }
             if r.scope == .workspace, !r.models.isEmpty {
                 let counts = r.models.map(\.testUsers).sorted()
                 let median = Double(counts[(counts.count - 1) / 2] + counts[counts.count / 2]) / 2
@@ -155,6 +158,16 @@ public struct NightlyReport: Sendable, Codable {
         if let runDirectory { lines.append("run directory: \(runDirectory)") }
         for f in auditFindings { lines.append("audit: \(f)") }
         return lines.joined(separator: "\n")
+    }
+
+    /// "tuned for global: f=32 λ=1 … — validation ndcg@10 0.4554 over 537 users, 30 trials".
+    public static func tuningLine(_ choice: ALSTuning.Choice) -> String {
+        let c = choice.configuration
+        return "tuned for \(choice.bucket): " + (choice.validationScore.map {
+            String(format: "f=%d λ=%g α=%g α₀=%g ν=%g it=%d — validation %@ %.4f over %d users of %d workspaces, %d trials%@",
+                   c.factors, c.regularization, c.alpha, c.unobservedWeight, c.regularizationExponent, c.iterations, choice.metric, $0,
+                   choice.validationUsers, choice.workspaces.count, choice.trials, choice.stoppedByTime ? " (stopped by the time budget)" : "")
+        } ?? "nothing to tune on (no validation users); as configured")
     }
 
     /// "20 als, 3 blend, 1 popularity (4 unjudged)": what the models publish.

@@ -181,7 +181,8 @@ public struct NightlyRun: Sendable {
             judged.summaries.append(.init(
                 recommender: rc.definition.target, scope: rc.definition.scope, split: rc.split.description, k: rc.k, metric: rc.gate.metric.rawValue,
                 model: evaluation.pooled.published, als: evaluation.pooled.als, popularity: evaluation.pooled.popularity,
-                lastRun: previous.pooledMetric(stage.metricKey, recommender: rc.definition.target.rawValue), models: outcome.gates))
+                lastRun: previous.pooledMetric(stage.metricKey, recommender: rc.definition.target.rawValue), models: outcome.gates,
+                tuning: evaluation.tuning.isEmpty ? nil : evaluation.tuning.sorted { $0.key < $1.key }.map(\.value)))
         }
         return judged
     }
@@ -221,6 +222,13 @@ public struct NightlyRun: Sendable {
             var manifest = try RunRecord(runID: runID, asOf: consent.asOf, configuration: RunConfiguration(config), consentPath: config.consentPath,
                                          registry: consent.registry, log: log, usage: judged.usage).manifest(models: assembly.entries)
             manifest.workspacesUsed = (manifest.workspacesUsed + injectedWorkspaces).sorted()
+            for summary in judged.summaries {
+                guard let tuning = summary.tuning, let i = manifest.recommenders.firstIndex(where: { $0.definition.target == summary.recommender }) else { continue }
+                manifest.recommenders[i].tuning = tuning.map {
+                    Manifest.Tuning(bucket: $0.bucket, hyperparameters: .init($0.configuration), metric: $0.metric, validationScore: $0.validationScore,
+                                    validationUsers: $0.validationUsers, trials: $0.trials, workspaces: $0.workspaces)
+                }
+            }
             try privacyGate(try assembly.stage(manifest), assembly: assembly, consent: consent, report: &report)
             report.runDirectory = try assembly.publish()
             _ = root.prune(keep: config.keepRuns)
@@ -237,10 +245,10 @@ public struct NightlyRun: Sendable {
         for (m, model) in zip(toTrain, fitted) {
             let warm = m.warmStart != nil
             let hyperparameters = ModelFile.Hyperparameters(
-                m.recommender.als, warmStartIterations: warm ? m.recommender.warmStartIterations : nil,
+                m.als, warmStartIterations: warm ? m.warmStartIterations : nil,
                 warmStartSplit: warm ? m.recommender.split.description : nil)
             try assembly.add(model, of: m.matrix, definition: m.recommender.definition, hyperparameters: hyperparameters,
-                             ranker: m.ranker, metrics: m.metrics.isEmpty ? nil : m.metrics)
+                             ranker: m.ranker, metrics: m.metrics.isEmpty ? nil : m.metrics, tunedOn: m.tunedOn)
         }
     }
 

@@ -26,9 +26,9 @@ final class RunAssembly {
     @discardableResult
     func add(
         _ model: ALSModel, of interactions: InteractionMatrix, definition: RecommenderDefinition, hyperparameters: ModelFile.Hyperparameters,
-        ranker: Ranker, includeUserFactors: Bool = false, metrics: [String: Double]? = nil
+        ranker: Ranker, includeUserFactors: Bool = false, metrics: [String: Double]? = nil, tunedOn: [String]? = nil
     ) throws -> Manifest.Model {
-        let file = ModelFile(
+        var file = ModelFile(
             recommender: definition.target.rawValue, scope: definition.scope.rawValue, workspace: interactions.workspace,
             itemIDs: interactions.itemIDs, itemFactors: model.itemFactors,
             userIDs: includeUserFactors ? interactions.userIDs : nil, userFactors: includeUserFactors ? model.userFactors : nil,
@@ -39,14 +39,16 @@ final class RunAssembly {
             },
             provenance: interactions.provenance, ranker: ranker,
             itemPopularity: PopularityBaseline(train: interactions.matrix).counts.map { Int($0) })
+        file.tunedOn = tunedOn
         let data = file.encode()
         let path = "models/\(definition.target.rawValue)/\(interactions.workspace ?? "global").safetensors"
         let sha = try writer.write(data, to: path)
-        let entry = Manifest.Model(
+        var entry = Manifest.Model(
             path: path, recommender: definition.target.rawValue, scope: definition.scope.rawValue, workspace: interactions.workspace,
             users: interactions.matrix.rows, items: interactions.matrix.columns, factors: hyperparameters.factors,
             nonZeros: interactions.matrix.nonZeros, bytes: data.count, sha256: sha, metrics: metrics,
             ranker: ranker.description, trainedAt: trainedAt, provenance: interactions.provenance)
+        entry.tunedOn = tunedOn
         entries.append(entry)
         return entry
     }

@@ -124,7 +124,7 @@ public struct UserRecommendation: Sendable {
         }), let definition = run.manifest.recommenders.first(where: { $0.definition.target == recommender })?.definition else {
             throw Failure.noModel(recommender: recommender.rawValue)
         }
-        let violations = rules.violations(entry.provenance)
+        let violations = entry.shapedBy.compactMap(rules.violation)
         guard violations.isEmpty else { throw Failure.modelNotAllowed(path: entry.path, reasons: violations) }
         return ServedModel(run: run, entry: entry, model: try run.model(entry), definition: definition)
     }

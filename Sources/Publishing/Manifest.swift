@@ -54,6 +54,13 @@ public struct Manifest: Sendable, Codable, Equatable {
         /// What the model ranks by (`als`, `popularity`, `blend:β`); nil in a manifest written
         /// before rankers (its models rank by ALS).
         public var ranker: String?
+        /// The workspaces whose validation events chose the model's tuned hyper-parameters (nil:
+        /// not tuned). Consent applies to them as to `provenance`.
+        public var tunedOn: [String]?
+
+        /// Every workspace whose events shaped the model: its contributors and, for a tuned
+        /// model, the workspaces its hyper-parameters were tuned on.
+        public var shapedBy: [String] { Array(Set(provenance.workspaces + (tunedOn ?? []))).sorted() }
         /// Set when a model failed its quality gate and the previous run's model was kept:
         /// the id of the run it was trained in. Its `metrics` are then that run's.
         public var carriedFrom: String?
@@ -88,10 +95,35 @@ public struct Manifest: Sendable, Codable, Equatable {
     public struct Recommender: Sendable, Codable, Equatable {
         public var definition: RecommenderDefinition
         public var hyperparameters: ModelFile.Hyperparameters
+        /// What tuning chose, per bucket, when the recommender was tuned.
+        public var tuning: [Tuning]?
 
         public init(definition: RecommenderDefinition, hyperparameters: ModelFile.Hyperparameters) {
             self.definition = definition
             self.hyperparameters = hyperparameters
+        }
+    }
+
+    /// One tuned bucket: the hyper-parameters chosen on the validation split, the score and
+    /// users they were chosen by, and the workspaces whose events that was.
+    public struct Tuning: Sendable, Codable, Equatable {
+        public var bucket: String
+        public var hyperparameters: ModelFile.Hyperparameters
+        public var metric: String
+        public var validationScore: Double?
+        public var validationUsers: Int
+        public var trials: Int
+        public var workspaces: [String]
+
+        public init(bucket: String, hyperparameters: ModelFile.Hyperparameters, metric: String, validationScore: Double?,
+                    validationUsers: Int, trials: Int, workspaces: [String]) {
+            self.bucket = bucket
+            self.hyperparameters = hyperparameters
+            self.metric = metric
+            self.validationScore = validationScore
+            self.validationUsers = validationUsers
+            self.trials = trials
+            self.workspaces = workspaces
         }
     }
 

@@ -15,6 +15,8 @@ import Platform
 ///   or `blend:β`: what the model ranks by, `Ranker`), `item_popularity` (JSON array: users
 ///   per item in the training data, row order), the provenance —
 ///   `contributors` (JSON array of the workspace pseudonyms whose events shaped the model),
+///   `tuned_on` (JSON array, for a model with tuned hyper-parameters: the workspaces whose
+///   validation events chose them),
 ///   `events_from` and `events_to` (RFC 3339) — and for global models
 ///   `item_workspace_counts`, `item_user_counts`, `min_workspaces`, `min_users`.
 ///
@@ -44,6 +46,10 @@ public struct ModelFile: Sendable, Equatable {
     /// Users per item in the training data (row order): the popularity a `popularity` or
     /// `blend` ranker scores by. Nil only in a file of the previous format.
     public var itemPopularity: [Int]?
+    /// For a model whose hyper-parameters were tuned: the pseudonyms of the workspaces whose
+    /// validation events chose them (for a per-workspace model, its size bucket's). They shaped
+    /// the model as much as its contributors did, so consent applies to them alike.
+    public var tunedOn: [String]?
 
     /// The hyper-parameters that determine a model (not the thread count, which does not).
     public struct Hyperparameters: Sendable, Equatable, Codable {
@@ -138,6 +144,7 @@ public struct ModelFile: Sendable, Equatable {
             "events_to": Timestamp.format(provenance.newestEvent), "ranker": ranker.description,
         ]
         if let itemPopularity { metadata["item_popularity"] = Self.jsonInts(itemPopularity) }
+        if let tunedOn { metadata["tuned_on"] = Self.jsonArray(tunedOn) }
         if let userFactors, let userIDs {
             tensors["user_factors"] = SafeTensors.Tensor(shape: [userFactors.rows, userFactors.columns], values: userFactors.storage)
             metadata["user_ids"] = Self.jsonArray(userIDs)
@@ -190,6 +197,10 @@ public struct ModelFile: Sendable, Equatable {
             hyperparameters: hp, provenance: Provenance(workspaces: contributors, oldestEvent: from, newestEvent: to), itemPopularity: nil)
         if m["format"] == format {
             (model.ranker, model.itemPopularity) = try rankerAndPopularity(m, items: itemIDs.count, fail: fail)
+        }
+        if let text = m["tuned_on"] {
+            guard let workspaces = decodeStrings(text) else { throw fail("tuned_on is not a JSON array of strings") }
+            model.tunedOn = workspaces
         }
         if let users = file.tensors["user_factors"] {
             guard users.shape.count == 2, users.shape[1] == items.shape[1], let ids = decodeStrings(m["user_ids"]), ids.count == users.shape[0] else {

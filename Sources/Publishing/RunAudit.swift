@@ -74,6 +74,7 @@ public struct RunAudit: Sendable {
         func add(_ problem: String) { findings.append(Finding(location: entry.path, problem: problem)) }
         if let w = entry.workspace, let v = violation(w) { add("is a model of \(v)") }
         for v in rules.violations(entry.provenance) { add("was trained on events of \(v)") }
+        for v in (entry.tunedOn ?? []).compactMap(rules.violation) { add("had its hyper-parameters tuned on events of \(v)") }
         for pseudonym in excludedNames(in: entry.path) { add("names opted-out workspace \(pseudonym)") }
         let model: ModelFile
         do throws(PublishingError) {
@@ -84,6 +85,7 @@ public struct RunAudit: Sendable {
         }
         if let w = model.workspace, let v = violation(w) { add("metadata names \(v)") }
         if model.provenance != entry.provenance { add("the provenance in the file differs from the manifest's") }
+        if model.tunedOn != entry.tunedOn { add("tuned_on in the file differs from the manifest's") }
         if let w = model.workspace, model.provenance.workspaces != [w] { add("a workspace model whose contributors are not its workspace alone") }
         guard model.scope == "global" else { return findings }
         guard let support = model.support else {

@@ -161,14 +161,7 @@ enum EvaluationTable {
                 line += " |" + [i.precision, i.map, i.ndcg, i.auc].map { pad(String(format: "%.4f", $0), 8) }.joined()
                 lines.append(line)
             }
-            for choice in r.tuning ?? [] {
-                let c = choice.configuration
-                lines.append("  tuned for \(choice.bucket): " + (choice.validationScore.map {
-                    String(format: "f=%d λ=%g α=%g α₀=%g ν=%g it=%d — validation %@ %.4f over %d users, %d trials%@",
-                           c.factors, c.regularization, c.alpha, c.unobservedWeight, c.regularizationExponent, c.iterations, choice.metric, $0,
-                           choice.validationUsers, choice.trials, choice.stoppedByTime ? " (stopped by the time budget)" : "")
-                } ?? "nothing to tune on (no validation users); as configured"))
-            }
+            for choice in r.tuning ?? [] { lines.append("  " + NightlyReport.tuningLine(choice)) }
             if let published = r.rows.first(where: { $0.rankers != nil }), let kinds = published.rankers {
                 lines.append("  published = each model's ranker as the nightly picks it: "
                     + ["als", "blend", "popularity"].compactMap { kind in kinds[kind].map { "\($0) \(kind)" } }.joined(separator: ", ")
