@@ -20,6 +20,13 @@ public struct Provenance: Sendable, Equatable, Codable {
         self.newestEvent = newestEvent
     }
 
+    /// Both together: every workspace of either, and the span covering both — the provenance of
+    /// a model that started from another model's factors.
+    public func union(_ other: Provenance) -> Provenance {
+        Provenance(workspaces: Array(Set(workspaces + other.workspaces)).sorted(), oldestEvent: min(oldestEvent, other.oldestEvent),
+                   newestEvent: max(newestEvent, other.newestEvent))
+    }
+
     enum CodingKeys: String, CodingKey {
         case workspaces
         case oldestEvent = "events_from"

@@ -26,7 +26,9 @@ public struct ImplicitALS: Sendable {
     /// - Parameters:
     ///   - interactions: user-major weights `r`; confidence is `1 + α·r`.
     ///   - warmStart: start from an earlier model's factors where it has them (seeded random
-    ///     factors elsewhere); the configuration's `iterations` then counts from there.
+    ///     factors elsewhere); the configuration's `iterations` then counts from there. A start
+    ///     from item factors alone first solves every user against them (a half-sweep before
+    ///     the first iteration).
     ///   - logger: receives the BLAS thread-pool warning and per-iteration debug lines.
     ///   - reportLoss: compute the loss after every iteration (one extra pass over the data).
     ///   - progress: called after every iteration.
@@ -62,6 +64,11 @@ public struct ImplicitALS: Sendable {
 
         let pin = BLASThreadPin(logger: logger)
         defer { pin.release() }
+        if warmStart?.startsFromItems == true {
+            // Published item factors and no users: solve the users against them first.
+            let itemGram = items.gram(ridge: userSweep.weighting.gramRidge, parallel: parallel)
+            try userSweep.run(solver: solver, fixed: items, gram: itemGram, target: &users, parallel: parallel, iteration: 0)
+        }
         let clock = ContinuousClock()
         for iteration in stride(from: 1, through: config.iterations, by: 1) {
             let start = clock.now

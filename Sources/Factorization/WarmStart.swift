@@ -14,10 +14,26 @@ public struct WarmStart: Sendable {
     /// For each column of the new matrix, the earlier model's item row, or -1.
     public let itemRows: [Int32]
 
+    /// True for a start from item factors alone (a published model holds no user factors):
+    /// the fit then solves every user against them once before its first iteration, so that
+    /// the first item half-sweep starts from users that agree with the items.
+    public let startsFromItems: Bool
+
     public init(model: ALSModel, userRows: [Int32], itemRows: [Int32]) {
         self.model = model
         self.userRows = userRows
         self.itemRows = itemRows
+        startsFromItems = false
+    }
+
+    /// A start from published item factors: `itemRows` maps each column of the new matrix to a
+    /// row of `itemFactors` (-1: an item the earlier model lacks, which keeps its seeded random
+    /// start); items the new matrix lacks are dropped. Users are solved first.
+    public init(itemFactors: Matrix, itemRows: [Int32], users: Int, configuration: ALSConfiguration) {
+        model = ALSModel(configuration: configuration, userFactors: Matrix(rows: 0, columns: itemFactors.columns), itemFactors: itemFactors)
+        userRows = [Int32](repeating: -1, count: users)
+        self.itemRows = itemRows
+        startsFromItems = true
     }
 
     /// Rows of the new matrix that start from the earlier model.

@@ -9,15 +9,28 @@ public struct ModelToTrain: Sendable {
     public let matrix: InteractionMatrix
     /// Held-out metrics recorded in the manifest (empty when the model was not evaluated).
     public let metrics: [String: Double]
-    /// The held-out model's factors to start from, with `recommender.warmStartIterations`;
-    /// nil: a fit from random factors with `als.iterations`.
-    public let warmStart: WarmStart?
+    /// The factors to start from, with `warmStartIterations`: the held-out model's, or (once
+    /// `NightlyRun` resolved `lastRunModel`) the last run's item factors; nil: a fit from
+    /// random factors with `als.iterations`.
+    public var warmStart: WarmStart?
+    /// Set when the fit starts from the last run's model: that run, the model's SHA-256, and
+    /// what shaped it — which then shaped this model too.
+    public var lastRunStart: LastRunStart?
+
+    public struct LastRunStart: Sendable {
+        public let runID: String
+        public let sha256: String
+        public let model: Manifest.Model
+    }
     /// What the published model ranks by.
     public let ranker: Ranker
     /// Its hyper-parameters: the recommender's, or its bucket's tuned ones.
     public let als: ALSConfiguration
     /// For tuned hyper-parameters, the workspaces whose validation events chose them.
     public let tunedOn: [String]?
+    /// With `als.warm_start = "last_run"`: the last run's model of the same workspace, which
+    /// tonight's consent and retention still allow (the carry-forward rule), to start from.
+    public let lastRunModel: Manifest.Model?
 
     /// Iterations of a warm start: the recommender's, at most the (tuned) `als.iterations`.
     public var warmStartIterations: Int { min(recommender.warmStartIterations, als.iterations) }
@@ -76,7 +89,7 @@ public struct GateStage: Sendable {
             outcome.toTrain.append(ModelToTrain(
                 recommender: recommender, matrix: matrix, metrics: metrics, warmStart: warmStart(for: matrix, evaluation: evaluation),
                 ranker: ranker, als: evaluation.configuration(for: matrix.workspace, configured: recommender.als),
-                tunedOn: evaluation.tunedOn(matrix.workspace)))
+                tunedOn: evaluation.tunedOn(matrix.workspace), lastRunModel: lastRunStart(last)))
         } else if let last {
             if let reason = carryRule.refusal(last) {
                 outcome.dropped.append(.init(path: last.path, reason: reason))
@@ -89,6 +102,13 @@ public struct GateStage: Sendable {
             workspace: matrix.workspace, verdict: verdict, testUsers: Int(metrics["test_users"] ?? 0), ranker: ranker,
             judged: result?.judged ?? false, model: metrics[metricKey], als: metrics["als_" + metricKey],
             popularity: metrics["popularity_" + metricKey], lastRun: lastValue, published: verdict.publishes, carriedForward: carried))
+    }
+
+    /// The last run's model to start from, when the recommender asks for it and tonight's rules
+    /// would let that model be published again.
+    private func lastRunStart(_ last: Manifest.Model?) -> Manifest.Model? {
+        guard recommender.warmStartFrom == .lastRun, recommender.warmStartIterations > 0, let last, carryRule.refusal(last) == nil else { return nil }
+        return last
     }
 
     /// Where the full model starts: its held-out model's factors, when warm starts are on and

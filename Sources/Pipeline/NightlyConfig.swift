@@ -11,12 +11,22 @@ import TOMLKit
 /// The nightly job's configuration, read from a TOML file (see `data/nightly.toml` and
 /// docs/nightly.md). Relative paths are resolved against the config file's folder.
 public struct NightlyConfig: Sendable {
+    /// `als.warm_start`.
+    public enum WarmStartSource: String, Sendable, Codable, CaseIterable {
+        case heldOut = "held_out"
+        case lastRun = "last_run"
+    }
+
     public struct Recommender: Sendable {
         public var definition: RecommenderDefinition
         public var als: ALSConfiguration
         /// Iterations of the full model when it starts from the held-out model's factors
         /// (`als.warm_start_iterations`); 0 fits it from random factors with `als.iterations`.
         public var warmStartIterations: Int
+        /// Where the full model starts (`als.warm_start`): the held-out model's factors, or the
+        /// last published run's item factors for the same model when tonight's consent and
+        /// retention still allow that model (the held-out model's otherwise).
+        public var warmStartFrom: WarmStartSource = .heldOut
         public var split: SplitStrategy
         public var k: Int
         public var gate: QualityGate
@@ -269,6 +279,12 @@ private struct Reader {
             definition: try definition(t, target, prefix), als: als, warmStartIterations: try warmStartIterations(t, prefix, als: als),
             split: split, k: k, gate: try gate(t, prefix), ranker: try ranker(t, prefix))
         rc.tune = try tune(t, prefix)
+        if let a = try table(t, "als", prefix), let w = try string(a, "warm_start", prefix + ".als") {
+            guard let source = NightlyConfig.WarmStartSource(rawValue: w) else {
+                throw .invalid(path: path, key: prefix + ".als.warm_start", reason: "must be held_out or last_run")
+            }
+            rc.warmStartFrom = source
+        }
         return rc
     }
 
@@ -370,7 +386,7 @@ private struct Reader {
         guard let a = try table(t, "als", prefix) else { return als }
         let p = prefix + ".als"
         try keys(a, p, allowed: ["factors", "regularization", "alpha", "iterations", "solver", "cg_steps", "seed", "warm_start_iterations",
-                                 "unobserved_weight", "regularization_exponent"])
+                                 "warm_start", "unobserved_weight", "regularization_exponent"])
         als.factors = try int(a, "factors", p) ?? als.factors
         als.regularization = Float(try double(a, "regularization", p) ?? Double(als.regularization))
         als.alpha = Float(try double(a, "alpha", p) ?? Double(als.alpha))

@@ -77,6 +77,9 @@ public struct NightlyReport: Sendable, Codable {
         public let models: [ModelGate]
         /// What tuning chose, per bucket, when the recommender is tuned.
         public var tuning: [ALSTuning.Choice]? = nil
+        /// How many of its trained models started from the last run's model, the held-out
+        /// model, or random factors.
+        public var warmStarts: [String: Int]? = nil
     }
 
     public var runID: String
@@ -133,6 +136,11 @@ public struct NightlyReport: Sendable, Codable {
                                 m.textbook.precision, p.textbook.precision, m.textbook.recall, p.textbook.recall, m.users))
             lines.append("  rankers: " + Self.rankerCounts(r.models))
             for choice in r.tuning ?? [] { lines.append("  " + Self.tuningLine(choice)) }
+            if let w = r.warmStarts {
+                lines.append("  fitted from: " + ["last run", "held-out model", "random factors"].compactMap { source in
+                    w[source].flatMap { $0 > 0 ? "\($0) the \(source)" : nil }
+                }.joined(separator: ", ").replacingOccurrences(of: "the random factors", with: "random factors"))
+            }
             if r.scope == .workspace, !r.models.isEmpty {
                 let counts = r.models.map(\.testUsers).sorted()
                 let median = Double(counts[(counts.count - 1) / 2] + counts[counts.count / 2]) / 2

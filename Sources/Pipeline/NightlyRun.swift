@@ -212,7 +212,9 @@ public struct NightlyRun: Sendable {
     ) throws(NightlyError) {
         do {
             let assembly = try RunAssembly(root: root, runID: runID, pseudonymiser: consent.pseudonymiser, faults: faults)
-            try train(judged.outcome.toTrain, into: assembly, logger: logger, progress: progress)
+            let toTrain = Self.resolveLastRunStarts(judged.outcome.toTrain, previous: previous)
+            try train(toTrain, into: assembly, logger: logger, progress: progress)
+            Self.reportWarmStarts(toTrain, into: &report)
             report.published = assembly.entries.map(\.path)
             for entry in judged.outcome.toCarry {
                 guard let run = previous.run else { continue }
@@ -243,12 +245,48 @@ public struct NightlyRun: Sendable {
             progress(RunProgress(stage: .train, done: $0, total: $1))
         }
         for (m, model) in zip(toTrain, fitted) {
-            let warm = m.warmStart != nil
-            let hyperparameters = ModelFile.Hyperparameters(
+            let warm = m.warmStart != nil, last = m.lastRunStart
+            var hyperparameters = ModelFile.Hyperparameters(
                 m.als, warmStartIterations: warm ? m.warmStartIterations : nil,
-                warmStartSplit: warm ? m.recommender.split.description : nil)
+                warmStartSplit: warm && last == nil ? m.recommender.split.description : nil)
+            hyperparameters.warmStartModel = last?.sha256
+            // A model started from the last run's is shaped by whatever shaped that one.
+            let tunedOn = last.map { Array(Set((m.tunedOn ?? []) + ($0.model.tunedOn ?? []))).sorted() }.flatMap { $0.isEmpty ? nil : $0 } ?? m.tunedOn
             try assembly.add(model, of: m.matrix, definition: m.recommender.definition, hyperparameters: hyperparameters,
-                             ranker: m.ranker, metrics: m.metrics.isEmpty ? nil : m.metrics, tunedOn: m.tunedOn)
+                             ranker: m.ranker, metrics: m.metrics.isEmpty ? nil : m.metrics, tunedOn: tunedOn,
+                             provenance: last.map { m.matrix.provenance.union($0.model.provenance) }, warmStartedFrom: last?.runID)
+        }
+    }
+
+    /// With `als.warm_start = "last_run"`: each model whose last-run model tonight's rules
+    /// allow starts from that model's item factors, matched by id (new items keep their seeded
+    /// random start, vanished ones are dropped), when it has the same factor count and knows at
+    /// least half of tonight's items; otherwise it keeps its held-out start.
+    static func resolveLastRunStarts(_ toTrain: [ModelToTrain], previous: PreviousRun) -> [ModelToTrain] {
+        toTrain.map { m in
+            guard let entry = m.lastRunModel, let run = previous.run, let file = try? run.checkedModel(entry).file,
+                file.itemFactors.columns == m.als.factors
+            else { return m }
+            let index = Dictionary(file.itemIDs.enumerated().map { ($1, Int32($0)) }) { a, _ in a }
+            let itemRows = m.matrix.itemIDs.map { index[$0] ?? -1 }
+            guard itemRows.count { $0 >= 0 } * 2 >= m.matrix.matrix.columns else { return m }
+            var started = m
+            started.warmStart = WarmStart(itemFactors: file.itemFactors, itemRows: itemRows, users: m.matrix.matrix.rows, configuration: m.als)
+            started.lastRunStart = .init(runID: run.manifest.runID, sha256: entry.sha256, model: entry)
+            return started
+        }
+    }
+
+    /// Per recommender: how many models started from the last run, the held-out model, or random factors.
+    static func reportWarmStarts(_ toTrain: [ModelToTrain], into report: inout NightlyReport) {
+        for i in report.recommenders.indices {
+            let mine = toTrain.filter { $0.recommender.definition.target == report.recommenders[i].recommender }
+            guard !mine.isEmpty else { continue }
+            report.recommenders[i].warmStarts = [
+                "last run": mine.count { $0.lastRunStart != nil },
+                "held-out model": mine.count { $0.warmStart != nil && $0.lastRunStart == nil },
+                "random factors": mine.count { $0.warmStart == nil },
+            ]
         }
     }
 

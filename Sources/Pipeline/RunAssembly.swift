@@ -26,8 +26,10 @@ final class RunAssembly {
     @discardableResult
     func add(
         _ model: ALSModel, of interactions: InteractionMatrix, definition: RecommenderDefinition, hyperparameters: ModelFile.Hyperparameters,
-        ranker: Ranker, includeUserFactors: Bool = false, metrics: [String: Double]? = nil, tunedOn: [String]? = nil
+        ranker: Ranker, includeUserFactors: Bool = false, metrics: [String: Double]? = nil, tunedOn: [String]? = nil,
+        provenance: Provenance? = nil, warmStartedFrom: String? = nil
     ) throws -> Manifest.Model {
+        let provenance = provenance ?? interactions.provenance
         var file = ModelFile(
             recommender: definition.target.rawValue, scope: definition.scope.rawValue, workspace: interactions.workspace,
             itemIDs: interactions.itemIDs, itemFactors: model.itemFactors,
@@ -37,7 +39,7 @@ final class RunAssembly {
                 ModelFile.Support(itemWorkspaceCounts: $0, itemUserCounts: interactions.itemUserCounts ?? [],
                                   minWorkspaces: definition.minEmojiWorkspaces, minUsers: definition.minEmojiUsers)
             },
-            provenance: interactions.provenance, ranker: ranker,
+            provenance: provenance, ranker: ranker,
             itemPopularity: PopularityBaseline(train: interactions.matrix).counts.map { Int($0) })
         file.tunedOn = tunedOn
         let data = file.encode()
@@ -47,8 +49,9 @@ final class RunAssembly {
             path: path, recommender: definition.target.rawValue, scope: definition.scope.rawValue, workspace: interactions.workspace,
             users: interactions.matrix.rows, items: interactions.matrix.columns, factors: hyperparameters.factors,
             nonZeros: interactions.matrix.nonZeros, bytes: data.count, sha256: sha, metrics: metrics,
-            ranker: ranker.description, trainedAt: trainedAt, provenance: interactions.provenance)
+            ranker: ranker.description, trainedAt: trainedAt, provenance: provenance)
         entry.tunedOn = tunedOn
+        entry.warmStartedFrom = warmStartedFrom
         entries.append(entry)
         return entry
     }

@@ -54,6 +54,9 @@ public struct Manifest: Sendable, Codable, Equatable {
         /// What the model ranks by (`als`, `popularity`, `blend:β`); nil in a manifest written
         /// before rankers (its models rank by ALS).
         public var ranker: String?
+        /// For a model started from the last run's model (`als.warm_start = "last_run"`): that
+        /// run's id.
+        public var warmStartedFrom: String?
         /// The workspaces whose validation events chose the model's tuned hyper-parameters (nil:
         /// not tuned). Consent applies to them as to `provenance`.
         public var tunedOn: [String]?

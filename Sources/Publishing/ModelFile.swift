@@ -69,6 +69,10 @@ public struct ModelFile: Sendable, Equatable {
         /// `iterations` from random factors), when the model was warm-started from it: with the
         /// data and the other fields, what determines the bytes.
         public var warmStartSplit: String?
+        /// For a model started from the last published run's model: the SHA-256 of that model
+        /// file — with the data and the other fields, what determines the bytes (the run it
+        /// came from is in the manifest entry's `warmStartedFrom`).
+        public var warmStartModel: String?
         /// α₀, the unobserved weight, when not 1 (iALS++; `ALSConfiguration`).
         public var unobservedWeight: Float?
         /// ν, the exponent of the frequency-scaled penalty, when not 0.
@@ -96,6 +100,7 @@ public struct ModelFile: Sendable, Equatable {
             case cgSteps = "cg_steps"
             case warmStartIterations = "warm_start_iterations"
             case warmStartSplit = "warm_start_split"
+            case warmStartModel = "warm_start_model"
             case unobservedWeight = "unobserved_weight"
             case regularizationExponent = "regularization_exponent"
         }

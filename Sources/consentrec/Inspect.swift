@@ -71,8 +71,9 @@ extension ConsentRec {
             let shown = TerminalText.safe
             print("model \(shown(path)): \(shown(model.recommender)) (\(shown(model.scope))\(model.workspace.map { ", workspace \(shown($0))" } ?? ""))")
             print("  items \(model.itemFactors.rows) × factors \(model.itemFactors.columns)\(model.userFactors.map { ", users \($0.rows)" } ?? ", no user factors")")
-            let fit = h.warmStartIterations.map {
-                "\($0) iterations from its held-out model (which ran \(h.iterations) from random factors; split \(shown(h.warmStartSplit ?? "?")))"
+            let fit = h.warmStartIterations.map { warm in
+                h.warmStartModel.map { "\(warm) iterations from the last run's model (sha256 \(shown(String($0.prefix(12)))))" }
+                    ?? "\(warm) iterations from its held-out model (which ran \(h.iterations) from random factors; split \(shown(h.warmStartSplit ?? "?")))"
             } ?? "\(h.iterations) iterations"
             let iALS = (h.unobservedWeight.map { ", α₀ \($0)" } ?? "") + (h.regularizationExponent.map { ", ν \($0)" } ?? "")
             print("  hyper-parameters: factors \(h.factors), λ \(h.regularization), α \(h.alpha)\(iALS), \(fit), \(shown(h.solver))")

@@ -96,4 +96,39 @@ final class WarmStartTests: XCTestCase {
         beyond[0] = Int32(start.model.itemFactors.rows)
         XCTAssertTrue(refusal(WarmStart(model: start.model, userRows: start.userRows, itemRows: beyond)).contains("does not have"))
     }
+
+    /// A start from published item factors: mapped items take the earlier rows (vanished ones
+    /// are simply not mapped), new items keep the cold start, and every user is first solved
+    /// exactly against those items — then the iterations run as usual.
+    func testItemsOnly_mapsItemsByRow_andSolvesUsersFirst() throws {
+        var zero = config
+        zero.iterations = 0
+        zero.solver = .cholesky
+        let cold = try ImplicitALS(configuration: zero).fit(full, logger: .quiet)
+        let earlier = RandomInputs.matrix(rows: 200, columns: config.factors, seed: 77)  // 200 rows: some vanished
+        let itemRows: [Int32] = (0..<full.columns).map { (i: Int) -> Int32 in i % 3 == 0 ? -1 : Int32((i * 7) % 200) }
+        let start = WarmStart(itemFactors: earlier, itemRows: itemRows, users: full.rows, configuration: zero)
+        XCTAssertEqual(start.knownUsers, 0)
+        let model = try ImplicitALS(configuration: zero).fit(full, warmStart: start, logger: .quiet)
+        for (i, from) in itemRows.enumerated() {
+            XCTAssertEqual(model.itemFactors.row(i), from >= 0 ? earlier.row(Int(from)) : cold.itemFactors.row(i), "item \(i)")
+        }
+        for u in stride(from: 0, to: full.rows, by: 37) {
+            let row = full.row(u)
+            let exact = DenseReference.alsRow(fixed: model.itemFactors, items: row.columns.map(Int.init), weights: Array(row.values),
+                                              regularization: Double(config.regularization), alpha: Double(config.alpha))
+            XCTAssertLessThanOrEqual(DenseReference.relativeError(model.userFactors.row(u), exact), 1e-4, "user \(u)")
+        }
+        // From a converged model's items, three iterations reach the loss twelve cold ones do.
+        let converged = try ImplicitALS(configuration: config).fit(full, logger: .quiet)
+        var short = config
+        short.iterations = 3
+        let warm = try ImplicitALS(configuration: short).fit(
+            full, warmStart: WarmStart(itemFactors: converged.itemFactors, itemRows: (0..<Int32(full.columns)).map { $0 }, users: full.rows,
+                                       configuration: short), logger: .quiet)
+        let als = ImplicitALS(configuration: config)
+        let target = try als.loss(interactions: full, userFactors: converged.userFactors, itemFactors: converged.itemFactors)
+        let reached = try als.loss(interactions: full, userFactors: warm.userFactors, itemFactors: warm.itemFactors)
+        XCTAssertLessThanOrEqual(reached, target * 1.01)
+    }
 }
