@@ -5,7 +5,7 @@ APT_PACKAGES := libopenblas-dev liblapacke-dev
 
 VENV := .venv
 
-.PHONY: deps pydeps build demo demo-als model-digests test consent-properties fuzz fuzz-replay crash-test bench bench-quick bench-implicit clean
+.PHONY: deps pydeps build demo demo-als model-digests test consent-properties fuzz fuzz-replay crash-test bench bench-quick bench-implicit bench-quality clean
 
 # Installs OpenBLAS and LAPACKE with apt-get when they are missing.
 deps:
@@ -95,6 +95,11 @@ bench-quick: deps
 
 bench-implicit: deps
 	scripts/bench_vs_implicit.sh
+
+# Tuned for tuned: ConsentRec's tuner (iALS++ parameters) against the best of implicit's
+# lambda x alpha grid at the same compute, on planted data (and QUALITY_DATA=file.csv if given).
+bench-quality: deps
+	scripts/bench_quality.sh
 
 clean:
 	rm -rf .build .build-fuzz

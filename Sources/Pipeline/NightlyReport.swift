@@ -175,7 +175,7 @@ public struct NightlyReport: Sendable, Codable {
             String(format: "f=%d λ=%g α=%g α₀=%g ν=%g it=%d — validation %@ %.4f over %d users of %d workspaces, %d trials%@",
                    c.factors, c.regularization, c.alpha, c.unobservedWeight, c.regularizationExponent, c.iterations, choice.metric, $0,
                    choice.validationUsers, choice.workspaces.count, choice.trials, choice.stoppedByTime ? " (stopped by the time budget)" : "")
-        } ?? "nothing to tune on (no validation users); as configured")
+        } ?? "as configured (every searched hyper-parameter is given, or no validation users)")
     }
 
     /// "20 als, 3 blend, 1 popularity (4 unjudged)": what the models publish.

@@ -10,7 +10,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "consentrec-bench",
         abstract: "Benchmarks of the ALS trainer, fold-in and top-k, and interop helpers.",
-        subcommands: [ALSBench.self, WarmStartBench.self, FoldInBench.self, IngestBench.self, NightlyBench.self, ExportMatrix.self, TrainMatrix.self, Demo.self]
+        subcommands: [ALSBench.self, WarmStartBench.self, FoldInBench.self, IngestBench.self, NightlyBench.self, ExportMatrix.self, TrainMatrix.self, TuneMatrix.self, Demo.self]
     )
 
     /// As `consentrec`: the right BLAS kernels first (restarting once if it must).
@@ -38,10 +38,13 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Conjugate-gradient steps per row.") var cgSteps = 3
     @Option(help: "Worker threads.") var threads = 2
     @Option(help: "Seed of the initial factors.") var seed: UInt64 = 0
+    @Option(help: "α₀, the weight of unobserved pairs (iALS++).") var unobservedWeight: Float = 1
+    @Option(help: "ν, the exponent of the frequency-scaled penalty (iALS++).") var regularizationExponent: Float = 0
 
     func configuration(solver: ALSConfiguration.Solver) -> ALSConfiguration {
         ALSConfiguration(
             factors: factors, regularization: regularization, alpha: alpha, iterations: iterations, solver: solver,
-            cgSteps: cgSteps, threads: threads, seed: seed)
+            cgSteps: cgSteps, threads: threads, seed: seed, unobservedWeight: unobservedWeight,
+            regularizationExponent: regularizationExponent)
     }
 }

@@ -72,6 +72,20 @@ struct DataOptions: ParsableArguments {
 
     var ingestOptions: IngestOptions { ingestOptions(over: nil) }
 
+    /// With a config, the command line may make consent and retention stricter, never looser:
+    /// `--policy opt-out` over an opt-in config, or a longer `--retention-days` than the
+    /// config's, is refused (a retrain into the nightly's root would publish what the nightly
+    /// may not).
+    func checkStricter(than config: NightlyConfig?) throws {
+        guard let config else { return }
+        if policy == .optOut, config.policy == .optIn {
+            throw ValidationError("--policy opt-out would loosen the config's opt-in policy; the command line can make consent stricter, never looser")
+        }
+        if let retentionDays, let configured = config.retentionDays, retentionDays > configured {
+            throw ValidationError("--retention-days \(retentionDays) would loosen the config's \(configured); the command line can shorten retention, never lengthen it")
+        }
+    }
+
     /// The config's data options (or the defaults), with every option given on top.
     func ingestOptions(over config: NightlyConfig?) -> IngestOptions {
         let asOf = asOfSeconds(over: config)

@@ -115,6 +115,7 @@ extension ConsentRec {
                 logger.logLevel = .warning
                 let display = ProgressDisplay(logger: logger)
                 let config = try configOption.load()
+                try data.checkStricter(than: config)
                 let recommenders = try training.recommenders(over: config).map { rc in
                     EvaluationRequest.Recommender(
                         definition: rc.definition, configurations: try configurations(from: rc.als),

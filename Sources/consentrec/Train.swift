@@ -42,6 +42,7 @@ extension ConsentRec {
                 logger.logLevel = .info
                 let display = ProgressDisplay(logger: logger)
                 let config = try configOption.load()
+                try data.checkStricter(than: config)
                 let recommenders = try training.recommenders(over: config).map { rc in
                     TrainingRequest.Recommender(definition: rc.definition, als: rc.als, ranker: ranker ?? (config == nil ? .als : rc.ranker.unjudged))
                 }

@@ -133,6 +133,14 @@ final class ConfigCommandTests: XCTestCase {
             XCTAssertEqual(result.status, 2, command + ": " + result.stderr)
             XCTAssertTrue(result.stderr.contains("recommenders.emoji.ranker.choose"), result.stderr)
         }
+        // With a config, the command line may tighten consent and retention, never loosen them.
+        let optIn = try String(contentsOfFile: config(), encoding: .utf8).replacingOccurrences(of: "registry = \"data/consent.csv\"", with: "registry = \"data/consent.csv\"\npolicy = \"opt-in\"")
+        let looser = try CommandRunner.run("consentrec", ["train", "--config", dir.write("opt-in.toml", optIn), "--policy", "opt-out"])
+        XCTAssertEqual(looser.status, 64, looser.stderr)
+        XCTAssertTrue(looser.stderr.contains("never looser"), looser.stderr)
+        let longer = try CommandRunner.run("consentrec", ["evaluate", "--config", config(), "--retention-days", "40"])
+        XCTAssertEqual(longer.status, 64, longer.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path + "/out"), "nothing was trained or written")
         let noConsent = try CommandRunner.run("consentrec", ["evaluate", "--events", dir.path + "/data/events.csv"])
         XCTAssertEqual(noConsent.status, 64, noConsent.stderr)
         XCTAssertTrue(noConsent.stderr.contains("--consent"), noConsent.stderr)
