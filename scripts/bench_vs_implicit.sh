@@ -5,13 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-make --no-print-directory deps
-swift build -c release --product consentrec-bench >/dev/null
-bench=.build/release/consentrec-bench
-
-venv=.venv
-if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
-"$venv/bin/pip" install --quiet --disable-pip-version-check "implicit==0.7.*" threadpoolctl numpy scipy
+. scripts/bench_setup.sh
 
 data=$(mktemp -d)
 trap 'rm -rf "$data"' EXIT

@@ -76,19 +76,6 @@ public struct EvaluationRequest: Sendable {
                   recommenders: recommenders.map { Recommender(definition: $0, configurations: configurations, split: split, k: k) },
                   baselineSeed: baselineSeed, sortBy: sortBy)
     }
-
-    /// Exactly what the nightly job with `config` evaluates: its inputs, consent, data options,
-    /// and per enabled recommender its definition, hyper-parameters, split, K, gate and ranker.
-    public init(config: NightlyConfig, asOf: Int64) {
-        self.init(
-            events: config.events, consentPath: config.consentPath, keyFile: config.keyFile, ingest: config.ingestOptions(asOf: asOf),
-            recommenders: config.recommenders.map { rc in
-                var als = rc.als
-                als.threads = config.threads
-                return Recommender(definition: rc.definition, configurations: [als], split: rc.split, k: rc.k, gate: rc.gate, ranker: rc.ranker,
-                                   tune: rc.tune)
-            })
-    }
 }
 
 /// The evaluation of every recommender: model(s) beside the baselines on one split.

@@ -66,6 +66,16 @@ public struct NightlyConfig: Sendable {
     public var threads: Int
     public var recommenders: [Recommender]
 
+    /// The enabled recommenders with `run.threads` in their ALS configuration: what `evaluate`
+    /// and `train` start from with `--config`.
+    public var recommendersAtRunThreads: [Recommender] {
+        recommenders.map { rc in
+            var rc = rc
+            rc.als.threads = threads
+            return rc
+        }
+    }
+
     /// Reads and checks a config file.
     /// - Throws: `ConfigError` naming the file, and the key for anything unknown or mistyped.
     public static func load(path: String) throws(ConfigError) -> NightlyConfig {

@@ -62,21 +62,6 @@ public struct TrainingRequest: Sendable {
                   includeUserFactors: includeUserFactors)
     }
 
-    /// A hand retrain of what the nightly job with `config` trains: its inputs, consent, data
-    /// options, output root and kept runs, and per enabled recommender its definition and
-    /// hyper-parameters. With no held-out data to choose a ranker by, each model publishes
-    /// the recommender's `ranker.unjudged` — what the nightly publishes for a model it cannot judge.
-    public init(config: NightlyConfig, asOf: Int64) {
-        self.init(
-            events: config.events, consentPath: config.consentPath, keyFile: config.keyFile, ingest: config.ingestOptions(asOf: asOf),
-            recommenders: config.recommenders.map { rc in
-                var als = rc.als
-                als.threads = config.threads
-                return Recommender(definition: rc.definition, als: als, ranker: rc.ranker.unjudged)
-            },
-            outputRoot: config.outputRoot, keepRuns: config.keepRuns)
-    }
-
     /// The most threads any recommender trains with (matrices are built with as many).
     var threads: Int { recommenders.map(\.als.threads).max() ?? 1 }
 }

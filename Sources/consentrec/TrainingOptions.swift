@@ -91,11 +91,7 @@ struct TrainingOptions: ParsableArguments {
     /// narrowed to `--recommender`, with every option given applied on top.
     /// - Throws: `ValidationError` when `--recommender` names one the config does not enable.
     func recommenders(over config: NightlyConfig?) throws -> [NightlyConfig.Recommender] {
-        var base = config?.recommenders.map { rc -> NightlyConfig.Recommender in
-            var rc = rc
-            rc.als.threads = config!.threads
-            return rc
-        } ?? RecommenderDefinition.defaults.map { NightlyConfig.Recommender(definition: $0, als: ALSConfiguration()) }
+        var base = config?.recommendersAtRunThreads ?? RecommenderDefinition.defaults.map { NightlyConfig.Recommender(definition: $0, als: ALSConfiguration()) }
         if let recommender, recommender != .all {
             base = base.filter { $0.definition.target.rawValue == recommender.rawValue }
             guard !base.isEmpty else { throw ValidationError("--recommender \(recommender.rawValue): the config does not enable it") }
