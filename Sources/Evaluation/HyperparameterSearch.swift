@@ -50,13 +50,15 @@ public struct HyperparameterSearch: Sendable, Equatable, Codable {
         public let best: [String: Double]
         public let score: Double
         public let trials: [Trial]
+        /// Distinct candidates scored (halving scores some several times, at rising fidelity).
+        public let candidates: Int
         /// Whether the time budget stopped the search before its planned trials.
         public let stoppedByTime: Bool
     }
 
     public var dimensions: [Dimension]
     public var strategy: Strategy
-    /// Candidates sampled (for halving, at the lowest rung).
+    /// Candidates (for halving, scored at the lowest rung; the best third and `initial` go on).
     public var trials: Int
     /// Wall-clock budget; no trial starts after it (at least one always runs).
     public var seconds: Double?
@@ -96,7 +98,8 @@ public struct HyperparameterSearch: Sendable, Equatable, Codable {
     /// Runs the search. Higher scores are better; on a tie the earlier candidate wins.
     public func run(_ score: (_ values: [String: Double], _ fidelity: Double) throws -> Double) rethrows -> Outcome {
         let start = Date()
-        var alive = Array(candidates().enumerated())
+        let all = candidates()
+        var alive = Array(all.enumerated())
         var done: [Trial] = []
         var stopped = false
         var best: (index: Int, values: [String: Double], score: Double)?
@@ -112,9 +115,13 @@ public struct HyperparameterSearch: Sendable, Equatable, Codable {
             scored.sort { ($0.score.isNaN ? -Double.infinity : $0.score, -$0.index) > ($1.score.isNaN ? -Double.infinity : $1.score, -$1.index) }
             if let top = scored.first { best = top }
             if stopped || rung == rungs.count - 1 { break }
+            // The best 1/η go on, and so do the `initial` candidates: they are always scored at
+            // full fidelity, so a search never ends below them on its own score.
             let keep = max(1, (scored.count + reduction - 1) / reduction)
-            alive = scored.prefix(keep).sorted { $0.index < $1.index }.map { ($0.index, $0.values) }
+            let promoted = scored.prefix(keep).map(\.index) + scored.map(\.index).filter { $0 < initial.count }
+            alive = Set(promoted).sorted().map { ($0, all[$0]) }
         }
-        return Outcome(best: best?.values ?? [:], score: best?.score ?? .nan, trials: done, stoppedByTime: stopped)
+        let distinct = Set(done.map { $0.values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",") }).count
+        return Outcome(best: best?.values ?? [:], score: best?.score ?? .nan, trials: done, candidates: distinct, stoppedByTime: stopped)
     }
 }

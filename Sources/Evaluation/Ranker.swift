@@ -25,18 +25,29 @@ public enum Ranker: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// `als`, `popularity`, `blend` or `blend:β` with `β` a finite number in 0…1e6; nil
-    /// for anything else.
+    /// `als`, `popularity` or `blend:β` with `β` a plain decimal number (digits, an optional
+    /// fraction and exponent: `0.3`, `3`, `1e-2`) from 0 to 1e6 that a 32-bit float holds
+    /// without flushing to zero; nil for anything else (hex, signs, spaces, NUL bytes…).
     public init?(parsing text: String) {
         switch text {
         case "als": self = .als
         case "popularity": self = .popularity
         default:
-            guard text.hasPrefix("blend:"), let beta = Float(text.dropFirst(6)), beta.isFinite, (0...Self.maxBeta).contains(beta) else {
-                return nil
-            }
+            guard text.hasPrefix("blend:"), let beta = Self.decimal(text.dropFirst(6)) else { return nil }
             self = .blend(beta: beta)
         }
+    }
+
+    /// The β of `blend:β`, or nil.
+    static func decimal(_ text: Substring) -> Float? {
+        let allowed = Set("0123456789.eE-")
+        guard let first = text.first, first.isASCII, first.isNumber, text.allSatisfy({ allowed.contains($0) }),
+            let value = Float(text), value.isFinite, (0...maxBeta).contains(value)
+        else { return nil }
+        // A non-zero spelling must not round to 0 (1e-50 is not a weight of 0).
+        let mantissa = text.prefix { $0 != "e" && $0 != "E" }
+        if value == 0, mantissa.contains(where: { ("1"..."9").contains($0) }) { return nil }
+        return value
     }
 
     /// The kind without its weight: `als`, `popularity` or `blend`.

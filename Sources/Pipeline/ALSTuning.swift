@@ -39,7 +39,9 @@ public struct ALSTuning: Sendable {
         /// configuration is the one given), and how many validation users it was pooled over.
         public let validationScore: Double?
         public let validationUsers: Int
+        /// Distinct candidates scored, and fits run (halving fits some candidates several times).
         public let trials: Int
+        public let fits: Int
         public let stoppedByTime: Bool
         /// The workspaces whose validation events the bucket was tuned on (pseudonyms, sorted).
         public let workspaces: [String]
@@ -145,7 +147,7 @@ public struct ALSTuning: Sendable {
             seconds: plan.seconds, seed: plan.seed)
         search.initial = [Self.values(of: base).filter { name, _ in !plan.fixed.contains(name) }]
         guard users > 0, !search.dimensions.isEmpty else {
-            return Choice(bucket: bucket, configuration: base, metric: metricName, validationScore: nil, validationUsers: users, trials: 0, stoppedByTime: false,
+            return Choice(bucket: bucket, configuration: base, metric: metricName, validationScore: nil, validationUsers: users, trials: 0, fits: 0, stoppedByTime: false,
                           workspaces: [])
         }
         let outcome = try search.run { values, fidelity in
@@ -154,7 +156,8 @@ public struct ALSTuning: Sendable {
         logger.info("tuned", metadata: [LogKey.recommender: "\(definition.target.rawValue)", LogKey.bucket: "\(bucket)",
                                         LogKey.trials: "\(outcome.trials.count)", LogKey.score: "\(outcome.score)"])
         return Choice(bucket: bucket, configuration: Self.configuration(base, outcome.best), metric: metricName, validationScore: outcome.score.isNaN ? nil : outcome.score,
-                      validationUsers: users, trials: outcome.trials.count, stoppedByTime: outcome.stoppedByTime, workspaces: workspaces)
+                      validationUsers: users, trials: outcome.candidates, fits: outcome.trials.count, stoppedByTime: outcome.stoppedByTime,
+                      workspaces: workspaces)
     }
 
     var metricName: String { "\(metric.rawValue)@\(k)" }

@@ -31,6 +31,8 @@ public struct ModelToTrain: Sendable {
     /// With `als.warm_start = "last_run"`: the last run's model of the same workspace, which
     /// tonight's consent and retention still allow (the carry-forward rule), to start from.
     public let lastRunModel: Manifest.Model?
+    /// Why the last run's model may not be started from, when there is one and the rule refuses it.
+    public let lastRunRefusal: String?
 
     /// Iterations of a warm start: the recommender's, at most the (tuned) `als.iterations`.
     public var warmStartIterations: Int { min(recommender.warmStartIterations, als.iterations) }
@@ -89,7 +91,7 @@ public struct GateStage: Sendable {
             outcome.toTrain.append(ModelToTrain(
                 recommender: recommender, matrix: matrix, metrics: metrics, warmStart: warmStart(for: matrix, evaluation: evaluation),
                 ranker: ranker, als: evaluation.configuration(for: matrix.workspace, configured: recommender.als),
-                tunedOn: evaluation.tunedOn(matrix.workspace), lastRunModel: lastRunStart(last)))
+                tunedOn: evaluation.tunedOn(matrix.workspace), lastRunModel: lastRunStart(last), lastRunRefusal: lastRunRefusal(last)))
         } else if let last {
             if let reason = carryRule.refusal(last) {
                 outcome.dropped.append(.init(path: last.path, reason: reason))
@@ -109,6 +111,11 @@ public struct GateStage: Sendable {
     private func lastRunStart(_ last: Manifest.Model?) -> Manifest.Model? {
         guard recommender.warmStartFrom == .lastRun, recommender.warmStartIterations > 0, let last, carryRule.refusal(last) == nil else { return nil }
         return last
+    }
+
+    private func lastRunRefusal(_ last: Manifest.Model?) -> String? {
+        guard recommender.warmStartFrom == .lastRun, recommender.warmStartIterations > 0, let last else { return nil }
+        return carryRule.refusal(last)
     }
 
     /// Where the full model starts: its held-out model's factors, when warm starts are on and

@@ -294,6 +294,9 @@ private struct Reader {
                 throw .invalid(path: path, key: prefix + ".als.warm_start", reason: "must be held_out or last_run")
             }
             rc.warmStartFrom = source
+            if source == .lastRun, rc.warmStartIterations == 0 {
+                throw .invalid(path: path, key: prefix + ".als.warm_start", reason: "is last_run, but warm_start_iterations is 0 (no warm start at all)")
+            }
         }
         return rc
     }

@@ -80,6 +80,9 @@ public struct NightlyReport: Sendable, Codable {
         /// How many of its trained models started from the last run's model, the held-out
         /// model, or random factors.
         public var warmStarts: [String: Int]? = nil
+        /// With `warm_start = "last_run"`: how many models the rules kept from starting from
+        /// the last run's, and the first reason.
+        public var lastRunRefusals: String? = nil
     }
 
     public var runID: String
@@ -139,7 +142,8 @@ public struct NightlyReport: Sendable, Codable {
             if let w = r.warmStarts {
                 lines.append("  fitted from: " + ["last run", "held-out model", "random factors"].compactMap { source in
                     w[source].flatMap { $0 > 0 ? "\($0) the \(source)" : nil }
-                }.joined(separator: ", ").replacingOccurrences(of: "the random factors", with: "random factors"))
+                }.joined(separator: ", ").replacingOccurrences(of: "the random factors", with: "random factors")
+                    + (r.lastRunRefusals.map { " (\($0))" } ?? ""))
             }
             if r.scope == .workspace, !r.models.isEmpty {
                 let counts = r.models.map(\.testUsers).sorted()
@@ -172,9 +176,10 @@ public struct NightlyReport: Sendable, Codable {
     public static func tuningLine(_ choice: ALSTuning.Choice) -> String {
         let c = choice.configuration
         return "tuned for \(choice.bucket): " + (choice.validationScore.map {
-            String(format: "f=%d λ=%g α=%g α₀=%g ν=%g it=%d — validation %@ %.4f over %d users of %d workspaces, %d trials%@",
+            String(format: "f=%d λ=%g α=%g α₀=%g ν=%g it=%d — validation %@ %.4f over %d users of %d workspaces, %d trials%@%@",
                    c.factors, c.regularization, c.alpha, c.unobservedWeight, c.regularizationExponent, c.iterations, choice.metric, $0,
-                   choice.validationUsers, choice.workspaces.count, choice.trials, choice.stoppedByTime ? " (stopped by the time budget)" : "")
+                   choice.validationUsers, choice.workspaces.count, choice.trials, choice.fits > choice.trials ? " (\(choice.fits) fits)" : "",
+                   choice.stoppedByTime ? " (stopped by the time budget)" : "")
         } ?? "as configured (every searched hyper-parameter is given, or no validation users)")
     }
 

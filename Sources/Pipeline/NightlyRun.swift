@@ -159,7 +159,7 @@ public struct NightlyRun: Sendable {
     ) throws(NightlyError) -> Judged {
         let carryRule = CarryForwardRule(
             rules: ConsentRules(registry: consent.registry, pseudonymiser: consent.pseudonymiser, policy: config.policy),
-            oldestAllowed: config.retentionDays.map { IngestOptions.oldest(asOf: consent.asOf, retentionDays: $0) })
+            oldestAllowed: config.retentionDays.map { IngestOptions.oldest(asOf: consent.asOf, retentionDays: $0) }, newestAllowed: consent.asOf)
         var judged = Judged(usage: RunUsage(read: log.usage))
         for rc in config.recommenders {
             let (matrices, matrixUsage) = InteractionMatrixBuilder(definition: rc.definition, threads: config.threads).build(log)
@@ -287,6 +287,8 @@ public struct NightlyRun: Sendable {
                 "held-out model": mine.count { $0.warmStart != nil && $0.lastRunStart == nil },
                 "random factors": mine.count { $0.warmStart == nil },
             ]
+            let refused = mine.compactMap(\.lastRunRefusal)
+            if !refused.isEmpty { report.recommenders[i].lastRunRefusals = "\(refused.count) could not start from the last run's model: \(refused[0])" }
         }
     }
 

@@ -228,8 +228,8 @@ public struct ModelFile: Sendable, Equatable {
     private static func rankerAndPopularity(
         _ m: [String: String], items: Int, fail: (String) -> PublishingError
     ) throws(PublishingError) -> (Ranker, [Int]) {
-        guard let text = m["ranker"], let ranker = Ranker(parsing: text) else {
-            throw fail("metadata 'ranker' is \(m["ranker"].map { "'\($0)'" } ?? "missing"); expected als, popularity or blend:β")
+        guard let text = m["ranker"], let ranker = Ranker(parsing: text), ranker.description == text else {
+            throw fail("metadata 'ranker' is \(m["ranker"].map { "'\($0)'" } ?? "missing"); expected als, popularity or blend:β, spelled as written")
         }
         guard let counts = decodeInts(m["item_popularity"]), counts.count == items, counts.allSatisfy({ $0 >= 0 }) else {
             throw fail("item_popularity does not list one count ≥ 0 per row of item_factors")

@@ -66,7 +66,14 @@ public struct PublishedRun: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else { throw .missingFile(path: path) }
         let actual = Digest.sha256(data)
         guard actual == entry.sha256 else { throw .checksumMismatch(path: path, expected: entry.sha256, actual: actual) }
-        return (try ModelFile.decode(data, path: path), data)
+        let file = try ModelFile.decode(data, path: path)
+        // What serves and what is audited must be one thing: the file's ranker and tuning
+        // record are the manifest entry's.
+        if let ranker = entry.ranker, ranker != file.ranker.description {
+            throw .corruptModel(path: path, reason: "its ranker '\(file.ranker)' differs from the manifest's '\(ranker)'")
+        }
+        if entry.tunedOn != file.tunedOn { throw .corruptModel(path: path, reason: "its tuned_on differs from the manifest's") }
+        return (file, data)
     }
 
     /// Checks the run: its seal (when the key is given), every model (present, with the

@@ -76,8 +76,14 @@ struct DataOptions: ParsableArguments {
     /// `--policy opt-out` over an opt-in config, or a longer `--retention-days` than the
     /// config's, is refused (a retrain into the nightly's root would publish what the nightly
     /// may not).
-    func checkStricter(than config: NightlyConfig?) throws {
+    func checkStricter(than config: NightlyConfig?, publishing: Bool = false) throws {
         guard let config else { return }
+        if consent != nil || keyFile != nil {
+            throw ValidationError("with --config the registry and the key are the config's (consent.registry, privacy.key_file); --consent and --key-file cannot replace them")
+        }
+        if publishing, config.retentionDays != nil, let asOf = asOf.flatMap(Timestamp.parse), asOf < config.asOf ?? Int64(Date().timeIntervalSince1970) {
+            throw ValidationError("--as-of \(self.asOf!) is earlier than the config's as-of: it would move the retention window back, and a retrain into the nightly's root may not reach further back than the nightly")
+        }
         if policy == .optOut, config.policy == .optIn {
             throw ValidationError("--policy opt-out would loosen the config's opt-in policy; the command line can make consent stricter, never looser")
         }

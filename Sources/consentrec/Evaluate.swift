@@ -59,6 +59,9 @@ extension ConsentRec {
             _ = try configurations(from: training.configuration)
             if tune && !grid.isEmpty { throw ValidationError("--tune and --grid do not go together: tuning searches the grid's keys itself") }
             if let tuneTrials, !(1...10_000).contains(tuneTrials) { throw ValidationError("--tune-trials must be 1…10000") }
+            if !tune, configOption.config == nil, tuneTrials != nil || tuneStrategy != nil || tuneSeconds != nil || tuneSeed != nil {
+                throw ValidationError("--tune-trials, --tune-strategy, --tune-seconds and --tune-seed go with --tune (or a config's tune table)")
+            }
             if let tuneSeconds, !(tuneSeconds > 0 && tuneSeconds.isFinite) { throw ValidationError("--tune-seconds must be > 0") }
         }
 
@@ -116,6 +119,7 @@ extension ConsentRec {
                 let display = ProgressDisplay(logger: logger)
                 let config = try configOption.load()
                 try data.checkStricter(than: config)
+                try training.checkStricter(than: config)
                 let recommenders = try training.recommenders(over: config).map { rc in
                     EvaluationRequest.Recommender(
                         definition: rc.definition, configurations: try configurations(from: rc.als),

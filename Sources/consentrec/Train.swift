@@ -42,7 +42,12 @@ extension ConsentRec {
                 logger.logLevel = .info
                 let display = ProgressDisplay(logger: logger)
                 let config = try configOption.load()
-                try data.checkStricter(than: config)
+                try data.checkStricter(than: config, publishing: true)
+                try training.checkStricter(than: config)
+                if let config, config.recommenders.contains(where: { $0.tune != nil }) {
+                    FileHandle.standardError.write(Data(("warning: train does not tune; its models use the config's als values, not the "
+                        + "values the nightly's [recommenders.X.tune] chooses (evaluate --config or run tune)\n").utf8))
+                }
                 let recommenders = try training.recommenders(over: config).map { rc in
                     TrainingRequest.Recommender(definition: rc.definition, als: rc.als, ranker: ranker ?? (config == nil ? .als : rc.ranker.unjudged))
                 }

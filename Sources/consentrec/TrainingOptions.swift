@@ -87,6 +87,20 @@ struct TrainingOptions: ParsableArguments {
 
     var definitions: [RecommenderDefinition] { (try? recommenders(over: nil).map(\.definition)) ?? [] }
 
+    /// With a config, the global emoji support thresholds (k, m) may be raised, never lowered:
+    /// they keep one workspace's custom emoji out of the shared model.
+    func checkStricter(than config: NightlyConfig?) throws {
+        guard let config else { return }
+        for rc in config.recommenders where rc.definition.scope == .global {
+            if let k = minEmojiWorkspaces, k < rc.definition.minEmojiWorkspaces {
+                throw ValidationError("--min-emoji-workspaces \(k) would lower the config's \(rc.definition.minEmojiWorkspaces); support thresholds can be raised, never lowered")
+            }
+            if let m = minEmojiUsers, m < rc.definition.minEmojiUsers {
+                throw ValidationError("--min-emoji-users \(m) would lower the config's \(rc.definition.minEmojiUsers); support thresholds can be raised, never lowered")
+            }
+        }
+    }
+
     /// The recommenders to run: the config's enabled ones (or every recommender's defaults),
     /// narrowed to `--recommender`, with every option given applied on top.
     /// - Throws: `ValidationError` when `--recommender` names one the config does not enable.

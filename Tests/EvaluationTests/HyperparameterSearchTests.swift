@@ -45,6 +45,7 @@ final class HyperparameterSearchTests: XCTestCase {
         XCTAssertEqual(Set(seen[9..<12].map { $0.1["y"]! }), Set(byY.prefix(3).map { $0["y"]! }))
         XCTAssertEqual(outcome.best, byY[0])
         XCTAssertEqual(outcome.trials.count, 13)
+        XCTAssertEqual(outcome.candidates, 9)
         XCTAssertEqual(HyperparameterSearch(dimensions: space, strategy: .halving, trials: 1).rungs, [1])
     }
 
@@ -57,5 +58,15 @@ final class HyperparameterSearchTests: XCTestCase {
         XCTAssertTrue(outcome.stoppedByTime)
         XCTAssertLessThan(outcome.trials.count, 100)
         XCTAssertGreaterThanOrEqual(outcome.trials.count, 1)
+    }
+
+    /// Halving keeps the `initial` candidates to the last rung, so it never ends below them.
+    func testHalving_scoresTheInitialCandidateInFull_andNeverEndsBelowIt() {
+        var search = HyperparameterSearch(dimensions: space, strategy: .halving, trials: 9, seed: 2)
+        search.initial = [["x": 1, "n": 1, "y": 0]]
+        // At low fidelity the initial candidate looks worst; in full it is best.
+        let outcome = search.run { v, fidelity in v == search.initial[0] ? (fidelity == 1 ? 10 : -10) : v["y"]! }
+        XCTAssertEqual(outcome.best, search.initial[0])
+        XCTAssertTrue(outcome.trials.contains { $0.values == search.initial[0] && $0.fidelity == 1 })
     }
 }

@@ -82,7 +82,10 @@ final class RankerTests: XCTestCase {
         for r: Ranker in [.als, .popularity, .blend(beta: 0.3), .blend(beta: 0), .blend(beta: 1_000_000)] {
             XCTAssertEqual(Ranker(parsing: r.description), r)
         }
-        for bad in ["ALS", "blend", "blend:", "blend:-0.1", "blend:nan", "blend:inf", "blend:1e7", " als", "blend: 1", "pop"] {
+        XCTAssertEqual(Ranker(parsing: "blend:1e-2"), .blend(beta: 0.01))
+        XCTAssertEqual(Ranker(parsing: "blend:0"), .blend(beta: 0))
+        for bad in ["ALS", "blend", "blend:", "blend:-0.1", "blend:nan", "blend:inf", "blend:1e7", " als", "blend: 1", "pop",
+                    "blend:0x10", "blend:0x1p3", "blend:+1", "blend:.5", "blend:1e-50", "blend:3\u{0}junk", "blend:1_0"] {
             XCTAssertNil(Ranker(parsing: bad), bad)
         }
     }

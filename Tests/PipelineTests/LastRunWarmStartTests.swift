@@ -5,6 +5,7 @@ import Ingest
 import Interactions
 import Linalg
 @testable import Pipeline
+import Platform
 import Publishing
 import XCTest
 
@@ -91,6 +92,24 @@ final class LastRunWarmStartTests: XCTestCase {
         let late = try NightlyRun(config: try g.load(config(g, asOf: "2026-11-20T00:00:00Z", retention: 10), name: "2.toml")).execute(logger: .quiet)
         let (_, windowed) = try models(late)
         XCTAssertTrue(windowed.values.allSatisfy { $0.file.hyperparameters.warmStartModel == nil }, "every last-run model holds events from before the window")
-        XCTAssertTrue(late.text.contains("the held-out model") || late.text.contains("random factors"), late.text)
+        XCTAssertTrue(late.text.contains("could not start from the last run's model"), late.text)
+
+        // A run as of an earlier time never starts from a model holding later events.
+        let h = try NightlyFixture(workspaces: 10, events: 16_000)
+        _ = try NightlyRun(config: try h.load(config(h, asOf: "2026-11-20T00:00:00Z"), name: "1.toml")).execute(logger: .quiet)
+        let back = try NightlyRun(config: try h.load(config(h, asOf: "2026-11-18T00:00:00Z"), name: "2.toml")).execute(logger: .quiet)
+        let (earlier, models) = try self.models(back)
+        XCTAssertTrue(models.values.allSatisfy { $0.file.hyperparameters.warmStartModel == nil }, back.text)
+        XCTAssertTrue(back.text.contains("after this run's as-of"), back.text)
+        let asOf = try XCTUnwrap(Timestamp.parse(earlier.manifest.asOf))
+        XCTAssertTrue(models.values.allSatisfy { $0.entry.provenance.newestEvent <= asOf })
+    }
+
+    func testLastRunWithoutWarmIterations_isAConfigError() throws {
+        let f = try NightlyFixture(workspaces: 4, events: 2_000)
+        let text = config(f, asOf: "2026-11-20T00:00:00Z").replacingOccurrences(of: "warm_start = \"last_run\"\nfactors = 8", with: "warm_start = \"last_run\"\nwarm_start_iterations = 0\nfactors = 8")
+        XCTAssertThrowsError(try f.load(text, name: "bad.toml")) { error in
+            XCTAssertTrue("\(error)".contains("warm_start_iterations is 0"), "\(error)")
+        }
     }
 }

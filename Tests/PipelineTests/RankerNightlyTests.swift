@@ -36,6 +36,10 @@ final class RankerNightlyTests: XCTestCase {
         XCTAssertEqual(entry.metrics?["als_ndcg@10"], als)
         let file = try run.model(entry)
         XCTAssertEqual(file.ranker, gate.ranker)
+        // A manifest entry that says another ranker than its file is a corrupt model.
+        var lying = entry
+        lying.ranker = "als"
+        XCTAssertThrowsError(try run.model(lying)) { XCTAssertTrue("\($0)".contains("differs from the manifest"), "\($0)") }
         // The file's popularity is users per item of the full matrix.
         let matrix = try XCTUnwrap(InteractionMatrixBuilderProbe.global(f, try f.load(crippledEmoji(f, ranker: "choose = \"best\""))))
         XCTAssertEqual(file.itemIDs, matrix.itemIDs)

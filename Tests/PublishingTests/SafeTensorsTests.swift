@@ -94,7 +94,7 @@ final class SafeTensorsTests: XCTestCase {
             f.metadata[key] = value
             return SafeTensors.encode(f)
         }
-        for (key, value) in [("ranker", nil), ("ranker", "blend"), ("ranker", "blend:-1"), ("ranker", "blend:nan"), ("ranker", "ALS"),
+        for (key, value) in [("ranker", nil), ("ranker", "blend"), ("ranker", "blend:-1"), ("ranker", "blend:nan"), ("ranker", "ALS"), ("ranker", "blend:0x10"), ("ranker", "blend:1e6"), ("ranker", "blend:+1"),
                              ("item_popularity", nil), ("item_popularity", "[4]"), ("item_popularity", "[4,-1]"), ("item_popularity", "[4,1.5]")] {
             XCTAssertThrowsError(try ModelFile.decode(edited(key, value), path: "m"), "\(key) = \(value ?? "missing")") { error in
                 XCTAssertTrue("\(error)".contains(key), "\(error)")
