@@ -140,9 +140,8 @@ public struct NightlyReport: Sendable, Codable {
             lines.append("  rankers: " + Self.rankerCounts(r.models))
             for choice in r.tuning ?? [] { lines.append("  " + Self.tuningLine(choice)) }
             if let w = r.warmStarts {
-                lines.append("  fitted from: " + ["last run", "held-out model", "random factors"].compactMap { source in
-                    w[source].flatMap { $0 > 0 ? "\($0) the \(source)" : nil }
-                }.joined(separator: ", ").replacingOccurrences(of: "the random factors", with: "random factors")
+                lines.append("  starts: " + [("last run", "the last run's model"), ("held-out model", "the held-out model"), ("random factors", "random factors")]
+                    .compactMap { key, words in w[key].flatMap { $0 > 0 ? "\($0) from \(words)" : nil } }.joined(separator: ", ")
                     + (r.lastRunRefusals.map { " (\($0))" } ?? ""))
             }
             if r.scope == .workspace, !r.models.isEmpty {
