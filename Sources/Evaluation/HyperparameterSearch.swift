@@ -90,6 +90,7 @@ public struct HyperparameterSearch: Sendable, Equatable, Codable {
     /// The fidelities of the halving rungs, lowest first, ending at 1.
     public var rungs: [Double] {
         guard strategy == .halving, trials > 1 else { return [1] }
+        precondition(reduction >= 2, "successive halving needs a reduction of at least 2")
         var count = 1, n = trials
         while n > 1 { n = (n + reduction - 1) / reduction; count += 1 }
         return (0..<count).map { pow(Double(reduction), Double($0 - count + 1)) }

@@ -163,7 +163,7 @@ public struct RankingMetrics: Sendable, Equatable, Codable {
 
         /// (test item, candidate) pairs ranked wrongly: a candidate that is not a test item and
         /// scores above a test item counts 1, level with it ½. O(items · log |test|): each
-        /// candidate is placed among the sorted test scores.
+        /// candidate is placed among the sorted test scores by two binary searches.
         static func misordered(_ scores: [Float], testItems: [Int32], inTest: [Bool]) -> Double {
             let sorted = testItems.map { scores[Int($0)] }.sorted()
             var wrong = 0.0
@@ -173,8 +173,11 @@ public struct RankingMetrics: Sendable, Equatable, Codable {
                     let mid = (below + through) / 2
                     if sorted[mid] < other { below = mid + 1 } else { through = mid }
                 }
-                var level = below
-                while level < sorted.count, sorted[level] == other { level += 1 }
+                var level = below, end = sorted.count
+                while level < end {
+                    let mid = (level + end) / 2
+                    if sorted[mid] <= other { level = mid + 1 } else { end = mid }
+                }
                 wrong += Double(below) + 0.5 * Double(level - below)
             }
             return wrong

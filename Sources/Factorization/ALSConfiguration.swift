@@ -31,7 +31,7 @@ public struct ALSConfiguration: Sendable, Hashable, Codable {
     public var factors: Int
     /// λ, the L2 penalty on every factor vector. Default 0.01 (as `implicit`).
     public var regularization: Float
-    /// α in the confidence `1 + α·r`. Default 1 (as `implicit` and Spark).
+    /// α in the confidence `α₀ + α·r`. Default 1 (as `implicit` and Spark).
     public var alpha: Float
     /// Full sweeps; each solves all items, then all users. Default 15.
     public var iterations: Int

@@ -24,7 +24,7 @@ public struct ImplicitALS: Sendable {
     /// The matrix is checked once at entry; entries of weight 0 carry no preference and are
     /// dropped. Factors are checked for NaN and infinity after every half-sweep.
     /// - Parameters:
-    ///   - interactions: user-major weights `r`; confidence is `1 + α·r`.
+    ///   - interactions: user-major weights `r`; confidence is `α₀ + α·r` (`1 + α·r` by default).
     ///   - warmStart: start from an earlier model's factors where it has them (seeded random
     ///     factors elsewhere); the configuration's `iterations` then counts from there. A start
     ///     from item factors alone first solves every user against them (a half-sweep before

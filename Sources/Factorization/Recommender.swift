@@ -51,7 +51,7 @@ public struct Recommender: Sendable {
     ///
     /// - Parameters:
     ///   - items: item rows the user interacted with, in any order; repeats are summed.
-    ///   - weights: the interaction weight `r` of each (confidence `1 + α·r`).
+    ///   - weights: the interaction weight `r` of each (confidence `α₀ + α·r`).
     /// - Throws: `TrainingError.invalidInput` for an unknown item or a negative weight.
     public func userVector(items: [Int], weights: [Float]) throws(TrainingError) -> [Float] {
         let f = itemFactors.columns

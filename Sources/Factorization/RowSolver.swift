@@ -12,7 +12,8 @@ protocol RowSolver: Sendable {
     /// - Parameters:
     ///   - entries: the row's columns and interactions, with `α`; never empty.
     ///   - fixed: the fixed side's factors, row-major, `factors` per row.
-    ///   - gram: `YᵀY + λI`, full symmetric `factors × factors`.
+    ///   - gram: `YᵀY + λI` (λ = `SweepWeighting.gramRidge`, 0 when each row has its own
+    ///     ridge), full symmetric `factors × factors`.
     func solve(
         _ entries: RowEntries, fixed: UnsafePointer<Float>, gram: UnsafePointer<Float>,
         x: UnsafeMutablePointer<Float>, workspace: RowWorkspace

@@ -49,8 +49,8 @@ final class RowWorkspace {
     }
 }
 
-/// One row of a half-sweep: the columns it touched, their interactions `r`, and α; an
-/// entry's weight is `w = α·r = c − 1`. `ridge` is the row's own penalty beyond the one in the
+/// One row of a half-sweep: the columns it touched, their interactions `r`, and α (α/α₀ with
+/// an unobserved weight α₀: `SweepWeighting`); an entry's weight is `w = α·r = c/α₀ − 1`. `ridge` is the row's own penalty beyond the one in the
 /// Gram matrix (frequency-scaled regularization, `SweepWeighting`); 0 for the classic problem.
 struct RowEntries {
     let indices: UnsafePointer<Int32>

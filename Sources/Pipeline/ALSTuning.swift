@@ -16,7 +16,7 @@ import Platform
 /// small workspace's few test users do not pick its hyper-parameters alone.
 public struct ALSTuning: Sendable {
     /// `[recommenders.X.tune]`: the search, and the hyper-parameters it may change.
-    public struct Plan: Sendable, Equatable, Codable {
+    public struct Plan: Sendable, Equatable, Encodable {
         public var strategy: HyperparameterSearch.Strategy = .random
         public var trials = 20
         public var seconds: Double?
@@ -26,6 +26,18 @@ public struct ALSTuning: Sendable {
         public var fixed: Set<String> = []
 
         public init() {}
+
+        enum CodingKeys: String, CodingKey { case strategy, trials, seconds, seed, fixed }
+
+        /// `fixed` sorted: the config digest must not depend on a set's order.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(strategy, forKey: .strategy)
+            try c.encode(trials, forKey: .trials)
+            try c.encodeIfPresent(seconds, forKey: .seconds)
+            try c.encode(seed, forKey: .seed)
+            try c.encode(fixed.sorted(), forKey: .fixed)
+        }
     }
 
     /// One bucket's result.

@@ -34,8 +34,11 @@ public struct ModelToTrain: Sendable {
     /// Why the last run's model may not be started from, when there is one and the rule refuses it.
     public let lastRunRefusal: String?
 
-    /// Iterations of a warm start: the recommender's, at most the (tuned) `als.iterations`.
-    public var warmStartIterations: Int { min(recommender.warmStartIterations, als.iterations) }
+    /// Iterations of a warm start: the recommender's — at most the tuned `als.iterations` when
+    /// tuning chose fewer than it.
+    public var warmStartIterations: Int {
+        als == recommender.als ? recommender.warmStartIterations : min(recommender.warmStartIterations, als.iterations)
+    }
 
     /// The configuration this model is fitted with.
     public var configuration: ALSConfiguration {

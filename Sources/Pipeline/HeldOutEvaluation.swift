@@ -12,7 +12,8 @@ import Synchronization
 ///
 /// Works on any part of the data: a workspace shard's events give that shard's matrices and
 /// the same results for each of them as the whole log does, and `merging` the shards' results
-/// gives the whole run's result, pooled figures included.
+/// gives the whole run's result, pooled figures included — except for a recommender tuned per
+/// size bucket, whose tuning pools the bucket's workspaces across shards.
 public struct HeldOutEvaluation: Sendable {
     /// One matrix's held-out sums: ALS's, popularity's and the chosen ranker's.
     public struct MatrixResult: Sendable {
@@ -73,7 +74,10 @@ public struct HeldOutEvaluation: Sendable {
             }, k: k,
             models: shards.reduce(into: [:]) { all, shard in all.merge(shard.models) { a, _ in a } })
         merged.buckets = shards.reduce(into: [:]) { all, shard in all.merge(shard.buckets) { a, _ in a } }
-        merged.tuning = shards.first { !$0.tuning.isEmpty }?.tuning ?? [:]
+        // Tuning per bucket pools workspaces: shards of a tuned recommender must share one tuning.
+        let tunings = shards.map(\.tuning).filter { !$0.isEmpty }
+        precondition(tunings.allSatisfy { $0 == tunings[0] }, "shards tuned apart cannot be merged")
+        merged.tuning = tunings.first ?? [:]
         return merged
     }
 
@@ -86,7 +90,6 @@ public struct HeldOutEvaluation: Sendable {
         _ rc: NightlyConfig.Recommender, log: EventLog, split: SplitStrategy, threads: Int, logger: Logger,
         progress: @escaping (Int, Int) -> Void
     ) throws -> HeldOutEvaluation {
-        let strategy = split
         let split = HeldOutSplit.make(log, definition: rc.definition, split: split, threads: threads).pairs
         var tuning: [Int: ALSTuning.Choice] = [:], buckets: [String: Int] = [:]
         if let plan = rc.tune {
@@ -95,7 +98,9 @@ public struct HeldOutEvaluation: Sendable {
             }
             var base = rc.als
             base.threads = threads
-            let validation = ALSTuning.validation(log, definition: rc.definition, split: strategy, preSplit: false, threads: threads)
+            // The configured split, not the resolved one: a global `temporal:F` resolved on the
+            // whole log is a cutoff time, which says nothing about the training part's last F.
+            let validation = ALSTuning.validation(log, definition: rc.definition, split: rc.split, preSplit: false, threads: threads)
             tuning = try ALSTuning(definition: rc.definition, base: base, plan: plan, metric: rc.gate.metric, k: rc.k)
                 .tune(validation: validation, bucketOf: { [buckets] in buckets[$0] ?? 0 }, logger: logger)
         }

@@ -94,7 +94,7 @@ struct RunRecord {
         // Checksums of the bytes read, taken while reading: never a second look at the inputs.
         let inputs = usage.files.map { Manifest.Input(path: $0.path, sha256: $0.sha256, rows: $0.rows, format: $0.format.rawValue, gzip: $0.gzip) }
         var used = Set(log.workspaces.map { log.vocabulary.workspaces[Int($0)] })
-        for m in models { used.formUnion(m.provenance.workspaces) }
+        for m in models { used.formUnion(m.shapedBy) }
         return Manifest(
             toolVersion: TrainingRun.toolVersion, runID: runID, createdAt: Timestamp.format(Int64(Date().timeIntervalSince1970)),
             asOf: Timestamp.format(asOf), retentionDays: configuration.data.retentionDays, configDigest: configuration.digest,

@@ -39,6 +39,7 @@ public struct RunConfiguration: Sendable, Encodable {
         var gate: QualityGate
         var ranker: RankerPolicy
         var tune: ALSTuning.Plan?
+        var warmStart: NightlyConfig.WarmStartSource
     }
 
     var data: Data
@@ -73,7 +74,8 @@ public struct RunConfiguration: Sendable, Encodable {
         self.init(ingest: config.ingestOptions(asOf: 0), includeUserFactors: false, recommenders: config.recommenders.map {
             Recommender(definition: $0.definition,
                         hyperparameters: ModelFile.Hyperparameters($0.als, warmStartIterations: $0.warmStartIterations > 0 ? $0.warmStartIterations : nil),
-                        evaluation: Evaluation(split: $0.split.description, k: $0.k, gate: $0.gate, ranker: $0.ranker, tune: $0.tune))
+                        evaluation: Evaluation(split: $0.split.description, k: $0.k, gate: $0.gate, ranker: $0.ranker, tune: $0.tune,
+                                       warmStart: $0.warmStartFrom))
         })
     }
 

@@ -50,7 +50,7 @@ extension ConsentRec {
             for input in m.inputs { print("  input \(shown(input.path)): \(input.rows) rows, sha256 \(shown(String(input.sha256.prefix(12))))") }
             print("  events kept \(m.usage.eventsKept) of \(m.usage.rowsRead) rows; \(m.workspacesUsed.count) workspaces used")
             for (name, models) in Dictionary(grouping: m.models, by: \.recommender).sorted(by: { $0.key < $1.key }) {
-                let rankers = Dictionary(grouping: models, by: { ($0.ranker ?? "als").split(separator: ":")[0] })
+                let rankers = Dictionary(grouping: models, by: { ($0.ranker ?? "als").split(separator: ":").first.map(String.init) ?? "?" })
                     .sorted { $0.key < $1.key }.map { "\($0.value.count) \(shown(String($0.key)))" }.joined(separator: ", ")
                 print("  \(shown(name)): \(models.count) models, \(models.reduce(0) { $0 + $1.items }) items, \(models.reduce(0) { $0 + $1.bytes } / 1024) KiB; ranked by \(rankers)")
             }

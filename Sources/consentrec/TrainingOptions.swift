@@ -91,7 +91,8 @@ struct TrainingOptions: ParsableArguments {
     /// they keep one workspace's custom emoji out of the shared model.
     func checkStricter(than config: NightlyConfig?) throws {
         guard let config else { return }
-        for rc in config.recommenders where rc.definition.scope == .global {
+        // The scope the emoji recommender will have: `--emoji-scope global` cannot dodge the check.
+        for rc in config.recommenders where (rc.definition.target == .emoji ? emojiScope ?? rc.definition.scope : rc.definition.scope) == .global {
             if let k = minEmojiWorkspaces, k < rc.definition.minEmojiWorkspaces {
                 throw ValidationError("--min-emoji-workspaces \(k) would lower the config's \(rc.definition.minEmojiWorkspaces); support thresholds can be raised, never lowered")
             }

@@ -58,7 +58,8 @@ final class ConfigCommandTests: XCTestCase {
     }
 
     func testEvaluateWithTheConfig_givesTheNightlysOwnFigures() throws {
-        let path = config()
+        // A tuned global recommender with a split fraction other than the validation default.
+        let path = config(emoji: "[recommenders.emoji.evaluation]\nsplit = \"temporal:0.3\"\n[recommenders.emoji.tune]\ntrials = 3")
         let run = try CommandRunner.run("consentrec", ["run", "--config", path])
         XCTAssertEqual(run.status, 0, run.stderr)
         let reportFile = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/out/reports").first { $0.hasSuffix(".json") })
@@ -148,6 +149,9 @@ final class ConfigCommandTests: XCTestCase {
         let lowered = try CommandRunner.run("consentrec", ["train", "--config", config(), "--min-emoji-workspaces", "2"])
         XCTAssertEqual(lowered.status, 64, lowered.stderr)
         XCTAssertTrue(lowered.stderr.contains("never lowered"), lowered.stderr)
+        let widened = try CommandRunner.run("consentrec", ["train", "--config", config(emoji: "scope = \"workspace\""), "--emoji-scope", "global",
+                                                           "--min-emoji-workspaces", "1"])
+        XCTAssertEqual(widened.status, 64, "widening to global cannot dodge k: " + widened.stderr)
         let earlier = try CommandRunner.run("consentrec", ["train", "--config", config(), "--as-of", "2026-11-10T00:00:00Z"])
         XCTAssertEqual(earlier.status, 64, earlier.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path + "/out"), "nothing was trained or written")

@@ -38,6 +38,21 @@ final class RunConfigurationTests: XCTestCase {
         XCTAssertTrue(seen.insert(try digest(emojiFactors: 6)).inserted, "the second recommender's hyper-parameters count")
         let warmText = f.config().replacingOccurrences(of: "iterations = 5\nregularization = 1.0", with: "iterations = 5\nregularization = 1.0\nwarm_start_iterations = 3")
         XCTAssertTrue(seen.insert(RunConfiguration(try f.load(warmText, name: "w.toml")).digest).inserted, "warm-start iterations count")
+        let lastRun = f.config().replacingOccurrences(of: "iterations = 5\nregularization = 1.0", with: "iterations = 5\nregularization = 1.0\nwarm_start = \"last_run\"")
+        XCTAssertTrue(seen.insert(RunConfiguration(try f.load(lastRun, name: "l.toml")).digest).inserted, "where warm starts come from counts")
+        for extra in ["[recommenders.emoji.tune]\ntrials = 3", "[recommenders.emoji.ranker]\nchoose = \"als\""] {
+            XCTAssertTrue(seen.insert(try digest(extra)).inserted, extra)
+        }
+    }
+
+    /// A set's order changes from one process to the next: a digest must not see it.
+    func testTuningPlan_encodesItsFixedHyperparametersSorted() throws {
+        var plan = ALSTuning.Plan()
+        plan.fixed = ["regularization", "alpha", "factors", "iterations"]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let json = String(decoding: try encoder.encode(plan), as: UTF8.self)
+        XCTAssertTrue(json.contains(#""fixed":["alpha","factors","iterations","regularization"]"#), json)
     }
 
     func testTrainAndRun_recordTheDigestTheyAreConfiguredWith_andEveryRecommendersHyperparameters() throws {

@@ -29,7 +29,8 @@ int32_t cr_cg_row_scratch(int32_t factors);
 
 /// Conjugate-gradient steps on one row of an implicit-feedback ALS half-sweep:
 /// `(G + ridge·I + Σₖ wₖ·yₖyₖᵀ)·x = Σₖ (1 + wₖ)·yₖ` with `wₖ = alpha·values[k]` (a float
-/// product), `G = YᵀY + λI` (full, row-major `factors²`), `ridge` the row's own penalty (0:
+/// product), `G = YᵀY + λI` (full, row-major `factors²`; λ may be 0 when each row carries
+/// its own), `ridge` the row's own penalty (0:
 /// none, and the bits of a kernel without it) and `yₖ = fixed + indices[k]·factors`, starting
 /// from `x` and writing the result into it.
 /// Each CG product passes over the row's entries once, forming `yₖ·v` and adding
