@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "Interactions", dependencies: ["Consent", "Ingest", "Linalg", "Platform"], exclude: ["README.md"]),
         .target(name: "Factorization", dependencies: ["Linalg", "Platform", logging], exclude: ["README.md"]),
         // Metrics, baselines, quality gates: scores in, verdicts out (it trains nothing).
-        .target(name: "Evaluation", dependencies: ["Linalg"], exclude: ["README.md"]),
+        .target(name: "Evaluation", dependencies: ["Linalg", "Platform"], exclude: ["README.md"]),
         // Model files, manifest and seal, the output root: atomic publish, lock, purge, run audit.
         .target(name: "Publishing", dependencies: ["Consent", "Evaluation", "Interactions", "Linalg", "Platform", crypto], exclude: ["README.md"]),
         // The config file and the composition of the stages.

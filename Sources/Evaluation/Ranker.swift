@@ -1,4 +1,5 @@
 import Linalg
+import Platform
 
 /// What a published model ranks items by, for a user whose factors `x` were folded in:
 ///
@@ -79,17 +80,7 @@ public enum Ranker: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-extension Ranker: Codable {
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let ranker = Ranker(parsing: text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a ranker: \(text)"))
-        }
-        self = ranker
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+extension Ranker: SpelledCodable {
+    public init?(spelling: String) { self.init(parsing: spelling) }
+    public var spelling: String { description }
 }

@@ -1,3 +1,5 @@
+import Platform
+
 /// What a user did, as written in the `event` column.
 public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case join = 0, view, post, reply, react, leave
@@ -40,19 +42,12 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
 }
 
 // Written by name (`"react"`), not by number, in JSON and as dictionary keys.
-extension EventKind: Codable, CodingKeyRepresentable {
-    public init(from decoder: any Decoder) throws {
-        let name = try decoder.singleValueContainer().decode(String.self)
-        guard let kind = EventKind(name: name) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown event '\(name)'"))
-        }
-        self = kind
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(name)
-    }
+extension EventKind: SpelledCodable, CodingKeyRepresentable {
+    public init?(spelling: String) { self.init(name: spelling) }
+    public var spelling: String { name }
+    // Stated here: the UInt8 raw value's coding would otherwise apply.
+    public init(from decoder: any Decoder) throws { self = try Self.spelled(from: decoder) }
+    public func encode(to encoder: any Encoder) throws { try encodeSpelling(to: encoder) }
 
     private struct Key: CodingKey {
         let stringValue: String

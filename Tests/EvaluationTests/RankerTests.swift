@@ -1,3 +1,4 @@
+import Foundation
 @testable import Evaluation
 import Linalg
 import TestSupport
@@ -83,6 +84,10 @@ final class RankerTests: XCTestCase {
             XCTAssertEqual(Ranker(parsing: r.description), r)
         }
         XCTAssertEqual(Ranker(parsing: "blend:1e-2"), .blend(beta: 0.01))
+        let json = try! JSONEncoder().encode([Ranker.blend(beta: 0.3), .als])
+        XCTAssertEqual(String(decoding: json, as: UTF8.self), #"["blend:0.3","als"]"#)
+        XCTAssertEqual(try? JSONDecoder().decode([Ranker].self, from: json), [.blend(beta: 0.3), .als])
+        XCTAssertNil(try? JSONDecoder().decode([Ranker].self, from: Data(#"["blend:0x1"]"#.utf8)))
         XCTAssertEqual(Ranker(parsing: "blend:0"), .blend(beta: 0))
         for bad in ["ALS", "blend", "blend:", "blend:-0.1", "blend:nan", "blend:inf", "blend:1e7", " als", "blend: 1", "pop",
                     "blend:0x10", "blend:0x1p3", "blend:+1", "blend:.5", "blend:1e-50", "blend:3\u{0}junk", "blend:1_0"] {

@@ -9,18 +9,23 @@ import TestSupport
 import XCTest
 
 final class EvaluationRunTests: XCTestCase {
-    func testChannelModel_beatsPopularityByAWideMargin_onGeneratedData() throws {
+    /// Evaluates `definition` on a generated log of `workspaces` and about `events` events.
+    func evaluate(_ definition: RecommenderDefinition, workspaces: Int, events: Int, als: ALSConfiguration) throws -> EvaluationReport {
         let data = TemporaryDirectory()
         var options = SyntheticEventLog.Options()
-        options.workspaces = 12
-        options.events = 40_000
+        options.workspaces = workspaces
+        options.events = events
         try SyntheticEventLog(options: options).write(to: data.path)
         let request = EvaluationRequest(
             events: [data.file("events.csv")], consentPath: data.file("consent.csv"), keyFile: data.file("pseudonym.key"),
-            ingest: IngestOptions(policy: .optOut, asOf: options.end), recommenders: [.channelDefault],
-            configurations: [ALSConfiguration(factors: 16, regularization: 1, iterations: 10, threads: 2)],
+            ingest: IngestOptions(policy: .optOut, asOf: options.end), recommenders: [definition], configurations: [als],
             split: .temporal(.lastFraction(0.2)), k: 10)
-        let report = try EvaluationRun(request: request).execute(logger: .quiet)
+        return try EvaluationRun(request: request).execute(logger: .quiet)
+    }
+
+    func testChannelModel_beatsPopularityByAWideMargin_onGeneratedData() throws {
+        let report = try evaluate(.channelDefault, workspaces: 12, events: 40_000,
+                                  als: ALSConfiguration(factors: 16, regularization: 1, iterations: 10, threads: 2))
         let channel = try XCTUnwrap(report.recommenders.first)
         XCTAssertEqual(channel.rows.map(\.name).suffix(3), ["published", "popularity", "random"])
         let model = channel.rows[0].metrics, popularity = channel.rows[2].metrics
@@ -41,20 +46,11 @@ final class EvaluationRunTests: XCTestCase {
     /// The generator plants emoji cultures shared by teams and channels across workspaces: the
     /// global emoji model learns them and beats popularity (without them it does not).
     func testGlobalEmojiModel_beatsPopularity_onTheGeneratorsEmojiHabits() throws {
-        let data = TemporaryDirectory()
-        var options = SyntheticEventLog.Options()
-        options.workspaces = 30
-        options.events = 60_000
-        try SyntheticEventLog(options: options).write(to: data.path)
         var emoji = RecommenderDefinition.emojiDefault
         emoji.minEmojiWorkspaces = 3
         emoji.minEmojiUsers = 10
-        let request = EvaluationRequest(
-            events: [data.file("events.csv")], consentPath: data.file("consent.csv"), keyFile: data.file("pseudonym.key"),
-            ingest: IngestOptions(policy: .optOut, asOf: options.end), recommenders: [emoji],
-            configurations: [ALSConfiguration(factors: 32, regularization: 1, iterations: 15, threads: 2)],
-            split: .temporal(.lastFraction(0.2)), k: 10)
-        let report = try EvaluationRun(request: request).execute(logger: .quiet)
+        let report = try evaluate(emoji, workspaces: 30, events: 60_000,
+                                  als: ALSConfiguration(factors: 32, regularization: 1, iterations: 15, threads: 2))
         let rows = try XCTUnwrap(report.recommenders.first).rows
         let model = rows[0].metrics, popularity = try XCTUnwrap(rows.first { $0.name == "popularity" }).metrics
         XCTAssertGreaterThan(model.users, 200)
