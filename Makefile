@@ -14,15 +14,15 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); \
 	fi
 
-# A venv with safetensors, numpy and implicit for the Python interop checks
-# (scripts/check_model.py, scripts/implicit_metrics.py).
+# A venv with safetensors, numpy, implicit and dp-accounting for the Python interop checks
+# (scripts/check_model.py, scripts/implicit_metrics.py, scripts/dp_epsilon.py).
 # Without Python or PyPI the interop test is skipped, and says so.
 pydeps:
 	@if command -v python3 >/dev/null 2>&1; then \
 		[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV) || true; \
-		if [ -x $(VENV)/bin/python ] && ! $(VENV)/bin/python -c "import safetensors, numpy, implicit" 2>/dev/null; then \
-			$(VENV)/bin/pip install --quiet --disable-pip-version-check safetensors numpy "implicit==0.7.*" \
-			|| echo "warning: could not install safetensors, numpy and implicit; the Python interop tests will be skipped"; \
+		if [ -x $(VENV)/bin/python ] && ! $(VENV)/bin/python -c "import safetensors, numpy, implicit, dp_accounting" 2>/dev/null; then \
+			$(VENV)/bin/pip install --quiet --disable-pip-version-check safetensors numpy "implicit==0.7.*" "dp-accounting==0.6.*" \
+			|| echo "warning: could not install safetensors, numpy, implicit and dp-accounting; the Python interop tests will fail or be skipped"; \
 		fi; \
 	fi
 

@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "Consent", targets: ["Consent"]),
         .library(name: "Ingest", targets: ["Ingest"]),
         .library(name: "Interactions", targets: ["Interactions"]),
+        .library(name: "Privacy", targets: ["Privacy"]),
         .library(name: "Factorization", targets: ["Factorization"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
         .library(name: "Publishing", targets: ["Publishing"]),
@@ -50,8 +51,10 @@ let package = Package(
             exclude: ["README.md"]
         ),
         // Recommender definitions, matrices and their vocabularies, held-out splits.
-        .target(name: "Interactions", dependencies: ["Consent", "Ingest", "Linalg", "Platform"], exclude: ["README.md"]),
-        .target(name: "Factorization", dependencies: ["Linalg", "Platform", logging], exclude: ["README.md"]),
+        .target(name: "Interactions", dependencies: ["Consent", "Ingest", "Linalg", "Platform", "Privacy"], exclude: ["README.md"]),
+        // The privacy accountant, calibrated noise and its keyed randomness (no data structures).
+        .target(name: "Privacy", dependencies: [crypto], exclude: ["README.md"]),
+        .target(name: "Factorization", dependencies: ["Linalg", "Platform", "Privacy", logging], exclude: ["README.md"]),
         // Metrics, baselines, quality gates: scores in, verdicts out (it trains nothing).
         .target(name: "Evaluation", dependencies: ["Linalg", "Platform"], exclude: ["README.md"]),
         // Model files, manifest and seal, the output root: atomic publish, lock, purge, run audit.
@@ -119,6 +122,10 @@ let package = Package(
         .testTarget(
             name: "FactorizationTests",
             dependencies: ["Evaluation", "Factorization", "Interactions", "Linalg", "SyntheticData", "TestSupport"]
+        ),
+        .testTarget(
+            name: "PrivacyTests",
+            dependencies: ["Consent", "Factorization", "Ingest", "Interactions", "Linalg", "Privacy", "TestSupport"]
         ),
         .testTarget(
             name: "EvaluationTests",

@@ -93,6 +93,28 @@ public enum LAPACK {
         try check(info, routine: "sposv")
     }
 
+    /// Solves `A·x = b` in place for a symmetric positive-definite `order × order` matrix in
+    /// Double (`LAPACKE_dposv_work`, column-major, lower triangle): the private item solves,
+    /// whose perturbed statistics are formed in Double.
+    public static func solvePositiveDefinite(
+        order: Int, a: UnsafeMutablePointer<Double>, b: UnsafeMutablePointer<Double>
+    ) throws(LinalgError) {
+        let info = LAPACKE_dposv_work(
+            LAPACK_COL_MAJOR, CChar(UInt8(ascii: "L")), Int32(order), 1, a, Int32(order), b, Int32(order))
+        try check(info, routine: "dposv")
+    }
+
+    /// The eigenvalues (ascending, into `values`) and eigenvectors (the columns of `a`,
+    /// column-major, overwriting it) of a symmetric `order × order` matrix given by its lower
+    /// triangle (`LAPACKE_dsyev`).
+    public static func symmetricEigen(
+        order: Int, a: UnsafeMutablePointer<Double>, values: UnsafeMutablePointer<Double>
+    ) throws(LinalgError) {
+        let info = LAPACKE_dsyev(
+            LAPACK_COL_MAJOR, CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "L")), Int32(order), a, Int32(order), values)
+        try check(info, routine: "dsyev")
+    }
+
     /// Turns a LAPACK `info` code into a Swift error; the one place that reads return codes.
     private static func check(_ info: Int32, routine: String) throws(LinalgError) {
         if info == 0 { return }
