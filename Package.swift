@@ -90,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "consentrec-bench",
             dependencies: [
-                "Consent", "Evaluation", "Factorization", "Ingest", "Interactions", "Linalg", "Pipeline", "Platform", "SyntheticData",
+                "Consent", "Evaluation", "Factorization", "Ingest", "Interactions", "Linalg", "Pipeline", "Platform", "Privacy", "SyntheticData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), logging,
             ]
         ),
