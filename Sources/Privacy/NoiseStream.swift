@@ -33,18 +33,6 @@ public struct NoiseStream {
     /// A uniform double in (0, 1]: 53 random bits, never 0 (so its logarithm is finite).
     public mutating func nextUnit() -> Double { Double((nextBits() >> 11) + 1) * 0x1p-53 }
 
-    /// A uniform integer in `0..<bound` (Lemire's method, without bias).
-    public mutating func nextIndex(below bound: Int) -> Int {
-        precondition(bound > 0)
-        let b = UInt64(bound)
-        var m = nextBits().multipliedFullWidth(by: b)
-        if m.low < b {
-            let threshold = (0 &- b) % b
-            while m.low < threshold { m = nextBits().multipliedFullWidth(by: b) }
-        }
-        return Int(m.high)
-    }
-
     /// A standard normal draw (Box–Muller in Double; the second of each pair is kept for the
     /// next call).
     public mutating func gaussian() -> Double {

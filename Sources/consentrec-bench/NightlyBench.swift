@@ -17,13 +17,7 @@ struct NightlyBench: ParsableCommand {
 
     func run() throws {
         print("machine: \(BLASCore.summary)")
-        let directory = "\(cache)/\(events)-\(workspaces)"
-        if !FileManager.default.fileExists(atPath: "\(directory)/pseudonym.key") {
-            var options = SyntheticEventLog.Options()
-            options.events = events
-            options.workspaces = workspaces
-            try SyntheticEventLog(options: options).write(to: directory)
-        }
+        let directory = try SyntheticEventLog.cached(in: cache, events: events, workspaces: workspaces)
         let out = NSTemporaryDirectory() + "consentrec-bench-nightly-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: out) }
         let config = """

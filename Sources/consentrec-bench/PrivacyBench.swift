@@ -33,13 +33,7 @@ struct PrivacyBench: ParsableCommand {
 
     func run() throws {
         print("machine: \(BLASCore.summary)")
-        let directory = "\(cache)/\(events)-\(workspaces)"
-        if !FileManager.default.fileExists(atPath: "\(directory)/pseudonym.key") {
-            var options = SyntheticEventLog.Options()
-            options.events = events
-            options.workspaces = workspaces
-            try SyntheticEventLog(options: options).write(to: directory)
-        }
+        let directory = try SyntheticEventLog.cached(in: cache, events: events, workspaces: workspaces)
         let asOf = SyntheticEventLog.Options().end
         let key = try PseudonymKey.load(file: "\(directory)/pseudonym.key")
         var ingest = IngestOptions(policy: .optOut, asOf: asOf, retentionDays: 365)
