@@ -58,12 +58,12 @@ let package = Package(
         // Metrics, baselines, quality gates: scores in, verdicts out (it trains nothing).
         .target(name: "Evaluation", dependencies: ["Linalg", "Platform"], exclude: ["README.md"]),
         // Model files, manifest and seal, the output root: atomic publish, lock, purge, run audit.
-        .target(name: "Publishing", dependencies: ["Consent", "Evaluation", "Interactions", "Linalg", "Platform", crypto], exclude: ["README.md"]),
+        .target(name: "Publishing", dependencies: ["Consent", "Evaluation", "Interactions", "Linalg", "Platform", "Privacy", crypto], exclude: ["README.md"]),
         // The config file and the composition of the stages.
         .target(
             name: "Pipeline",
             dependencies: [
-                "Consent", "Evaluation", "Factorization", "Ingest", "Interactions", "Linalg", "Platform", "Publishing", logging,
+                "Consent", "Evaluation", "Factorization", "Ingest", "Interactions", "Linalg", "Platform", "Privacy", "Publishing", logging, crypto,
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             exclude: ["README.md"]
@@ -71,7 +71,7 @@ let package = Package(
         .executableTarget(
             name: "consentrec",
             dependencies: [
-                "Consent", "Evaluation", "Factorization", "Ingest", "Interactions", "Platform", "Publishing", "Pipeline",
+                "Consent", "Evaluation", "Factorization", "Ingest", "Interactions", "Platform", "Privacy", "Publishing", "Pipeline",
                 "SyntheticData", .product(name: "ArgumentParser", package: "swift-argument-parser"), logging,
             ]
         ),

@@ -26,11 +26,16 @@ public struct QualityGate: Sendable, Codable, Equatable {
     }
 
     public func judge(model: RankingMetrics, popularity: RankingMetrics, lastRun: Double?) -> Verdict {
-        guard model.users >= minTestUsers else {
-            let reason = "\(model.users) test users, fewer than \(minTestUsers)"
+        judge(model: metric.value(model), popularity: metric.value(popularity), testUsers: model.users, lastRun: lastRun)
+    }
+
+    /// The verdict on the gate metric's values themselves: the model's and popularity's, over
+    /// `testUsers` test users (a private model's noisy means and noisy count).
+    public func judge(model m: Double, popularity p: Double, testUsers: Int, lastRun: Double?) -> Verdict {
+        guard testUsers >= minTestUsers else {
+            let reason = "\(testUsers) test users, fewer than \(minTestUsers)"
             return publishUngated ? .ungated(reason: reason) : .failed(reason: reason + ", and publish_ungated is false")
         }
-        let m = metric.value(model), p = metric.value(popularity)
         // Every gate metric is at most 1: a perfect model passes even when popularity is
         // perfect too and the lift cannot be met.
         if m < min(p * (1 + minLiftOverPopularity), 1) {

@@ -64,10 +64,15 @@ public struct RankerPolicy: Sendable, Equatable, Codable {
     /// The ranker a model publishes, from every ranker of `scored` evaluated on its held-out
     /// data; `judged` is false when it had fewer than `minTestUsers` test users (or none).
     public func choice(_ metrics: [Ranker: RankingMetrics], metric: SortMetric, minTestUsers: Int) -> (ranker: Ranker, judged: Bool) {
-        let users = metrics[.als]?.users ?? 0
-        guard users > 0, users >= minTestUsers else { return (unjudged, false) }
+        choice(metrics.mapValues(metric.value), testUsers: metrics[.als]?.users ?? 0, minTestUsers: minTestUsers)
+    }
+
+    /// The same choice from each ranker's value of the gate metric over `testUsers` test users
+    /// (a private model's noisy means and noisy count).
+    public func choice(_ values: [Ranker: Double], testUsers: Int, minTestUsers: Int) -> (ranker: Ranker, judged: Bool) {
+        guard testUsers > 0, testUsers >= minTestUsers else { return (unjudged, false) }
         var best = candidates[0]
-        for r in candidates.dropFirst() where metric.value(metrics[r]!) > metric.value(metrics[best]!) { best = r }
+        for r in candidates.dropFirst() where values[r]! > values[best]! { best = r }
         return (best, true)
     }
 

@@ -69,7 +69,10 @@ public struct PrivateMatrixBuilder: Sendable {
         public var weightsCapped = 0
     }
 
-    public func build(_ log: EventLog) -> Result {
+    /// - Parameter window: the span the run may read (retention window start to `as_of`): the
+    ///   training matrix's provenance gives it instead of the exact oldest and newest events,
+    ///   which are one person's each.
+    public func build(_ log: EventLog, window: ClosedRange<Int64>) -> Result {
         let s = InteractionMatrixBuilder(definition: definition).selectEvents(log)
         // Each person's selected events, people in pseudonym order.
         var byUser: [Int32: [Int]] = [:]
@@ -131,7 +134,9 @@ public struct PrivateMatrixBuilder: Sendable {
         }
         let matrix = try! SparseMatrix(rows: rowIDs.count, columns: admitted.count, rowIndices: rows, columnIndices: columns, values: values)
         let (foldIn, test) = heldOutParts(heldOut.map { byUser[$0]! }, s, log: log)
-        let provenance = Provenance.of(s.events, in: log)
+        let provenance = Provenance.of(s.events, in: log).map {
+            Provenance(workspaces: $0.workspaces, oldestEvent: window.lowerBound, newestEvent: window.upperBound)
+        }
         let trainingMatrix = matrix.nonZeros == 0 || provenance == nil ? nil : InteractionMatrix(
             recommender: definition.target, scope: .global, workspace: nil, userIDs: rowIDs, itemIDs: admitted.map(\.name),
             matrix: matrix, itemWorkspaceCounts: admitted.map { Int($0.workspaces.rounded()) },

@@ -1,6 +1,7 @@
 import Evaluation
 import Factorization
 import Interactions
+import Privacy
 import Publishing
 
 /// A model that passed its gate (or is published ungated), to be retrained on all its data.
@@ -33,6 +34,10 @@ public struct ModelToTrain: Sendable {
     public let lastRunModel: Manifest.Model?
     /// Why the last run's model may not be started from, when there is one and the rule refuses it.
     public let lastRunRefusal: String?
+    /// A model already fitted — the private global model, fitted once on its training group
+    /// and published as it is — with the plan its noise was calibrated by.
+    public var fitted: ALSModel? = nil
+    public var privacy: PrivacyPlan? = nil
 
     /// Iterations of a warm start: the recommender's — at most the tuned `als.iterations` when
     /// tuning chose fewer than it.
@@ -89,12 +94,40 @@ public struct GateStage: Sendable {
         let result = evaluation.results[matrix.workspace ?? ""]
         let (verdict, metrics) = judge(result, lastValue: lastValue)
         let ranker = result?.ranker ?? recommender.ranker.unjudged
+        let train = ModelToTrain(
+            recommender: recommender, matrix: matrix, metrics: metrics, warmStart: warmStart(for: matrix, evaluation: evaluation),
+            ranker: ranker, als: evaluation.configuration(for: matrix.workspace, configured: recommender.als),
+            tunedOn: evaluation.tunedOn(matrix.workspace), lastRunModel: lastRunStart(last), lastRunRefusal: lastRunRefusal(last))
+        settle(train, verdict: verdict, judged: result?.judged ?? false, last: last, into: &outcome)
+    }
+
+    /// The private global model's decision, from its noisy judging release alone: the ranker
+    /// with the best noisy mean, the gate on the noisy means and the noisy count of test people.
+    /// Those noisy figures are what the manifest records. Nothing is decided when no emoji was
+    /// admitted.
+    func decide(private result: PrivateGlobalModel.Outcome) -> GateOutcome {
+        var outcome = GateOutcome()
+        guard let matrix = result.matrix, let model = result.model, let judging = result.judging else { return outcome }
+        let last = previous.model(recommender.definition.target.rawValue, workspace: nil)
+        let (ranker, judged) = recommender.ranker.choice(judging.means, testUsers: judging.testUsers, minTestUsers: recommender.gate.minTestUsers)
+        let value = judging.means[ranker]!, popularity = judging.means[.popularity]!
+        let verdict = recommender.gate.judge(model: value, popularity: popularity, testUsers: judging.testUsers, lastRun: last?.metrics?[metricKey])
+        var train = ModelToTrain(
+            recommender: recommender, matrix: matrix, metrics: [metricKey: value, "als_" + metricKey: judging.means[.als]!, "popularity_" + metricKey: popularity,
+                                                                "test_users": Double(judging.testUsers)],
+            warmStart: nil, ranker: ranker, als: recommender.als, tunedOn: nil, lastRunModel: nil, lastRunRefusal: nil)
+        train.fitted = model
+        train.privacy = result.plan
+        settle(train, verdict: verdict, judged: judged, last: last, into: &outcome)
+        return outcome
+    }
+
+    /// Records a verdict: the model to publish, or the last run's model carried (when tonight's
+    /// rules allow it) or dropped.
+    private func settle(_ train: ModelToTrain, verdict: QualityGate.Verdict, judged: Bool, last: Manifest.Model?, into outcome: inout GateOutcome) {
         var carried = false
         if verdict.publishes {
-            outcome.toTrain.append(ModelToTrain(
-                recommender: recommender, matrix: matrix, metrics: metrics, warmStart: warmStart(for: matrix, evaluation: evaluation),
-                ranker: ranker, als: evaluation.configuration(for: matrix.workspace, configured: recommender.als),
-                tunedOn: evaluation.tunedOn(matrix.workspace), lastRunModel: lastRunStart(last), lastRunRefusal: lastRunRefusal(last)))
+            outcome.toTrain.append(train)
         } else if let last {
             if let reason = carryRule.refusal(last) {
                 outcome.dropped.append(.init(path: last.path, reason: reason))
@@ -103,10 +136,11 @@ public struct GateStage: Sendable {
                 carried = true
             }
         }
+        let metrics = train.metrics
         outcome.gates.append(.init(
-            workspace: matrix.workspace, verdict: verdict, testUsers: Int(metrics["test_users"] ?? 0), ranker: ranker,
-            judged: result?.judged ?? false, model: metrics[metricKey], als: metrics["als_" + metricKey],
-            popularity: metrics["popularity_" + metricKey], lastRun: lastValue, published: verdict.publishes, carriedForward: carried))
+            workspace: train.matrix.workspace, verdict: verdict, testUsers: Int(metrics["test_users"] ?? 0), ranker: train.ranker,
+            judged: judged, model: metrics[metricKey], als: metrics["als_" + metricKey], popularity: metrics["popularity_" + metricKey],
+            lastRun: last?.metrics?[metricKey], published: verdict.publishes, carriedForward: carried))
     }
 
     /// The last run's model to start from, when the recommender asks for it and tonight's rules

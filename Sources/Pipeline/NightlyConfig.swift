@@ -5,6 +5,7 @@ import Foundation
 import Ingest
 import Interactions
 import Platform
+import Privacy
 import Publishing
 import TOMLKit
 
@@ -35,6 +36,9 @@ public struct NightlyConfig: Sendable {
         /// `[recommenders.X.tune]`: tune the ALS hyper-parameters (those the `als` table does
         /// not give) on a validation split carved from the training part; nil: as configured.
         public var tune: ALSTuning.Plan?
+        /// `[recommenders.emoji.privacy]`: the global emoji model is fitted with (ε, δ)
+        /// differential privacy (`PrivateGlobalModel`, docs/privacy.md); nil: not private.
+        public var privacy: PrivacyParameters?
 
         public init(
             definition: RecommenderDefinition, als: ALSConfiguration, warmStartIterations: Int? = nil,
@@ -281,7 +285,8 @@ private struct Reader {
 
     func recommender(_ t: TOMLTable, _ target: RecommenderDefinition.Target, _ prefix: String) throws(ConfigError) -> NightlyConfig.Recommender? {
         try keys(t, prefix, allowed: ["enabled", "scope", "weights", "log_scaling", "leave_removes_membership", "min_user_items",
-                                      "min_item_users", "min_emoji_workspaces", "min_emoji_users", "als", "evaluation", "gate", "ranker", "tune"])
+                                      "min_item_users", "min_emoji_workspaces", "min_emoji_users", "als", "evaluation", "gate", "ranker", "tune",
+                                      "privacy"])
         guard try bool(t, "enabled", prefix) ?? true else { return nil }
         let (split, k) = try evaluation(t, prefix)
         let als = try als(t, prefix)
@@ -298,7 +303,52 @@ private struct Reader {
                 throw .invalid(path: path, key: prefix + ".als.warm_start", reason: "is last_run, but warm_start_iterations is 0 (no warm start at all)")
             }
         }
+        if let p = try table(t, "privacy", prefix) { try makePrivate(&rc, p, t, prefix) }
         return rc
+    }
+
+    /// `[recommenders.emoji.privacy]`, and the refusal of every setting a private model cannot
+    /// honour. A private model is fitted once, from seeded factors, by the Cholesky path; it is
+    /// judged on held-out people, so its split is per person.
+    func makePrivate(_ rc: inout NightlyConfig.Recommender, _ p: TOMLTable, _ t: TOMLTable, _ prefix: String) throws(ConfigError) {
+        let key = prefix + ".privacy"
+        try keys(p, key, allowed: ["enabled", "epsilon", "delta", "max_items_per_user", "bounding", "max_weight", "max_norm",
+                                   "vocabulary_budget", "held_out_people"])
+        guard try bool(p, "enabled", key) ?? true else { return }
+        func refuse(_ k: String, _ reason: String) -> ConfigError { .invalid(path: path, key: k, reason: reason) }
+        guard rc.definition.target == .emoji, rc.definition.scope == .global else {
+            throw refuse(key, "is only for the global emoji model (scope = \"global\"): a per-workspace model is shaped by its own workspace alone")
+        }
+        guard let epsilon = try double(p, "epsilon", key) else { throw .missing(path: path, key: key + ".epsilon") }
+        var parameters = PrivacyParameters(epsilon: epsilon)
+        parameters.delta = try double(p, "delta", key) ?? parameters.delta
+        parameters.maxItemsPerUser = try int(p, "max_items_per_user", key) ?? parameters.maxItemsPerUser
+        if let b = try string(p, "bounding", key) {
+            guard let bounding = PrivacyParameters.Bounding(rawValue: b) else { throw refuse(key + ".bounding", "must be uniform or least_popular") }
+            parameters.bounding = bounding
+        }
+        parameters.maxWeight = try double(p, "max_weight", key) ?? parameters.maxWeight
+        parameters.maxNorm = try double(p, "max_norm", key) ?? parameters.maxNorm
+        parameters.vocabularyBudget = try double(p, "vocabulary_budget", key) ?? parameters.vocabularyBudget
+        parameters.heldOutPeople = try double(p, "held_out_people", key) ?? parameters.heldOutPeople
+        if let (k, reason) = parameters.problem { throw refuse(key + "." + k, reason) }
+        if rc.tune != nil { throw refuse(prefix + ".tune", "cannot be used with privacy: tuning on the people's data would be a release of its own") }
+        let als = try table(t, "als", prefix) ?? TOMLTable()
+        for k in ["warm_start", "warm_start_iterations"] where als[k] != nil {
+            throw refuse(prefix + ".als." + k, "cannot be used with privacy: a private model is fitted once, from seeded factors")
+        }
+        if rc.als.regularizationExponent != 0 { throw refuse(prefix + ".als.regularization_exponent", "must be 0 with privacy: a frequency-scaled penalty reads exact counts") }
+        if als["solver"] != nil, rc.als.solver != .cholesky {
+            throw refuse(prefix + ".als.solver", "must be cholesky with privacy: the private item solves perturb the normal equations")
+        }
+        if try table(t, "evaluation", prefix)?["split"] == nil { rc.split = .random(fraction: 0.2, seed: 0) }
+        if case .temporal = rc.split {
+            throw refuse(prefix + ".evaluation.split", "must be random:F or leave-last:N with privacy: the model is judged on held-out people, each split alone")
+        }
+        if rc.gate.metric == .coverage { throw refuse(prefix + ".gate.metric", "cannot be coverage with privacy: the gate's figures are noisy sums over people") }
+        rc.als.solver = .cholesky
+        rc.warmStartIterations = 0
+        rc.privacy = parameters
     }
 
     /// `[recommenders.X.tune]`; the hyper-parameters the `als` table gives stay fixed.

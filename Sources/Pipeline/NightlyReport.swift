@@ -4,6 +4,7 @@ import Foundation
 import Ingest
 import Interactions
 import Platform
+import Privacy
 import Publishing
 
 /// What a nightly run did: written as `ROOT/reports/RUN_ID.json` and `.txt` whatever the
@@ -83,6 +84,40 @@ public struct NightlyReport: Sendable, Codable {
         /// With `warm_start = "last_run"`: how many models the rules kept from starting from
         /// the last run's, and the first reason.
         public var lastRunRefusals: String? = nil
+        /// For the private global model: its guarantee and what bounding removed. Its
+        /// `models` entry holds the noisy figures the gate judged; `model`, `als` and
+        /// `popularity` above are the exact held-out ones, for the operator only.
+        public var privacy: Privacy? = nil
+    }
+
+    /// The private global model's guarantee and its exact counts (the operator's record).
+    public struct Privacy: Sendable, Codable, Equatable {
+        public let epsilon: Double
+        public let delta: Double
+        public let trainingPeople: Int
+        public let heldOutPeople: Int
+        /// Emoji counted by the vocabulary's noisy counts, and those admitted.
+        public let candidates: Int
+        public let admitted: Int
+        public let pairsBoundedOut: Int
+        public let weightsCapped: Int
+
+        init(plan: PrivacyPlan, counts c: PrivateMatrixBuilder.PrivacyUsage) {
+            epsilon = plan.epsilon
+            delta = plan.parameters.delta
+            trainingPeople = c.trainingPeople
+            heldOutPeople = c.heldOutPeople
+            candidates = c.candidates
+            admitted = c.admitted
+            pairsBoundedOut = c.pairsBoundedOut
+            weightsCapped = c.weightsCapped
+        }
+
+        var line: String {
+            String(format: "  private: ε = %.3g, δ = %.3g; %d of %d emoji admitted; %d training people, %d held out; "
+                   + "%d person–emoji pairs left out by max_items_per_user, %d weights capped; the gate judged noisy figures",
+                   epsilon, delta, admitted, candidates, trainingPeople, heldOutPeople, pairsBoundedOut, weightsCapped)
+        }
     }
 
     public var runID: String
@@ -138,6 +173,13 @@ public struct NightlyReport: Sendable, Codable {
                                 r.lastRun.map { String(format: ", last run %.4f", $0) } ?? ", no last run",
                                 m.textbook.precision, p.textbook.precision, m.textbook.recall, p.textbook.recall, m.users))
             lines.append("  rankers: " + Self.rankerCounts(r.models))
+            if let p = r.privacy {
+                lines.append(p.line)
+                for g in r.models {
+                    lines.append(String(format: "  noisy %@@%d: published %.4f (ALS alone %.4f), popularity %.4f, %d test users",
+                                        r.metric, r.k, g.model ?? 0, g.als ?? 0, g.popularity ?? 0, g.testUsers))
+                }
+            }
             for choice in r.tuning ?? [] { lines.append("  " + Self.tuningLine(choice)) }
             if let w = r.warmStarts {
                 lines.append("  starts: " + [("last run", "the last run's model"), ("held-out model", "the held-out model"), ("random factors", "random factors")]

@@ -7,6 +7,7 @@ import Interactions
 import Linalg
 import Logging
 import Platform
+import Privacy
 @_spi(Testing) import Publishing
 import Synchronization
 
@@ -162,6 +163,11 @@ public struct NightlyRun: Sendable {
             oldestAllowed: config.retentionDays.map { IngestOptions.oldest(asOf: consent.asOf, retentionDays: $0) }, newestAllowed: consent.asOf)
         var judged = Judged(usage: RunUsage(read: log.usage))
         for rc in config.recommenders {
+            if let parameters = rc.privacy {
+                try judgePrivate(rc, parameters, log, consent: consent, previous: previous, carryRule: carryRule, into: &judged, logger: logger)
+                timer.end("evaluate")
+                continue
+            }
             let (matrices, matrixUsage) = InteractionMatrixBuilder(definition: rc.definition, threads: config.threads).build(log)
             judged.usage.matrices += matrixUsage
             timer.end("build")
@@ -185,6 +191,38 @@ public struct NightlyRun: Sendable {
                 tuning: evaluation.tuning.isEmpty ? nil : evaluation.tuning.sorted { $0.key < $1.key }.map(\.value)))
         }
         return judged
+    }
+
+    /// The private global model (`PrivateGlobalModel`): fitted once on its training group,
+    /// judged by the noisy release of its held-out group. The report's pooled figures are the
+    /// exact held-out ones (the operator's record); the gate and the manifest use the noisy ones.
+    private func judgePrivate(
+        _ rc: NightlyConfig.Recommender, _ parameters: PrivacyParameters, _ log: EventLog, consent: RunConsent, previous: PreviousRun,
+        carryRule: CarryForwardRule, into judged: inout Judged, logger: Logger
+    ) throws(NightlyError) {
+        let oldest = config.retentionDays.map { IngestOptions.oldest(asOf: consent.asOf, retentionDays: $0) } ?? 0
+        let stage = PrivateGlobalModel(recommender: rc, parameters: parameters,
+                                       secret: consent.pseudonymiser.derivedKey(purpose: PrivateGlobalModel.keyPurpose), threads: config.threads)
+        let result: PrivateGlobalModel.Outcome
+        do {
+            result = try stage.run(log, window: max(oldest, Timestamp.range.lowerBound)...consent.asOf,
+                                   dataDigest: PrivateGlobalModel.dataDigest(log, asOf: consent.asOf), logger: logger)
+        } catch { throw Self.classify(error) }
+        judged.usage.matrices.append(result.usage)
+        let gate = GateStage(recommender: rc, previous: previous, carryRule: carryRule)
+        let outcome = gate.decide(private: result)
+        logOutcome(outcome, of: rc, logger: logger)
+        judged.outcome.toTrain += outcome.toTrain
+        judged.outcome.toCarry += outcome.toCarry
+        judged.outcome.dropped += outcome.dropped
+        let none = RankingMetrics.Accumulator(k: rc.k).result
+        let ranker = outcome.gates.first?.ranker ?? rc.ranker.unjudged
+        var summary = NightlyReport.Recommender(
+            recommender: rc.definition.target, scope: rc.definition.scope, split: rc.split.description, k: rc.k, metric: rc.gate.metric.rawValue,
+            model: result.exact[ranker]?.result ?? none, als: result.exact[.als]?.result ?? none, popularity: result.exact[.popularity]?.result ?? none,
+            lastRun: previous.pooledMetric(gate.metricKey, recommender: rc.definition.target.rawValue), models: outcome.gates)
+        summary.privacy = NightlyReport.Privacy(plan: result.plan, counts: result.counts)
+        judged.summaries.append(summary)
     }
 
     /// One line per recommender, counted as the report's summary counts: passed, published
@@ -254,7 +292,8 @@ public struct NightlyRun: Sendable {
             let tunedOn = last.map { Array(Set((m.tunedOn ?? []) + ($0.model.tunedOn ?? []))).sorted() }.flatMap { $0.isEmpty ? nil : $0 } ?? m.tunedOn
             try assembly.add(model, of: m.matrix, definition: m.recommender.definition, hyperparameters: hyperparameters,
                              ranker: m.ranker, metrics: m.metrics.isEmpty ? nil : m.metrics, tunedOn: tunedOn,
-                             provenance: last.map { m.matrix.provenance.union($0.model.provenance) }, warmStartedFrom: last?.runID)
+                             provenance: last.map { m.matrix.provenance.union($0.model.provenance) }, warmStartedFrom: last?.runID,
+                             privacy: m.privacy)
         }
     }
 
@@ -269,7 +308,7 @@ public struct NightlyRun: Sendable {
             else { return m }
             let index = Dictionary(file.itemIDs.enumerated().map { ($1, Int32($0)) }) { a, _ in a }
             let itemRows = m.matrix.itemIDs.map { index[$0] ?? -1 }
-            guard itemRows.count { $0 >= 0 } * 2 >= m.matrix.matrix.columns else { return m }
+            guard itemRows.count(where: { $0 >= 0 }) * 2 >= m.matrix.matrix.columns else { return m }
             var started = m
             started.warmStart = WarmStart(itemFactors: file.itemFactors, itemRows: itemRows, users: m.matrix.matrix.rows, configuration: m.als)
             started.lastRunStart = .init(runID: run.manifest.runID, sha256: entry.sha256, model: entry)

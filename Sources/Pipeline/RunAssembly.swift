@@ -5,6 +5,7 @@ import Foundation
 import Ingest
 import Interactions
 import Platform
+import Privacy
 @_spi(Testing) import Publishing
 
 /// One run as it is written: freshly trained models, models carried from the last run, the
@@ -22,12 +23,13 @@ final class RunAssembly {
         writer = try root.beginRun(id: runID, seal: ManifestSeal(pseudonymiser: pseudonymiser), faults: faults)
     }
 
-    /// Writes one freshly trained model with its provenance; returns its manifest entry.
+    /// Writes one freshly trained model with its provenance; returns its manifest entry. A
+    /// private model (`privacy`) publishes its matrix's noisy user counts as its popularity.
     @discardableResult
     func add(
         _ model: ALSModel, of interactions: InteractionMatrix, definition: RecommenderDefinition, hyperparameters: ModelFile.Hyperparameters,
         ranker: Ranker, includeUserFactors: Bool = false, metrics: [String: Double]? = nil, tunedOn: [String]? = nil,
-        provenance: Provenance? = nil, warmStartedFrom: String? = nil
+        provenance: Provenance? = nil, warmStartedFrom: String? = nil, privacy: PrivacyPlan? = nil
     ) throws -> Manifest.Model {
         let provenance = provenance ?? interactions.provenance
         var file = ModelFile(
@@ -40,8 +42,10 @@ final class RunAssembly {
                                   minWorkspaces: definition.minEmojiWorkspaces, minUsers: definition.minEmojiUsers)
             },
             provenance: provenance, ranker: ranker,
-            itemPopularity: PopularityBaseline(train: interactions.matrix).counts.map { Int($0) })
+            // A private model's popularity is its noisy user counts: the exact ones are not released.
+            itemPopularity: privacy != nil ? interactions.itemUserCounts : PopularityBaseline(train: interactions.matrix).counts.map { Int($0) })
         file.tunedOn = tunedOn
+        file.privacy = privacy
         let data = file.encode()
         let path = "models/\(definition.target.rawValue)/\(interactions.workspace ?? "global").safetensors"
         let sha = try writer.write(data, to: path)
@@ -52,6 +56,7 @@ final class RunAssembly {
             ranker: ranker.description, trainedAt: trainedAt, provenance: provenance)
         entry.tunedOn = tunedOn
         entry.warmStartedFrom = warmStartedFrom
+        entry.privacy = privacy
         entries.append(entry)
         return entry
     }

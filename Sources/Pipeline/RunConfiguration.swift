@@ -4,6 +4,7 @@ import Foundation
 import Ingest
 import Interactions
 import Platform
+import Privacy
 import Publishing
 
 /// The whole effective configuration of a run — everything that can change what is read,
@@ -31,6 +32,8 @@ public struct RunConfiguration: Sendable, Encodable {
         var evaluation: Evaluation?
         /// A hand retrain's ranker (the nightly's is chosen per model by `evaluation.ranker`).
         var ranker: String?
+        /// `[recommenders.emoji.privacy]`; nil (and absent from the digest's JSON) when off.
+        var privacy: PrivacyParameters?
     }
 
     public struct Evaluation: Sendable, Encodable {
@@ -75,7 +78,7 @@ public struct RunConfiguration: Sendable, Encodable {
             Recommender(definition: $0.definition,
                         hyperparameters: ModelFile.Hyperparameters($0.als, warmStartIterations: $0.warmStartIterations > 0 ? $0.warmStartIterations : nil),
                         evaluation: Evaluation(split: $0.split.description, k: $0.k, gate: $0.gate, ranker: $0.ranker, tune: $0.tune,
-                                       warmStart: $0.warmStartFrom))
+                                       warmStart: $0.warmStartFrom), privacy: $0.privacy)
         })
     }
 

@@ -9,12 +9,14 @@ import Logging
 public enum TrainingStage {
     /// One fitted model per entry of `toTrain`, in its order.
     /// - Parameter progress: models done and the count of the recommender being trained.
+    /// A model already `fitted` (the private global model) is returned as it is.
     public static func fit(_ toTrain: [ModelToTrain], threads: Int, logger: Logger, progress: (Int, Int) -> Void) throws -> [ALSModel] {
-        var fitted = [ALSModel?](repeating: nil, count: toTrain.count)
+        var fitted = toTrain.map(\.fitted)
         var targets: [RecommenderDefinition.Target] = []
         for m in toTrain where !targets.contains(m.recommender.definition.target) { targets.append(m.recommender.definition.target) }
         for target in targets {
-            let indices = toTrain.indices.filter { toTrain[$0].recommender.definition.target == target }
+            let indices = toTrain.indices.filter { toTrain[$0].recommender.definition.target == target && toTrain[$0].fitted == nil }
+            guard !indices.isEmpty else { continue }
             let jobs = indices.map {
                 TrainingScheduler.Job(matrix: toTrain[$0].matrix.matrix, configuration: toTrain[$0].configuration, warmStart: toTrain[$0].warmStart)
             }

@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 
 /// The randomness of every private release: a keyed stream, ChaCha20 under a key that only the
-/// operator can derive (`PrivacyKey`), so no one who reads a model can regenerate its noise and
+/// operator can derive (`NoiseSource`), so no one who reads a model can regenerate its noise and
 /// subtract it, while the operator's rerun on the same inputs gives the same bytes.
 ///
 /// Each release reads its own stream, named by a label (`"iteration 3 item_grams"`): the

@@ -1,6 +1,7 @@
 import Consent
 import Foundation
 import Interactions
+import Privacy
 
 /// What a run used and produced, written as `manifest.json` in the run directory. Run-specific
 /// facts live here, not in the model files. Pseudonymous ids only.
@@ -60,6 +61,9 @@ public struct Manifest: Sendable, Codable, Equatable {
         /// The workspaces whose validation events chose the model's tuned hyper-parameters (nil:
         /// not tuned). Consent applies to them as to `provenance`.
         public var tunedOn: [String]?
+        /// For a differentially private model: ε, δ, the bounding parameters and the Gaussian
+        /// mechanisms composed (as in its file's `privacy` metadata).
+        public var privacy: PrivacyPlan?
 
         /// Every workspace whose events shaped the model: its contributors and, for a tuned
         /// model, the workspaces its hyper-parameters were tuned on.

@@ -3,6 +3,7 @@ import Evaluation
 import Foundation
 import Linalg
 import Platform
+import Privacy
 
 /// One published model: what determines it and nothing else, so the same training data gives
 /// the same bytes. Stored as safetensors:
@@ -18,7 +19,9 @@ import Platform
 ///   `tuned_on` (JSON array, for a model with tuned hyper-parameters: the workspaces whose
 ///   validation events chose them),
 ///   `events_from` and `events_to` (RFC 3339) — and for global models
-///   `item_workspace_counts`, `item_user_counts`, `min_workspaces`, `min_users`.
+///   `item_workspace_counts`, `item_user_counts`, `min_workspaces`, `min_users`; for a private
+///   model `privacy` (JSON: the `PrivacyPlan` — ε, δ, the bounding parameters and every
+///   Gaussian mechanism composed, so that ε can be recomputed; docs/privacy.md).
 ///
 /// In Python: `f = safe_open(path, "np"); y = f.get_tensor("item_factors");
 /// ids = json.loads(f.metadata()["item_ids"])`.
@@ -50,6 +53,9 @@ public struct ModelFile: Sendable, Equatable {
     /// validation events chose them (for a per-workspace model, its size bucket's). They shaped
     /// the model as much as its contributors did, so consent applies to them alike.
     public var tunedOn: [String]?
+    /// For a differentially private model: the plan its noise was calibrated by. Its support
+    /// counts and popularity are then noisy, and its provenance's time span is the run's window.
+    public var privacy: PrivacyPlan?
 
     /// The hyper-parameters that determine a model (not the thread count, which does not).
     public struct Hyperparameters: Sendable, Equatable, Codable {
@@ -150,6 +156,7 @@ public struct ModelFile: Sendable, Equatable {
         ]
         if let itemPopularity { metadata["item_popularity"] = Self.jsonInts(itemPopularity) }
         if let tunedOn { metadata["tuned_on"] = Self.jsonArray(tunedOn) }
+        if let privacy { metadata["privacy"] = Self.canonicalJSON(privacy) }
         if let userFactors, let userIDs {
             tensors["user_factors"] = SafeTensors.Tensor(shape: [userFactors.rows, userFactors.columns], values: userFactors.storage)
             metadata["user_ids"] = Self.jsonArray(userIDs)
@@ -206,6 +213,10 @@ public struct ModelFile: Sendable, Equatable {
         if let text = m["tuned_on"] {
             guard let workspaces = decodeStrings(text) else { throw fail("tuned_on is not a JSON array of strings") }
             model.tunedOn = workspaces
+        }
+        if let text = m["privacy"] {
+            guard let plan = try? JSONDecoder().decode(PrivacyPlan.self, from: Data(text.utf8)) else { throw fail("privacy is not a JSON privacy plan") }
+            model.privacy = plan
         }
         if let users = file.tensors["user_factors"] {
             guard users.shape.count == 2, users.shape[1] == items.shape[1], let ids = decodeStrings(m["user_ids"]), ids.count == users.shape[0] else {

@@ -55,7 +55,7 @@ struct PrivacyBench: ParsableCommand {
             if withoutNoise { for i in 1...3 { plan.training.mechanisms[i].noiseMultiplier = 1e-12 } }
             let noise = NoiseSource(secret: secret, seed: 0, dataDigest: "bench \(epsilon)", release: "emoji")
             let builder = PrivateMatrixBuilder(definition: definition, plan: plan, groups: groups, noise: noise, split: .random(fraction: 0.2, seed: 0))
-            let result = builder.build(log)
+            let result = builder.build(log, window: 0...asOf)
             // The non-private model: the training people's events, the exact k/m rule.
             var part = [Bool](repeating: false, count: log.count)
             for i in result.trainingEvents { part[i] = true }
@@ -76,7 +76,10 @@ struct PrivacyBench: ParsableCommand {
             let model = try PrivateALS(configuration: als, plan: plan).fit(training.matrix, noise: noise, logger: .bench)
             if withoutNoise {
                 let same = try ImplicitALS(configuration: als).fit(training.matrix, logger: .bench)
-                print(String(format: "non-private on the private matrix: %.4f", try ndcg(same, columns: training.itemIDs, of: exact.itemIDs, foldIn: foldIn, test: test)))
+                let trainer = ImplicitALS(configuration: als)
+                func loss(_ m: ALSModel) throws -> Double { try trainer.loss(interactions: training.matrix, userFactors: m.userFactors, itemFactors: m.itemFactors) }
+                print(String(format: "non-private on the private matrix: %.4f (loss %.5f; the private fit's loss %.5f)",
+                             try ndcg(same, columns: training.itemIDs, of: exact.itemIDs, foldIn: foldIn, test: test), try loss(same), try loss(model)))
             }
             let noisyPopularity = exact.itemIDs.map { id in training.itemIDs.firstIndex(of: id).map { Float(result.noisyUsers[$0]) } ?? -1 }
             print(String(format: "ε %5.1f (achieved %.3f): %d of %d emoji admitted (τ %.1f), private NDCG@10 %.4f, noisy popularity %.4f",

@@ -2,6 +2,7 @@ import ArgumentParser
 import Consent
 import Foundation
 import Platform
+import Privacy
 import Publishing
 
 extension ConsentRec {
@@ -52,7 +53,8 @@ extension ConsentRec {
             for (name, models) in Dictionary(grouping: m.models, by: \.recommender).sorted(by: { $0.key < $1.key }) {
                 let rankers = Dictionary(grouping: models, by: { ($0.ranker ?? "als").split(separator: ":").first.map(String.init) ?? "?" })
                     .sorted { $0.key < $1.key }.map { "\($0.value.count) \(shown(String($0.key)))" }.joined(separator: ", ")
-                print("  \(shown(name)): \(models.count) models, \(models.reduce(0) { $0 + $1.items }) items, \(models.reduce(0) { $0 + $1.bytes } / 1024) KiB; ranked by \(rankers)")
+                print("  \(shown(name)): \(models.count) models, \(models.reduce(0) { $0 + $1.items }) items, \(models.reduce(0) { $0 + $1.bytes } / 1024) KiB; ranked by \(rankers)"
+                    + (models.compactMap(\.privacy).first.map { String(format: "; differentially private, ε = %.4g, δ = %.3g", $0.epsilon, $0.parameters.delta) } ?? ""))
             }
             let problems = run.verify(seal: seal)
             if problems.isEmpty {
@@ -77,7 +79,9 @@ extension ConsentRec {
             } ?? "\(h.iterations) iterations"
             let iALS = (h.unobservedWeight.map { ", α₀ \($0)" } ?? "") + (h.regularizationExponent.map { ", ν \($0)" } ?? "")
             print("  hyper-parameters: factors \(h.factors), λ \(h.regularization), α \(h.alpha)\(iALS), \(fit), \(shown(h.solver))")
-            print("  ranked by \(model.ranker)" + (model.itemPopularity == nil ? " (a file from before rankers)" : ", with the users per item of its training data"))
+            print("  ranked by \(model.ranker)" + (model.itemPopularity == nil ? " (a file from before rankers)"
+                : model.privacy == nil ? ", with the users per item of its training data" : ", with the noisy users per item of its vocabulary"))
+            if let plan = model.privacy { Self.printPrivacy(plan) }
             guard let (run, relative) = try Self.enclosingRun(of: path) else {
                 print("  not inside a run directory: checked as a file only")
                 return []
@@ -90,6 +94,22 @@ extension ConsentRec {
             do throws(PublishingError) { _ = try run.model(entry) } catch { problems.append(error) }
             if problems.isEmpty { print("  matches its entry in the manifest of run \(shown(run.manifest.runID))" + (seal == nil ? "" : ", seal verified")) }
             return problems
+        }
+
+        /// A private model's guarantee, with ε recomputed from the mechanisms the file lists
+        /// (not taken from the file), its bounds and every mechanism.
+        static func printPrivacy(_ plan: PrivacyPlan) {
+            let p = plan.parameters
+            let training = RenyiAccountant.epsilon(plan.training.mechanisms, delta: plan.training.delta).epsilon
+            let heldOut = RenyiAccountant.epsilon(plan.heldOut.mechanisms, delta: plan.heldOut.delta).epsilon
+            print(String(format: "  differentially private: ε = %.4g at δ = %.3g (recomputed: training group %.4g at δ %.3g, held-out group %.4g); target ε %.4g",
+                         max(training, heldOut), p.delta, training, plan.training.delta, heldOut, p.epsilon))
+            print(String(format: "  bounds: max_items_per_user %d (%@), max_weight %g, max_norm %g; vocabulary margin τ %.1f",
+                         p.maxItemsPerUser, p.bounding.rawValue, p.maxWeight, p.maxNorm, plan.selectionMargin))
+            for m in plan.training.mechanisms + plan.heldOut.mechanisms {
+                print(String(format: "    %@: %d × Gaussian, noise multiplier %.4g, sensitivity %.4g (σ %.4g)",
+                             m.name, m.count, m.noiseMultiplier, m.sensitivity, m.noiseScale))
+            }
         }
 
         /// The run whose directory holds `path` (the nearest folder above it with a

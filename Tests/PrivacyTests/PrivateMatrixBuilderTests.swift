@@ -13,6 +13,8 @@ final class PrivateMatrixBuilderTests: XCTestCase {
     let header = "timestamp,workspace_id,user_id,channel_id,event,emoji\n"
     let groups = NoiseSource(rawKey: Array(repeating: 1, count: 32))
     let noise = NoiseSource(rawKey: Array(repeating: 2, count: 32))
+    /// The run's window: the training matrix's provenance gives it, not its events' own span.
+    let window: ClosedRange<Int64> = 500...9000
 
     /// 40 workspaces × 30 users: "common" used by everyone with 6 other shared emoji each, and
     /// "loner" used by every user of workspace 0 alone (one workspace: never admissible).
@@ -43,7 +45,7 @@ final class PrivateMatrixBuilderTests: XCTestCase {
 
     func testTrainingRows_meetTheBounds_andTheGroupsAreDisjoint() throws {
         let log = try log()
-        let result = builder().build(log)
+        let result = builder().build(log, window: window)
         let m = try XCTUnwrap(result.training)
         for r in 0..<m.matrix.rows { XCTAssertLessThanOrEqual(m.matrix.count(ofRow: r), 4) }
         XCTAssertTrue(m.matrix.values.allSatisfy { $0 > 0 && $0 <= 1.5 })
@@ -55,10 +57,14 @@ final class PrivateMatrixBuilderTests: XCTestCase {
         XCTAssertEqual(Double(result.report.heldOutPeople) / 1200, 0.1, accuracy: 0.03)
         // Every event of a held-out person is in exactly one of their parts.
         XCTAssertTrue(Set(result.heldOutFoldIn).isDisjoint(with: result.heldOutTest))
+        // The provenance's span is the window (the events' own span is 1000…4000, one person's each end).
+        XCTAssertEqual(m.provenance.oldestEvent, 500)
+        XCTAssertEqual(m.provenance.newestEvent, 9000)
+        XCTAssertEqual(m.provenance.workspaces.count, 40)
     }
 
     func testVocabulary_neverAdmitsAnEmojiOfTooFewWorkspaces_andPublishesOnlyNoisyCounts() throws {
-        let result = builder().build(try log())
+        let result = builder().build(try log(), window: window)
         XCTAssertFalse(result.vocabulary.contains("loner"), "30 users, but one workspace: the hard k rule")
         XCTAssertTrue(result.vocabulary.contains("common"))
         let m = try XCTUnwrap(result.training)
@@ -75,15 +81,15 @@ final class PrivateMatrixBuilderTests: XCTestCase {
 
     func testSameKeysAndData_giveTheSameMatrices_andAnotherNoiseKeyOtherCounts() throws {
         let log = try log()
-        let a = builder().build(log), b = builder().build(log)
+        let a = builder().build(log, window: window), b = builder().build(log, window: window)
         XCTAssertEqual(a.training, b.training)
         let other = PrivateMatrixBuilder(definition: builder().definition, plan: builder().plan, groups: groups,
                                          noise: NoiseSource(rawKey: Array(repeating: 9, count: 32)), split: .random(fraction: 0.3, seed: 0))
-        XCTAssertNotEqual(other.build(log).noisyUsers, a.noisyUsers)
+        XCTAssertNotEqual(other.build(log, window: window).noisyUsers, a.noisyUsers)
     }
 
     func testLeastPopularFirst_keepsAPersonsRarestAdmittedEmoji() throws {
-        let result = builder(m: 2, bounding: .leastPopular).build(try log())
+        let result = builder(m: 2, bounding: .leastPopular).build(try log(), window: window)
         let m = try XCTUnwrap(result.training)
         let common = try XCTUnwrap(m.itemIDs.firstIndex(of: "common"))
         // 'common' is everyone's most popular emoji: with two slots it is never kept.
@@ -93,7 +99,7 @@ final class PrivateMatrixBuilderTests: XCTestCase {
     func testHeldOutMatrices_holdTheHeldOutPeoplesOwnEvents_overTheGivenColumns() throws {
         let log = try log()
         let b = builder()
-        let result = b.build(log)
+        let result = b.build(log, window: window)
         let (ids, foldIn, test) = b.heldOutMatrices(log, foldIn: result.heldOutFoldIn, test: result.heldOutTest, vocabulary: result.vocabulary)
         XCTAssertEqual(foldIn.columns, result.vocabulary.count)
         XCTAssertEqual(test.rows, ids.count)

@@ -158,6 +158,23 @@ final class PrivateSolveTests: XCTestCase {
         }
     }
 
+    /// With the noise made negligible and no clipping, the private alternation is plain implicit
+    /// ALS: it reaches the dense objective the non-private trainer reaches.
+    func testFit_withoutNoiseOrClipping_reachesTheNonPrivateObjective() throws {
+        let (matrix, _) = data(users: 300, items: 12, m: 3)
+        var p = plan().parameters
+        p.maxNorm = 1000
+        var quiet = PrivacyPlan(parameters: p, iterations: 15, alpha: 3, unobservedWeight: 0.5, judgingSums: 3)
+        for i in 1...3 { quiet.training.mechanisms[i].noiseMultiplier = 1e-15 }
+        let config = ALSConfiguration(factors: f, regularization: 1, alpha: 3, iterations: 15, threads: 1, seed: 2, unobservedWeight: 0.5)
+        let exact = try ImplicitALS(configuration: config).fit(matrix, logger: .quiet)
+        let mine = try PrivateALS(configuration: config, plan: quiet).fit(matrix, noise: source, logger: .quiet)
+        func loss(_ m: ALSModel) -> Double {
+            DenseReference.iALSLoss(matrix, users: m.userFactors, items: m.itemFactors, regularization: 1, alpha: 3, unobservedWeight: 0.5, exponent: 0)
+        }
+        XCTAssertLessThanOrEqual(loss(mine), 1.01 * loss(exact))
+    }
+
     func testFit_isReproducible_forAnyThreadCount_andItsNoiseIsTheKeys() throws {
         let (matrix, _) = data(users: 300, items: 12, m: 3)
         var config = ALSConfiguration(factors: f, regularization: 1, alpha: 3, iterations: 5, threads: 1, seed: 2, unobservedWeight: 0.5)

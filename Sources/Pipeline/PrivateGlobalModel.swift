@@ -1,0 +1,117 @@
+import Crypto
+import Evaluation
+import Factorization
+import Foundation
+import Ingest
+import Interactions
+import Linalg
+import Logging
+import Platform
+import Privacy
+
+/// The global emoji model with (ε, δ) user-level differential privacy
+/// (`[recommenders.emoji.privacy]`, docs/privacy.md).
+///
+/// People are split by a keyed hash into a training and a held-out group (`PrivacyPlan`). The
+/// model is fitted **once**, on the training group (`PrivateMatrixBuilder`, `PrivateALS`): that
+/// fit is the model published — there is no second fit on all the data. It is judged on the
+/// held-out group: each held-out person is folded in from part of their own emoji and ranked
+/// against the rest, every ranker of the recommender's policy is scored, and the sums of the
+/// gate metric (one per ranker) and the count of people are released once with Gaussian noise.
+/// The ranker and the gate's verdict are decided from those noisy means alone, and they are
+/// what the manifest records, so every value that decides what is published is covered by ε.
+struct PrivateGlobalModel {
+    let recommender: NightlyConfig.Recommender
+    let parameters: PrivacyParameters
+    /// The operator's noise secret (`PrivateGlobalModel.secret(of:)`).
+    let secret: SymmetricKey
+    let threads: Int
+
+    /// The noisy release that judges the model: each scored ranker's mean of the gate metric
+    /// and the number of test people, all from noisy sums.
+    struct Judging: Sendable {
+        let means: [Ranker: Double]
+        let testUsers: Int
+    }
+
+    struct Outcome: Sendable {
+        let plan: PrivacyPlan
+        /// The training group's matrix over the private vocabulary (noisy support counts), and
+        /// the model fitted on it; nil when no emoji was admitted.
+        let matrix: InteractionMatrix?
+        let model: ALSModel?
+        let judging: Judging?
+        /// The exact held-out sums per ranker: the operator's report only, never published.
+        let exact: [Ranker: RankingMetrics.Accumulator]
+        let usage: MatrixUsage
+        let counts: PrivateMatrixBuilder.PrivacyUsage
+    }
+
+    /// The purpose the noise secret is derived for from the operator's key.
+    static let keyPurpose = "consentrec differential privacy"
+
+    var plan: PrivacyPlan {
+        PrivacyPlan(parameters: parameters, iterations: recommender.als.iterations, alpha: Double(recommender.als.alpha),
+                    unobservedWeight: Double(recommender.als.unobservedWeight), judgingSums: recommender.ranker.scored.count)
+    }
+
+    /// - Parameters:
+    ///   - window: what the run may read (retention window start to `as_of`); the model's provenance.
+    ///   - dataDigest: a digest of the inputs read: other data, other noise.
+    func run(_ log: EventLog, window: ClosedRange<Int64>, dataDigest: String, logger: Logger) throws -> Outcome {
+        let plan = self.plan, seed = recommender.als.seed
+        let groups = NoiseSource(secret: secret, seed: seed, dataDigest: "", release: "groups")
+        let noise = NoiseSource(secret: secret, seed: seed, dataDigest: dataDigest, release: recommender.definition.target.rawValue)
+        let builder = PrivateMatrixBuilder(definition: recommender.definition, plan: plan, groups: groups, noise: noise, split: recommender.split)
+        let built = builder.build(log, window: window)
+        guard let matrix = built.training else {
+            return Outcome(plan: plan, matrix: nil, model: nil, judging: nil, exact: [:], usage: built.usage, counts: built.report)
+        }
+        var als = recommender.als
+        als.threads = threads
+        let model = try PrivateALS(configuration: als, plan: plan).fit(matrix.matrix, noise: noise, logger: logger)
+        let (_, foldIn, test) = builder.heldOutMatrices(log, foldIn: built.heldOutFoldIn, test: built.heldOutTest, vocabulary: matrix.itemIDs)
+        let exact = try score(model, foldIn: foldIn, test: test, popularity: built.noisyUsers)
+        return Outcome(plan: plan, matrix: matrix, model: model, judging: release(exact, noise: noise), exact: exact,
+                       usage: built.usage, counts: built.report)
+    }
+
+    /// Every scored ranker on the held-out people, each folded in from their fold-in part.
+    func score(_ model: ALSModel, foldIn: SparseMatrix, test: SparseMatrix, popularity: [Double]) throws -> [Ranker: RankingMetrics.Accumulator] {
+        let recommender = Factorization.Recommender(model: model)
+        var users = Matrix(rows: foldIn.rows, columns: model.itemFactors.columns)
+        for u in 0..<foldIn.rows {
+            let row = foldIn.row(u)
+            let x = try recommender.userVector(items: row.columns.map(Int.init), weights: Array(row.values))
+            for j in x.indices { users[u, j] = x[j] }
+        }
+        let rankers = self.recommender.ranker.scored
+        let sums = RankerTrial.run(rankers, k: self.recommender.k, train: foldIn, test: test,
+                                   factors: FactorScorer(userFactors: users, itemFactors: model.itemFactors),
+                                   popularity: PopularityBaseline(counts: popularity.map(Float.init)))
+        return Dictionary(uniqueKeysWithValues: zip(rankers, sums))
+    }
+
+    /// The one noisy release of the held-out group (`judging_sums`): each ranker's sum of the
+    /// gate metric (each person adds at most 1 to each) and the count of people, with
+    /// `N(0, σ²)` on each; means are clamped to the metric's range [0, 1].
+    func release(_ exact: [Ranker: RankingMetrics.Accumulator], noise: NoiseSource) -> Judging {
+        let sigma = plan.heldOut.mechanism("judging_sums").noiseScale
+        var stream = noise.stream("judging sums")
+        let metric = recommender.gate.metric
+        let people = Double(exact[.als]?.result.users ?? 0)
+        let count = people + sigma * stream.gaussian()
+        var means: [Ranker: Double] = [:]
+        for ranker in recommender.ranker.scored {
+            let result = exact[ranker]!.result
+            let sum = metric.value(result) * Double(result.users) + sigma * stream.gaussian()
+            means[ranker] = min(max(sum / max(count, 1), 0), 1)
+        }
+        return Judging(means: means, testUsers: max(0, Int(count.rounded())))
+    }
+
+    /// A digest of what the run read: the inputs' checksums (taken while reading) and `as_of`.
+    static func dataDigest(_ log: EventLog, asOf: Int64) -> String {
+        Digest.sha256(Data((log.usage.files.map(\.sha256) + [String(asOf)]).joined(separator: "\n").utf8))
+    }
+}
