@@ -1,0 +1,148 @@
+import Consent
+import Evaluation
+import Foundation
+import Interactions
+@testable import Pipeline
+import Platform
+import Privacy
+import Publishing
+import TestSupport
+import XCTest
+
+/// `[recommenders.emoji.privacy]` in the nightly job: the published global model carries its
+/// plan, noisy counts and the run's window, the gate reads only noisy figures, the bytes are
+/// reproducible, consent still reaches it, and every setting a private model cannot honour is
+/// refused by name.
+final class PrivateNightlyTests: XCTestCase {
+    static let privacy = "[recommenders.emoji.privacy]\nepsilon = 8.0\nmax_items_per_user = 8"
+    static let split = "[recommenders.emoji.evaluation]\nsplit = \"random:0.3\""
+
+    func fixture() throws -> NightlyFixture { try NightlyFixture(workspaces: 60, events: 150_000, optedOutShare: 0.1) }
+
+    func config(
+        _ f: NightlyFixture, root: String = "out", privacy: String = privacy, asOf: String = "2026-11-20T00:00:00Z", emojiGate: String? = nil,
+        retentionDays: Int? = 60
+    ) -> String {
+        f.config(privacy + "\n" + Self.split, emojiGate: emojiGate ?? "min_lift_over_popularity = -1.0", root: root, asOf: asOf, retentionDays: retentionDays)
+    }
+
+    func testPrivateNightly_publishesTheNoisyModelWithItsPlan_reproducibly() throws {
+        let f = try fixture()
+        let report = try NightlyRun(config: try f.load(config(f))).execute(logger: .quiet)
+        XCTAssertEqual(report.status, .published, report.text)
+        let emoji = try XCTUnwrap(report.recommenders.first { $0.recommender == .emoji })
+        let summary = try XCTUnwrap(emoji.privacy)
+        XCTAssertGreaterThan(summary.admitted, 5, report.text)
+        XCTAssertTrue(report.text.contains("private: ε = 8"), report.text)
+        let run = try PublishedRun.open(try XCTUnwrap(report.runDirectory), seal: ManifestSeal(pseudonymiser: f.pseudonymiser))
+        let entry = try XCTUnwrap(run.manifest.models.first { $0.scope == "global" })
+        let file = try run.model(entry)
+        let plan = try XCTUnwrap(file.privacy)
+        XCTAssertEqual(entry.privacy, plan)
+        XCTAssertLessThanOrEqual(plan.epsilon, 8 + 1e-9)
+        XCTAssertEqual(plan.parameters.maxItemsPerUser, 8)
+        XCTAssertEqual(plan.training.mechanisms.map(\.count), [1, 5, 5, 5], "the vocabulary once, each of 5 iterations' statistics")
+        XCTAssertEqual(file.hyperparameters.solver, "cholesky")
+        XCTAssertNil(file.hyperparameters.warmStartIterations, "fitted once, from seeded factors")
+        // Published counts are the noisy ones, and its popularity is them.
+        XCTAssertEqual(file.itemPopularity, file.support?.itemUserCounts)
+        XCTAssertGreaterThanOrEqual(file.support!.itemUserCounts.min()!, Int((5 + plan.selectionMargin).rounded(.down)))
+        // The provenance's span is the run's window, not one person's first and last event.
+        XCTAssertEqual(file.provenance.oldestEvent, Timestamp.parse("2026-09-21T00:00:00Z"))
+        XCTAssertEqual(file.provenance.newestEvent, Timestamp.parse("2026-11-20T00:00:00Z"))
+        // The manifest records the noisy figures the gate judged, as the report's gate does.
+        let gate = try XCTUnwrap(emoji.models.first)
+        XCTAssertEqual(entry.metrics?["ndcg@10"], gate.model)
+        XCTAssertEqual(entry.metrics?["popularity_ndcg@10"], gate.popularity)
+        XCTAssertEqual(entry.ranker, gate.ranker.description)
+        XCTAssertNotEqual(gate.model, emoji.model.textbook.ndcg, "noisy, not the exact held-out figure")
+        XCTAssertEqual(gate.model ?? 0, emoji.model.textbook.ndcg, accuracy: 0.05, "but close to it at this size")
+        XCTAssertEqual(try f.audit().check(run), [])
+
+        let again = try NightlyRun(config: try f.load(config(f, root: "out2"), name: "2.toml")).execute(logger: .quiet)
+        let second = try PublishedRun.open(try XCTUnwrap(again.runDirectory))
+        XCTAssertEqual(second.manifest.models.first { $0.scope == "global" }?.sha256, entry.sha256, "same inputs, seed and key: same bytes")
+
+        // An independent accountant (Google's dp-accounting) recomputes ε from the file alone.
+        let python = try XCTUnwrap(ProcessInfo.processInfo.environment["CONSENTREC_PYTHON"], "run the tests with `make test`, which installs dp-accounting")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path + "/scripts/dp_epsilon.py"
+        let result = try CommandRunner.run(python, [script, run.directory + "/" + entry.path], absolute: true)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let out = result.stdout
+        let line = try XCTUnwrap(out.split(separator: "\n").first { $0.hasPrefix("guarantee:") })
+        let epsilon = try XCTUnwrap(Double(line.split(separator: " ")[2]))
+        XCTAssertEqual(epsilon, 8, accuracy: 0.08, out)
+    }
+
+    /// Without a retention window the last model may be carried; with one, its provenance
+    /// starts at its own run's window start, which tomorrow's window no longer covers.
+    func testGate_judgesTheNoisyFigures_andAFailureCarriesTheLastModel() throws {
+        let f = try fixture()
+        let first = try NightlyRun(config: try f.load(config(f, retentionDays: nil))).execute(logger: .quiet)
+        XCTAssertTrue(first.published.contains("models/emoji/global.safetensors"), first.text)
+        let failing = config(f, asOf: "2026-11-21T00:00:00Z", emojiGate: "min_lift_over_popularity = 5.0", retentionDays: nil)
+        let report = try NightlyRun(config: try f.load(failing, name: "2.toml")).execute(logger: .quiet)
+        let gate = try XCTUnwrap(report.recommenders.first { $0.recommender == .emoji }?.models.first)
+        guard case .failed(let reason) = gate.verdict else { return XCTFail("\(gate.verdict)") }
+        XCTAssertTrue(reason.contains(String(format: "%.4f", gate.model ?? -1)), "the verdict names the noisy figure: \(reason)")
+        XCTAssertTrue(report.carriedForward.contains { $0.path == "models/emoji/global.safetensors" }, report.text)
+    }
+
+    func testAnOptOut_reachesThePrivateModel() throws {
+        let f = try fixture()
+        _ = try NightlyRun(config: try f.load(config(f))).execute(logger: .quiet)
+        let first = try PublishedRun.open(f.root.path)
+        let global = try XCTUnwrap(first.manifest.models.first { $0.scope == "global" })
+        let pseudonym = try XCTUnwrap(global.provenance.workspaces.first)
+        try f.record(try XCTUnwrap(f.rawWorkspaces()[pseudonym]), "opted_out", at: "2026-11-21T00:00:00Z")
+        let report = try NightlyRun(config: try f.load(config(f, asOf: "2026-11-22T00:00:00Z"), name: "2.toml")).execute(logger: .quiet)
+        XCTAssertEqual(report.purge.withdrawn.map(\.runID), [first.manifest.runID])
+        XCTAssertTrue(try f.allModels().allSatisfy { !$0.1.provenance.workspaces.contains(pseudonym) })
+    }
+
+    func testPrivacyOff_givesTheSameBytesAsNoPrivacyTable() throws {
+        let f = try NightlyFixture()
+        let plain = try NightlyRun(config: try f.load(f.config(root: "a"))).execute(logger: .quiet)
+        let off = try NightlyRun(config: try f.load(f.config("[recommenders.emoji.privacy]\nenabled = false\nepsilon = 1.0", root: "b"), name: "b.toml"))
+            .execute(logger: .quiet)
+        let a = try PublishedRun.open(try XCTUnwrap(plain.runDirectory)), b = try PublishedRun.open(try XCTUnwrap(off.runDirectory))
+        XCTAssertEqual(a.manifest.models.map(\.sha256), b.manifest.models.map(\.sha256))
+        XCTAssertEqual(a.manifest.configDigest, b.manifest.configDigest)
+        XCTAssertNil(a.manifest.models.first { $0.scope == "global" }?.privacy)
+    }
+
+    func testSettingsAPrivateModelCannotHonour_areRefusedByName() throws {
+        let f = try NightlyFixture(workspaces: 2, events: 200)
+        let on = "[recommenders.emoji.privacy]\nepsilon = 4.0"
+        let cases: [(String, String)] = [
+            ("[recommenders.emoji.privacy]\ndelta = 1e-7", "recommenders.emoji.privacy.epsilon"),
+            ("[recommenders.emoji.privacy]\nepsilon = 0.0", "recommenders.emoji.privacy.epsilon"),
+            ("[recommenders.emoji.privacy]\nepsilon = 4.0\ndelta = 0.5", "recommenders.emoji.privacy.delta"),
+            ("[recommenders.emoji.privacy]\nepsilon = 4.0\nbounding = \"popular\"", "recommenders.emoji.privacy.bounding"),
+            ("[recommenders.emoji.privacy]\nepsilon = 4.0\nmax_norm = -1", "recommenders.emoji.privacy.max_norm"),
+            ("[recommenders.emoji.privacy]\nepsilon = 4.0\nsigma = 1", "recommenders.emoji.privacy.sigma"),
+            (on + "\n[recommenders.emoji.evaluation]\nsplit = \"temporal:0.2\"", "recommenders.emoji.evaluation.split"),
+            (on + "\n[recommenders.emoji.tune]\ntrials = 2", "recommenders.emoji.tune"),
+            ("[recommenders.channel.privacy]\nepsilon = 4.0", "recommenders.channel.privacy"),
+        ]
+        let inTable = [
+            (f.config(on).replacingOccurrences(of: "[recommenders.emoji.als]", with: "[recommenders.emoji.als]\nwarm_start_iterations = 2"),
+             "recommenders.emoji.als.warm_start_iterations"),
+            (f.config(on, emojiGate: "metric = \"coverage\""), "recommenders.emoji.gate.metric"),
+            (f.config(on).replacingOccurrences(of: "[recommenders.emoji.als]", with: "[recommenders.emoji.als]\nsolver = \"cg\""), "recommenders.emoji.als.solver"),
+        ]
+        for (text, key) in cases.map({ (f.config($0.0), $0.1) }) + inTable {
+            XCTAssertThrowsError(try f.load(text), key) { error in
+                XCTAssertTrue("\(error)".contains("'\(key)'"), "\(key) → \(error)")
+            }
+        }
+        let workspace = f.config(on).replacingOccurrences(of: "[recommenders.emoji]\n", with: "[recommenders.emoji]\nscope = \"workspace\"\n")
+        XCTAssertThrowsError(try f.load(workspace)) { XCTAssertTrue("\($0)".contains("only for the global emoji model"), "\($0)") }
+        // Without a split, a private model is judged on a random 20% of each held-out person's emoji.
+        let config = try f.load(f.config(on))
+        let emoji = try XCTUnwrap(config.recommenders.first { $0.definition.target == .emoji })
+        XCTAssertEqual(emoji.split.description, SplitStrategy.random(fraction: 0.2, seed: 0).description)
+        XCTAssertEqual(emoji.als.solver, .cholesky)
+        XCTAssertEqual(emoji.privacy?.epsilon, 4)
+    }
+}
