@@ -6,6 +6,7 @@ import Ingest
 import Interactions
 import Linalg
 import Logging
+import Privacy
 import Publishing
 
 /// What to evaluate and how.
@@ -24,6 +25,10 @@ public struct EvaluationRequest: Sendable {
         /// Tune the first configuration on a validation split carved from the training part
         /// (`ALSTuning`); the tuned model is scored on the test split once, beside the others.
         public var tune: ALSTuning.Plan?
+        /// The global emoji model's privacy: evaluate the private model (for each of
+        /// `epsilons`, or `privacy.epsilon`) beside the non-private one (`PrivateEvaluation`).
+        public var privacy: PrivacyParameters?
+        public var epsilons: [Double] = []
 
         public init(
             definition: RecommenderDefinition, configurations: [ALSConfiguration], split: SplitStrategy = .temporal(.lastFraction(0.2)),
@@ -173,6 +178,16 @@ public struct EvaluationRun: Sendable {
         var results: [EvaluationReport.Recommender] = []
         var usage = RunUsage(read: log.usage)
         for rc in r.recommenders {
+            if let parameters = rc.privacy {
+                if case .temporal = rc.split { throw TrainingError.invalidConfiguration(field: "split", reason: "a private model is judged with random:F or leave-last:N") }
+                guard testLog == nil, rc.tune == nil, rc.definition.scope == .global else {
+                    throw TrainingError.invalidConfiguration(field: "privacy", reason: "a private model is evaluated on held-out people of one log, untuned, global")
+                }
+                results.append(try PrivateEvaluation(
+                    recommender: rc, parameters: parameters, secret: key.derived(purpose: PrivateGlobalModel.keyPurpose),
+                    window: PrivateGlobalModel.window(asOf: r.ingest.asOf, retentionDays: r.ingest.retentionDays), dataDigest: PrivateGlobalModel.dataDigest(log, asOf: r.ingest.asOf)).run(log, logger: logger))
+                continue
+            }
             let (split, trainUsage) = HeldOutSplit.make(log, test: testLog, definition: rc.definition, split: rc.split,
                                                         threads: rc.configurations.map(\.threads).max() ?? 1)
             usage.matrices += trainUsage
@@ -285,7 +300,7 @@ public struct EvaluationRun: Sendable {
                 progress(RunProgress(stage: .train, done: n * pairs.count + index + 1, total: specs.count * pairs.count))
             }
             let elapsed = start.duration(to: clock.now)
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            let seconds = StageTimer.seconds(elapsed)
             var row = row(spec.name, rc, pairs, configuration: spec.shown, seconds: seconds) { scorers[$0].scores }
             if spec.tuned { row.tuned = true }
             rows.append((row, scorers))

@@ -347,6 +347,8 @@ private struct Reader {
         }
         if rc.gate.metric == .coverage { throw refuse(prefix + ".gate.metric", "cannot be coverage with privacy: the gate's figures are noisy sums over people") }
         rc.als.solver = .cholesky
+        // Each iteration is a release of its own: fewer cost less noise (docs/privacy.md, the sweep).
+        if als["iterations"] == nil { rc.als.iterations = PrivacyParameters.defaultIterations }
         rc.warmStartIterations = 0
         rc.privacy = parameters
     }

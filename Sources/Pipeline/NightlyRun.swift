@@ -200,12 +200,11 @@ public struct NightlyRun: Sendable {
         _ rc: NightlyConfig.Recommender, _ parameters: PrivacyParameters, _ log: EventLog, consent: RunConsent, previous: PreviousRun,
         carryRule: CarryForwardRule, into judged: inout Judged, logger: Logger
     ) throws(NightlyError) {
-        let oldest = config.retentionDays.map { IngestOptions.oldest(asOf: consent.asOf, retentionDays: $0) } ?? 0
         let stage = PrivateGlobalModel(recommender: rc, parameters: parameters,
                                        secret: consent.pseudonymiser.derivedKey(purpose: PrivateGlobalModel.keyPurpose), threads: config.threads)
         let result: PrivateGlobalModel.Outcome
         do {
-            result = try stage.run(log, window: max(oldest, Timestamp.range.lowerBound)...consent.asOf,
+            result = try stage.run(log, window: PrivateGlobalModel.window(asOf: consent.asOf, retentionDays: config.retentionDays),
                                    dataDigest: PrivateGlobalModel.dataDigest(log, asOf: consent.asOf), logger: logger)
         } catch { throw Self.classify(error) }
         judged.usage.matrices.append(result.usage)

@@ -59,21 +59,37 @@ struct PrivateGlobalModel {
     ///   - window: what the run may read (retention window start to `as_of`); the model's provenance.
     ///   - dataDigest: a digest of the inputs read: other data, other noise.
     func run(_ log: EventLog, window: ClosedRange<Int64>, dataDigest: String, logger: Logger) throws -> Outcome {
+        let fit = try self.fit(log, window: window, dataDigest: dataDigest, logger: logger)
+        let built = fit.built
+        guard let matrix = built.training, let model = fit.model else {
+            return Outcome(plan: plan, matrix: nil, model: nil, judging: nil, exact: [:], usage: built.usage, counts: built.report)
+        }
+        let (_, foldIn, test) = fit.builder.heldOutMatrices(log, foldIn: built.heldOutFoldIn, test: built.heldOutTest, vocabulary: matrix.itemIDs)
+        let exact = try score(model, foldIn: foldIn, test: test, popularity: built.noisyUsers)
+        return Outcome(plan: plan, matrix: matrix, model: model, judging: release(exact, noise: fit.builder.noise), exact: exact,
+                       usage: built.usage, counts: built.report)
+    }
+
+    /// The private model of the training group, with what built its matrices.
+    struct Fit {
+        let builder: PrivateMatrixBuilder
+        let built: PrivateMatrixBuilder.Result
+        /// Nil when no emoji was admitted.
+        let model: ALSModel?
+    }
+
+    /// The matrices and the model: the part of `run` that `evaluate` shares (the groups depend
+    /// on the key and seed alone, so every ε holds out the same people).
+    func fit(_ log: EventLog, window: ClosedRange<Int64>, dataDigest: String, logger: Logger) throws -> Fit {
         let plan = self.plan, seed = recommender.als.seed
         let groups = NoiseSource(secret: secret, seed: seed, dataDigest: "", release: "groups")
         let noise = NoiseSource(secret: secret, seed: seed, dataDigest: dataDigest, release: recommender.definition.target.rawValue)
         let builder = PrivateMatrixBuilder(definition: recommender.definition, plan: plan, groups: groups, noise: noise, split: recommender.split)
         let built = builder.build(log, window: window)
-        guard let matrix = built.training else {
-            return Outcome(plan: plan, matrix: nil, model: nil, judging: nil, exact: [:], usage: built.usage, counts: built.report)
-        }
+        guard let matrix = built.training else { return Fit(builder: builder, built: built, model: nil) }
         var als = recommender.als
         als.threads = threads
-        let model = try PrivateALS(configuration: als, plan: plan).fit(matrix.matrix, noise: noise, logger: logger)
-        let (_, foldIn, test) = builder.heldOutMatrices(log, foldIn: built.heldOutFoldIn, test: built.heldOutTest, vocabulary: matrix.itemIDs)
-        let exact = try score(model, foldIn: foldIn, test: test, popularity: built.noisyUsers)
-        return Outcome(plan: plan, matrix: matrix, model: model, judging: release(exact, noise: noise), exact: exact,
-                       usage: built.usage, counts: built.report)
+        return Fit(builder: builder, built: built, model: try PrivateALS(configuration: als, plan: plan).fit(matrix.matrix, noise: noise, logger: logger))
     }
 
     /// Every scored ranker on the held-out people, each folded in from their fold-in part.
@@ -108,6 +124,12 @@ struct PrivateGlobalModel {
             means[ranker] = min(max(sum / max(count, 1), 0), 1)
         }
         return Judging(means: means, testUsers: max(0, Int(count.rounded())))
+    }
+
+    /// What a run at `asOf` may read: from the retention window's start (the epoch without
+    /// one) to `asOf`. A private model's provenance gives this span.
+    static func window(asOf: Int64, retentionDays: Int?) -> ClosedRange<Int64> {
+        max(retentionDays.map { IngestOptions.oldest(asOf: asOf, retentionDays: $0) } ?? 0, Timestamp.range.lowerBound)...asOf
     }
 
     /// A digest of what the run read: the inputs' checksums (taken while reading) and `as_of`.

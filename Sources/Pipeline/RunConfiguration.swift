@@ -68,7 +68,8 @@ public struct RunConfiguration: Sendable, Encodable {
     /// The configuration of a hand retrain.
     public init(_ request: TrainingRequest) {
         self.init(ingest: request.ingest, includeUserFactors: request.includeUserFactors, recommenders: request.recommenders.map {
-            Recommender(definition: $0.definition, hyperparameters: ModelFile.Hyperparameters($0.als), evaluation: nil, ranker: $0.ranker.description)
+            Recommender(definition: $0.definition, hyperparameters: ModelFile.Hyperparameters($0.als), evaluation: nil, ranker: $0.ranker.description,
+                        privacy: $0.privacy)
         })
     }
 

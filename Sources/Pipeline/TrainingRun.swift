@@ -7,6 +7,7 @@ import Interactions
 import Linalg
 import Logging
 import Platform
+import Privacy
 @_spi(Testing) import Publishing
 
 /// Everything a training run needs to know.
@@ -17,11 +18,15 @@ public struct TrainingRequest: Sendable {
         public var als: ALSConfiguration
         /// What its models rank by. A hand retrain has no held-out data to choose by.
         public var ranker: Ranker
+        /// The global emoji model's privacy (`[recommenders.emoji.privacy]`): fitted as the
+        /// nightly fits it, on the same training people with the same noise.
+        public var privacy: PrivacyParameters?
 
-        public init(definition: RecommenderDefinition, als: ALSConfiguration, ranker: Ranker = .als) {
+        public init(definition: RecommenderDefinition, als: ALSConfiguration, ranker: Ranker = .als, privacy: PrivacyParameters? = nil) {
             self.definition = definition
             self.als = als
             self.ranker = ranker
+            self.privacy = privacy
         }
     }
 
@@ -103,6 +108,9 @@ public struct TrainingRun: Sendable {
         // 1. Consent registry, then the key: either missing stops everything.
         let consent = try RunConsent.load(path: r.consentPath, policy: r.ingest.policy, keyFile: r.keyFile, asOf: r.ingest.asOf)
         for rc in r.recommenders { try rc.als.validate() }
+        if r.includeUserFactors, r.recommenders.contains(where: { $0.privacy != nil }) {
+            throw TrainingError.invalidConfiguration(field: "user_factors", reason: "a private model never publishes user factors: they are people's own exact solves")
+        }
         // 2. One run per output root at a time; then erasure across the runs it keeps.
         let root = OutputRoot(path: r.outputRoot)
         let lock = try root.lock()
@@ -113,10 +121,10 @@ public struct TrainingRun: Sendable {
         let (log, built, usage) = try read(consent, logger: logger, progress: progress)
         // 4. Train and write into a fresh run directory.
         let assembly = try RunAssembly(root: root, runID: Self.makeRunID(), pseudonymiser: consent.pseudonymiser, faults: r.faults)
-        for (index, (rc, interactions)) in built.enumerated() {
-            let model = try ImplicitALS(configuration: rc.als).fit(interactions.matrix, logger: logger)
-            try assembly.add(model, of: interactions, definition: rc.definition, hyperparameters: .init(rc.als), ranker: rc.ranker,
-                             includeUserFactors: r.includeUserFactors)
+        for (index, b) in built.enumerated() {
+            let model = try b.fitted ?? ImplicitALS(configuration: b.recommender.als).fit(b.matrix.matrix, logger: logger)
+            try assembly.add(model, of: b.matrix, definition: b.recommender.definition, hyperparameters: .init(b.recommender.als), ranker: b.recommender.ranker,
+                             includeUserFactors: r.includeUserFactors, privacy: b.privacy)
             progress(RunProgress(stage: .train, done: index + 1, total: built.count))
         }
         // 5. The manifest, then publish.
@@ -132,20 +140,39 @@ public struct TrainingRun: Sendable {
         return TrainingResult(runDirectory: directory, manifest: manifest, pruned: pruned, purge: purge)
     }
 
-    /// Reads the events through consent and builds every recommender's matrices.
-    private func read(_ consent: RunConsent, logger: Logger, progress: @escaping (RunProgress) -> Void) throws
-        -> (EventLog, [(TrainingRequest.Recommender, InteractionMatrix)], RunUsage)
-    {
+    /// One matrix to publish a model of; a private model comes fitted, with its plan.
+    struct Built {
+        let recommender: TrainingRequest.Recommender
+        let matrix: InteractionMatrix
+        var fitted: ALSModel? = nil
+        var privacy: PrivacyPlan? = nil
+    }
+
+    /// Reads the events through consent and builds every recommender's matrices (and fits a
+    /// private recommender's model, which is made with its matrix).
+    private func read(_ consent: RunConsent, logger: Logger, progress: @escaping (RunProgress) -> Void) throws -> (EventLog, [Built], RunUsage) {
         let reader = EventLogReader(options: request.ingest, registry: consent.registry, pseudonymiser: consent.pseudonymiser)
         let log = try reader.read(request.events, logger: logger) { p in
             progress(RunProgress(stage: .read, done: p.rowsRead, total: nil))
         }
         var usage = RunUsage(read: log.usage)
-        var built: [(TrainingRequest.Recommender, InteractionMatrix)] = []
-        for rc in request.recommenders {
+        var built: [Built] = []
+        for var rc in request.recommenders {
+            if let parameters = rc.privacy {
+                rc.als.solver = .cholesky  // the private item solves are Cholesky's, whatever was asked
+                var nightly = NightlyConfig.Recommender(definition: rc.definition, als: rc.als, warmStartIterations: 0, split: .random(fraction: 0.2, seed: 0))
+                nightly.privacy = parameters
+                let stage = PrivateGlobalModel(recommender: nightly, parameters: parameters,
+                                               secret: consent.pseudonymiser.derivedKey(purpose: PrivateGlobalModel.keyPurpose), threads: rc.als.threads)
+                let fit = try stage.fit(log, window: PrivateGlobalModel.window(asOf: consent.asOf, retentionDays: request.ingest.retentionDays),
+                                        dataDigest: PrivateGlobalModel.dataDigest(log, asOf: consent.asOf), logger: logger)
+                usage.matrices.append(fit.built.usage)
+                if let matrix = fit.built.training, let model = fit.model { built.append(Built(recommender: rc, matrix: matrix, fitted: model, privacy: stage.plan)) }
+                continue
+            }
             let (matrices, matrixUsage) = InteractionMatrixBuilder(definition: rc.definition, threads: request.threads).build(log)
             usage.matrices += matrixUsage
-            built += matrices.map { (rc, $0) }
+            built += matrices.map { Built(recommender: rc, matrix: $0) }
             progress(RunProgress(stage: .build, done: built.count, total: nil))
         }
         return (log, built, usage)

@@ -15,12 +15,12 @@ public struct PrivacyParameters: Sendable, Equatable, Codable {
     public var epsilon: Double
     /// δ; default 10⁻⁷, below 1/(number of people) for up to ten million people.
     public var delta: Double = 1e-7
-    /// The most distinct items one person contributes. Default 32.
-    public var maxItemsPerUser: Int = 32
+    /// The most distinct items one person contributes. Default 16.
+    public var maxItemsPerUser: Int = 16
     public var bounding: Bounding = .uniform
-    /// The largest interaction weight `r` one person–item pair carries. Default 2 (log scaling
-    /// gives log(1 + 6.4) for 6.4 reactions' worth).
-    public var maxWeight: Double = 2
+    /// The largest interaction weight `r` one person–item pair carries. Default 1 (with log
+    /// scaling, log(1 + 1.7): a little under two reactions' worth).
+    public var maxWeight: Double = 1
     /// The largest norm of a user vector entering the item solves. Default 1.
     public var maxNorm: Double = 1
     /// The share of the training group's Rényi budget spent on the vocabulary. Default 0.2.
@@ -28,6 +28,10 @@ public struct PrivacyParameters: Sendable, Equatable, Codable {
     /// The share of people held out of training to judge the model (choose its ranker, pass its
     /// gate) by a separate noisy release. Default 0.1.
     public var heldOutPeople: Double = 0.1
+
+    /// The ALS iterations of a private model whose configuration gives none: each iteration's
+    /// item solves are a release of their own, and 5 reach the quality 15 do (docs/privacy.md).
+    public static let defaultIterations = 5
 
     public init(epsilon: Double) { self.epsilon = epsilon }
 

@@ -10,7 +10,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "consentrec-bench",
         abstract: "Benchmarks of the ALS trainer, fold-in and top-k, and interop helpers.",
-        subcommands: [ALSBench.self, WarmStartBench.self, FoldInBench.self, IngestBench.self, NightlyBench.self, ExportMatrix.self, TrainMatrix.self, TuneMatrix.self, PrivacyBench.self, Demo.self]
+        subcommands: [ALSBench.self, WarmStartBench.self, FoldInBench.self, IngestBench.self, NightlyBench.self, ExportMatrix.self, TrainMatrix.self, TuneMatrix.self, Demo.self]
     )
 
     /// As `consentrec`: the right BLAS kernels first (restarting once if it must).

@@ -5,6 +5,7 @@ import Foundation
 import Interactions
 import Logging
 import Pipeline
+import Privacy
 
 extension ConsentRec {
     struct Evaluate: ParsableCommand {
@@ -31,6 +32,8 @@ extension ConsentRec {
         @Option(help: "temporal:FRACTION (default temporal:0.2; with --config, each recommender's), temporal:TIME, leave-last:N or random:FRACTION (seeded by --seed).")
         var split: String?
         @Option(name: .short, help: "The cut-off K (default 10; with --config, each recommender's).") var k: Int?
+        @Option(help: "The global emoji model with differential privacy at each ε (comma-separated, e.g. 1,2,4,8,16), beside the non-private model on the same held-out people; the config's other [recommenders.emoji.privacy] values apply.")
+        var epsilon: String?
         @Option(help: "Write the report as JSON here.") var json: String?
         @Option(parsing: .upToNextOption, help: "A sweep: KEY=V1,V2 ... for factors, regularization, alpha, iterations, cg-steps, unobserved-weight, regularization-exponent.")
         var grid: [String] = []
@@ -63,6 +66,31 @@ extension ConsentRec {
                 throw ValidationError("--tune-trials, --tune-strategy, --tune-seconds and --tune-seed go with --tune (or a config's tune table)")
             }
             if let tuneSeconds, !(tuneSeconds > 0 && tuneSeconds.isFinite) { throw ValidationError("--tune-seconds must be > 0") }
+            if epsilon != nil {
+                guard let values = epsilons, !values.isEmpty, values.allSatisfy({ PrivacyParameters(epsilon: $0).problem == nil }) else {
+                    throw ValidationError("--epsilon: expected comma-separated values in (0, 100], e.g. 1,2,4,8,16")
+                }
+                if !train.isEmpty || tune { throw ValidationError("--epsilon evaluates on held-out people of one log: not with --train/--test or --tune") }
+                if let split, case .temporal = SplitStrategy.parse(split, seed: 0) {
+                    throw ValidationError("--epsilon: a private model is judged with --split random:F or leave-last:N, not temporal")
+                }
+            }
+        }
+
+        var epsilons: [Double]? { epsilon.map { $0.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) } } }
+
+        /// The privacy of one recommender: the config's, with `--epsilon`'s values on top (the
+        /// global emoji model only); a private model without a split of its own gets random:0.2.
+        func privacy(_ rc: inout EvaluationRequest.Recommender, configured: PrivacyParameters?) {
+            guard rc.definition.target == .emoji, rc.definition.scope == .global, let values = epsilons ?? configured.map({ [$0.epsilon] }) else { return }
+            rc.privacy = configured ?? PrivacyParameters(epsilon: values[0])
+            rc.epsilons = values
+            if split == nil, case .temporal = rc.split { rc.split = .random(fraction: 0.2, seed: training.seed ?? 0) }
+            rc.configurations = rc.configurations.map { c in
+                var c = c
+                c.solver = .cholesky
+                return c
+            }
         }
 
         /// The tuning plan of one recommender: the config's `tune` table, or `--tune`, with the
@@ -121,10 +149,12 @@ extension ConsentRec {
                 try data.checkStricter(than: config)
                 try training.checkStricter(than: config)
                 let recommenders = try training.recommenders(over: config).map { rc in
-                    EvaluationRequest.Recommender(
+                    var request = EvaluationRequest.Recommender(
                         definition: rc.definition, configurations: try configurations(from: rc.als),
                         split: split.flatMap { SplitStrategy.parse($0, seed: training.seed ?? 0) } ?? rc.split, k: k ?? rc.k,
                         gate: rc.gate, ranker: rc.ranker, tune: tuningPlan(rc.tune))
+                    privacy(&request, configured: rc.privacy)
+                    return request
                 }
                 let request = EvaluationRequest(
                     events: data.events(over: config), preSplit: train.isEmpty ? nil : (train, test), consentPath: data.consentPath(over: config),

@@ -49,7 +49,8 @@ extension ConsentRec {
                         + "values the nightly's [recommenders.X.tune] chooses (evaluate --config or run tune)\n").utf8))
                 }
                 let recommenders = try training.recommenders(over: config).map { rc in
-                    TrainingRequest.Recommender(definition: rc.definition, als: rc.als, ranker: ranker ?? (config == nil ? .als : rc.ranker.unjudged))
+                    TrainingRequest.Recommender(definition: rc.definition, als: rc.als, ranker: ranker ?? (config == nil ? .als : rc.ranker.unjudged),
+                                                privacy: rc.privacy)
                 }
                 let root = out ?? config!.outputRoot
                 let request = TrainingRequest(

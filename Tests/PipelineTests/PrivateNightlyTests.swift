@@ -74,6 +74,58 @@ final class PrivateNightlyTests: XCTestCase {
         XCTAssertEqual(epsilon, 8, accuracy: 0.08, out)
     }
 
+    /// `train` with the same config fits the same private model — same people, same noise —
+    /// and never publishes user factors of it.
+    func testHandRetrain_fitsTheNightlysPrivateModel() throws {
+        let f = try fixture()
+        let config = try f.load(config(f))
+        let nightly = try NightlyRun(config: config).execute(logger: .quiet)
+        let night = try PublishedRun.open(try XCTUnwrap(nightly.runDirectory))
+        let recommenders = config.recommendersAtRunThreads.map { TrainingRequest.Recommender(definition: $0.definition, als: $0.als, privacy: $0.privacy) }
+        func request(_ root: String, userFactors: Bool = false) -> TrainingRequest {
+            TrainingRequest(events: config.events, consentPath: config.consentPath, keyFile: config.keyFile, ingest: config.ingestOptions(asOf: config.asOf!),
+                            recommenders: recommenders, outputRoot: f.dir.path + "/" + root, includeUserFactors: userFactors)
+        }
+        let trained = try TrainingRun(request: request("train")).execute(logger: .quiet)
+        let run = try PublishedRun.open(trained.runDirectory)
+        let a = try run.model(try XCTUnwrap(run.manifest.models.first { $0.scope == "global" }))
+        let b = try night.model(try XCTUnwrap(night.manifest.models.first { $0.scope == "global" }))
+        XCTAssertEqual(a.privacy, b.privacy)
+        XCTAssertEqual(a.itemIDs, b.itemIDs)
+        XCTAssertEqual(a.itemFactors, b.itemFactors)
+        XCTAssertNil(a.userFactors)
+        XCTAssertThrowsError(try TrainingRun(request: request("users", userFactors: true)).execute(logger: .quiet)) {
+            XCTAssertTrue("\($0)".contains("user factors"), "\($0)")
+        }
+    }
+
+    /// `evaluate` of a private recommender: every row on the same held-out people, the private
+    /// rows between random and (nearly) the non-private model, a vocabulary too noisy to admit
+    /// anything scoring 0.
+    func testEvaluate_putsThePrivateModelBesideTheNonPrivateOne_onTheSamePeople() throws {
+        let f = try fixture()
+        let config = try f.load(config(f))
+        let emoji = try XCTUnwrap(config.recommendersAtRunThreads.first { $0.definition.target == .emoji })
+        var rc = EvaluationRequest.Recommender(definition: emoji.definition, configurations: [emoji.als], split: emoji.split, k: 10,
+                                               gate: emoji.gate, ranker: emoji.ranker)
+        rc.privacy = emoji.privacy
+        rc.epsilons = [0.05, 50]
+        let request = EvaluationRequest(events: config.events, consentPath: config.consentPath, keyFile: config.keyFile,
+                                        ingest: config.ingestOptions(asOf: config.asOf!), recommenders: [rc])
+        let report = try EvaluationRun(request: request).execute(logger: .quiet)
+        let rows = try XCTUnwrap(report.recommenders.first?.rows)
+        XCTAssertEqual(rows.map { String($0.name.prefix(9)) }, ["ALS chole", "private ε", "private ε", "popularit", "random"])
+        XCTAssertEqual(rows[1].name, "private ε=0.05: no emoji admitted")
+        XCTAssertEqual(rows[1].metrics.textbook.ndcg, 0)
+        let users = rows[0].metrics.users
+        XCTAssertGreaterThan(users, 100)
+        for i in [2, 3, 4] { XCTAssertEqual(rows[i].metrics.users, users, rows[i].name) }
+        let ndcg = rows.map(\.metrics.textbook.ndcg)
+        XCTAssertGreaterThan(ndcg[2], ndcg[4], "the private model at ε = 50 beats random")
+        XCTAssertGreaterThan(ndcg[2], 0.8 * ndcg[0], "and is close to the non-private model")
+        XCTAssertTrue(report.split.contains("people held out"), report.split)
+    }
+
     /// Without a retention window the last model may be carried; with one, its provenance
     /// starts at its own run's window start, which tomorrow's window no longer covers.
     func testGate_judgesTheNoisyFigures_andAFailureCarriesTheLastModel() throws {
