@@ -71,7 +71,7 @@ public struct PrivateALS: Sendable {
             let start = clock.now
             try userSweep.run(solver: CholeskySolver(), fixed: items, gram: items.gram(ridge: userSweep.weighting.gramRidge, parallel: parallel),
                               target: &users, parallel: parallel, iteration: iteration)
-            users.clipRows(toNorm: Float(plan.parameters.maxNorm))
+            users.clipRows(toNorm: plan.parameters.maxNorm)
             items = try solveItems(itemMajor, users: users, noise: noise, iteration: iteration, parallel: parallel)
             let elapsed = start.duration(to: clock.now)
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
@@ -81,6 +81,24 @@ public struct PrivateALS: Sendable {
         try userSweep.run(solver: CholeskySolver(), fixed: items, gram: items.gram(ridge: userSweep.weighting.gramRidge, parallel: parallel),
                           target: &users, parallel: parallel, iteration: config.iterations + 1)
         return ALSModel(configuration: config, userFactors: users, itemFactors: items)
+    }
+
+    /// `α₀·Σ uuᵀ` in Double, user by user in row order: adding one person adds one term and
+    /// moves the others' rounding by Double's unit roundoff only (a blocked Float sum would move
+    /// block boundaries, and its rounding, by far more).
+    static func globalGram(_ users: Matrix, unobservedWeight a0: Double) -> [Double] {
+        let f = users.columns
+        var gram = [Double](repeating: 0, count: f * f)
+        users.storage.withUnsafeBufferPointer { u in
+            for r in 0..<users.rows {
+                for i in 0..<f {
+                    let ui = a0 * Double(u[r * f + i])
+                    for j in i..<f { gram[i * f + j] += ui * Double(u[r * f + j]) }
+                }
+            }
+        }
+        for i in 0..<f { for j in 0..<i { gram[i * f + j] = gram[j * f + i] } }
+        return gram
     }
 
     /// Refuses a matrix whose rows break the contribution bounds the noise was scaled to.
@@ -100,7 +118,7 @@ public struct PrivateALS: Sendable {
     {
         let f = users.columns
         let a0 = Double(configuration.unobservedWeight)
-        var gram = users.gram(parallel: parallel).map { Double($0) * a0 }
+        var gram = Self.globalGram(users, unobservedWeight: a0)
         var stream = noise.stream("iteration \(iteration) global_gram")
         SymmetricNoise.add(to: &gram, order: f, scale: scales.gram, from: &stream)
         do throws(LinalgError) { try SymmetricNoise.projectPositiveSemidefinite(&gram, order: f) } catch {
@@ -210,15 +228,18 @@ enum SymmetricNoise {
 }
 
 extension Matrix {
-    /// Scales every row whose Euclidean norm exceeds `bound` down to norm `bound`.
-    mutating func clipRows(toNorm bound: Float) {
+    /// Scales every row whose Euclidean norm exceeds `bound` down to just below it: to
+    /// `bound·(1 − 10⁻⁶)`, so that the Float result's norm stays at most `bound` whatever its
+    /// rounding.
+    mutating func clipRows(toNorm bound: Double) {
+        let target = bound * (1 - 1e-6)
         for r in 0..<rows {
             var sum: Double = 0
             for j in 0..<columns { sum += Double(storage[r * columns + j]) * Double(storage[r * columns + j]) }
             let norm = sum.squareRoot()
-            guard norm > Double(bound) else { continue }
-            let s = Float(Double(bound) / norm)
-            for j in 0..<columns { storage[r * columns + j] *= s }
+            guard norm > target else { continue }
+            let s = target / norm
+            for j in 0..<columns { storage[r * columns + j] = Float(Double(storage[r * columns + j]) * s) }
         }
     }
 }

@@ -117,6 +117,9 @@ public struct PrivateMatrixBuilder: Sendable {
         let popularity = admitted.map(\.users)
         var rows: [Int32] = [], columns: [Int32] = [], values: [Float] = [], rowIDs: [String] = []
         var trainingEvents: [Int] = []
+        // The largest Float at most max_weight: a cap that rounds up would exceed the sensitivity.
+        var cap = Float(plan.parameters.maxWeight)
+        if Double(cap) > plan.parameters.maxWeight { cap = cap.nextDown }
         for p in training {
             trainingEvents += byUser[p]!.map { s.events[$0] }
             var weights = summedWeights(byUser[p]!, s, columns: column)
@@ -128,7 +131,7 @@ public struct PrivateMatrixBuilder: Sendable {
             rowIDs.append(log.vocabulary.users[Int(p)])
             for c in kept.sorted() {
                 var w = weights.removeValue(forKey: c)!
-                if Double(w) > plan.parameters.maxWeight { w = Float(plan.parameters.maxWeight); report.weightsCapped += 1 }
+                if w > cap { w = cap; report.weightsCapped += 1 }
                 rows.append(row); columns.append(c); values.append(w)
             }
         }
@@ -137,7 +140,9 @@ public struct PrivateMatrixBuilder: Sendable {
         let provenance = Provenance.of(s.events, in: log).map {
             Provenance(workspaces: $0.workspaces, oldestEvent: window.lowerBound, newestEvent: window.upperBound)
         }
-        let trainingMatrix = matrix.nonZeros == 0 || provenance == nil ? nil : InteractionMatrix(
+        // A vocabulary admitted is a model published, even if no training person kept an emoji
+        // (its factors are then noise): whether to publish never rests on exact counts.
+        let trainingMatrix = admitted.isEmpty || provenance == nil ? nil : InteractionMatrix(
             recommender: definition.target, scope: .global, workspace: nil, userIDs: rowIDs, itemIDs: admitted.map(\.name),
             matrix: matrix, itemWorkspaceCounts: admitted.map { Int($0.workspaces.rounded()) },
             itemUserCounts: admitted.map { Int($0.users.rounded()) }, provenance: provenance!)

@@ -185,7 +185,8 @@ public struct EvaluationRun: Sendable {
                 }
                 results.append(try PrivateEvaluation(
                     recommender: rc, parameters: parameters, secret: key.derived(purpose: PrivateGlobalModel.keyPurpose),
-                    window: PrivateGlobalModel.window(asOf: r.ingest.asOf, retentionDays: r.ingest.retentionDays), dataDigest: PrivateGlobalModel.dataDigest(log, asOf: r.ingest.asOf)).run(log, logger: logger))
+                    window: PrivateGlobalModel.window(asOf: r.ingest.asOf, retentionDays: r.ingest.retentionDays), ingest: r.ingest,
+                    registrySHA256: registry.sha256).run(log, logger: logger))
                 continue
             }
             let (split, trainUsage) = HeldOutSplit.make(log, test: testLog, definition: rc.definition, split: rc.split,

@@ -118,18 +118,23 @@ public struct GateStage: Sendable {
             warmStart: nil, ranker: ranker, als: recommender.als, tunedOn: nil, lastRunModel: nil, lastRunRefusal: nil)
         train.fitted = model
         train.privacy = result.plan
-        settle(train, verdict: verdict, judged: judged, last: last, into: &outcome)
+        // A model trained without privacy is never carried in place of a private one.
+        let refusal = last.flatMap { $0.privacy == nil ? "it was trained without differential privacy, and the recommender is now private" : nil }
+        settle(train, verdict: verdict, judged: judged, last: last, carryRefusal: refusal, into: &outcome)
         return outcome
     }
 
     /// Records a verdict: the model to publish, or the last run's model carried (when tonight's
     /// rules allow it) or dropped.
-    private func settle(_ train: ModelToTrain, verdict: QualityGate.Verdict, judged: Bool, last: Manifest.Model?, into outcome: inout GateOutcome) {
+    private func settle(
+        _ train: ModelToTrain, verdict: QualityGate.Verdict, judged: Bool, last: Manifest.Model?, carryRefusal: String? = nil,
+        into outcome: inout GateOutcome
+    ) {
         var carried = false
         if verdict.publishes {
             outcome.toTrain.append(train)
         } else if let last {
-            if let reason = carryRule.refusal(last) {
+            if let reason = carryRefusal ?? carryRule.refusal(last) {
                 outcome.dropped.append(.init(path: last.path, reason: reason))
             } else {
                 outcome.toCarry.append(last)

@@ -349,6 +349,7 @@ private struct Reader {
         rc.als.solver = .cholesky
         // Each iteration is a release of its own: fewer cost less noise (docs/privacy.md, the sweep).
         if als["iterations"] == nil { rc.als.iterations = PrivacyParameters.defaultIterations }
+        guard rc.als.iterations >= 1 else { throw refuse(prefix + ".als.iterations", "must be at least 1 with privacy") }
         rc.warmStartIterations = 0
         rc.privacy = parameters
     }

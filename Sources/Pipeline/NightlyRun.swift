@@ -205,7 +205,9 @@ public struct NightlyRun: Sendable {
         let result: PrivateGlobalModel.Outcome
         do {
             result = try stage.run(log, window: PrivateGlobalModel.window(asOf: consent.asOf, retentionDays: config.retentionDays),
-                                   dataDigest: PrivateGlobalModel.dataDigest(log, asOf: consent.asOf), logger: logger)
+                                   context: PrivateGlobalModel.noiseContext(log, ingest: config.ingestOptions(asOf: consent.asOf),
+                                                                             registrySHA256: consent.registry.sha256, recommender: rc, parameters: parameters),
+                                   logger: logger)
         } catch { throw Self.classify(error) }
         judged.usage.matrices.append(result.usage)
         let gate = GateStage(recommender: rc, previous: previous, carryRule: carryRule)

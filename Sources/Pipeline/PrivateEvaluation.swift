@@ -20,9 +20,11 @@ struct PrivateEvaluation {
     let recommender: EvaluationRequest.Recommender
     let parameters: PrivacyParameters
     let secret: SymmetricKey
-    /// The run's window and the digest of its inputs, as the nightly takes them.
+    /// The run's window, its reading options and the registry's checksum, as the nightly takes
+    /// them: at the nightly's ε and configuration, the private fit is the nightly's.
     let window: ClosedRange<Int64>
-    let dataDigest: String
+    let ingest: IngestOptions
+    let registrySHA256: String
 
     func run(_ log: EventLog, logger: Logger) throws -> EvaluationReport.Recommender {
         let als = recommender.configurations[0]
@@ -34,7 +36,8 @@ struct PrivateEvaluation {
                                                     k: recommender.k, gate: recommender.gate, ranker: recommender.ranker)
             nightly.privacy = p
             let stage = PrivateGlobalModel(recommender: nightly, parameters: p, secret: secret, threads: als.threads)
-            let (fit, seconds) = try Self.timed { try stage.fit(log, window: window, dataDigest: dataDigest, logger: logger) }
+            let context = PrivateGlobalModel.noiseContext(log, ingest: ingest, registrySHA256: registrySHA256, recommender: nightly, parameters: p)
+            let (fit, seconds) = try Self.timed { try stage.fit(log, window: window, context: context, logger: logger) }
             fits.append((epsilon, fit, seconds))
         }
         let first = fits[0].fit

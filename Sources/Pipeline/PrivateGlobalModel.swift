@@ -8,6 +8,7 @@ import Linalg
 import Logging
 import Platform
 import Privacy
+import Publishing
 
 /// The global emoji model with (ε, δ) user-level differential privacy
 /// (`[recommenders.emoji.privacy]`, docs/privacy.md).
@@ -57,16 +58,17 @@ struct PrivateGlobalModel {
 
     /// - Parameters:
     ///   - window: what the run may read (retention window start to `as_of`); the model's provenance.
-    ///   - dataDigest: a digest of the inputs read: other data, other noise.
-    func run(_ log: EventLog, window: ClosedRange<Int64>, dataDigest: String, logger: Logger) throws -> Outcome {
-        let fit = try self.fit(log, window: window, dataDigest: dataDigest, logger: logger)
+    ///   - context: what the noise is keyed by beyond the secret and seed (`noiseContext`).
+    func run(_ log: EventLog, window: ClosedRange<Int64>, context: String, logger: Logger) throws -> Outcome {
+        let fit = try self.fit(log, window: window, context: context, logger: logger)
         let built = fit.built
         guard let matrix = built.training, let model = fit.model else {
             return Outcome(plan: plan, matrix: nil, model: nil, judging: nil, exact: [:], usage: built.usage, counts: built.report)
         }
         let (_, foldIn, test) = fit.builder.heldOutMatrices(log, foldIn: built.heldOutFoldIn, test: built.heldOutTest, vocabulary: matrix.itemIDs)
         let exact = try score(model, foldIn: foldIn, test: test, popularity: built.noisyUsers)
-        return Outcome(plan: plan, matrix: matrix, model: model, judging: release(exact, noise: fit.builder.noise), exact: exact,
+        let judging = NoiseSource(secret: secret, seed: recommender.als.seed, dataDigest: context, release: judgingRelease)
+        return Outcome(plan: plan, matrix: matrix, model: model, judging: release(exact, noise: judging), exact: exact,
                        usage: built.usage, counts: built.report)
     }
 
@@ -80,10 +82,10 @@ struct PrivateGlobalModel {
 
     /// The matrices and the model: the part of `run` that `evaluate` shares (the groups depend
     /// on the key and seed alone, so every ε holds out the same people).
-    func fit(_ log: EventLog, window: ClosedRange<Int64>, dataDigest: String, logger: Logger) throws -> Fit {
+    func fit(_ log: EventLog, window: ClosedRange<Int64>, context: String, logger: Logger) throws -> Fit {
         let plan = self.plan, seed = recommender.als.seed
         let groups = NoiseSource(secret: secret, seed: seed, dataDigest: "", release: "groups")
-        let noise = NoiseSource(secret: secret, seed: seed, dataDigest: dataDigest, release: recommender.definition.target.rawValue)
+        let noise = NoiseSource(secret: secret, seed: seed, dataDigest: context, release: recommender.definition.target.rawValue)
         let builder = PrivateMatrixBuilder(definition: recommender.definition, plan: plan, groups: groups, noise: noise, split: recommender.split)
         let built = builder.build(log, window: window)
         guard let matrix = built.training else { return Fit(builder: builder, built: built, model: nil) }
@@ -121,7 +123,8 @@ struct PrivateGlobalModel {
         for ranker in recommender.ranker.scored {
             let result = exact[ranker]!.result
             let sum = metric.value(result) * Double(result.users) + sigma * stream.gaussian()
-            means[ranker] = min(max(sum / max(count, 1), 0), 1)
+            // Rounded to 10⁻⁴: the figures decide and are recorded, never their last bits.
+            means[ranker] = (min(max(sum / max(count, 1), 0), 1) * 10_000).rounded() / 10_000
         }
         return Judging(means: means, testUsers: max(0, Int(count.rounded())))
     }
@@ -132,8 +135,26 @@ struct PrivateGlobalModel {
         max(retentionDays.map { IngestOptions.oldest(asOf: asOf, retentionDays: $0) } ?? 0, Timestamp.range.lowerBound)...asOf
     }
 
-    /// A digest of what the run read: the inputs' checksums (taken while reading) and `as_of`.
-    static func dataDigest(_ log: EventLog, asOf: Int64) -> String {
-        Digest.sha256(Data((log.usage.files.map(\.sha256) + [String(asOf)]).joined(separator: "\n").utf8))
+    /// The judging release's own noise: its sums depend on the split, the metric, K and the
+    /// rankers scored as well, so each of those gets noise of its own.
+    var judgingRelease: String {
+        "\(recommender.definition.target.rawValue) judging \(recommender.split.description) \(recommender.gate.metric.rawValue)@\(recommender.k) "
+            + recommender.ranker.scored.map(\.description).joined(separator: ",")
+    }
+
+    /// What the noise is keyed by beyond the secret and seed: the inputs' checksums (taken
+    /// while reading), `as_of`, the registry's checksum, the data options and this model's
+    /// definition, hyper-parameters and privacy parameters. The same inputs and configuration
+    /// give the same noise (a rerun releases nothing new); any change to what the model is made
+    /// from, or how — another file, an opt-out, another ε — gives unrelated noise, so two
+    /// releases never share draws that their difference would cancel.
+    static func noiseContext(_ log: EventLog, ingest: IngestOptions, registrySHA256: String, recommender: NightlyConfig.Recommender,
+                             parameters: PrivacyParameters) -> String {
+        let configuration = RunConfiguration(ingest: ingest, includeUserFactors: false, recommenders: [
+            .init(definition: recommender.definition, hyperparameters: ModelFile.Hyperparameters(recommender.als), evaluation: nil, ranker: nil,
+                  privacy: parameters)
+        ])
+        let parts = log.usage.files.map(\.sha256) + [String(ingest.asOf), registrySHA256, configuration.digest]
+        return Digest.sha256(Data(parts.joined(separator: "\n").utf8))
     }
 }

@@ -165,7 +165,9 @@ public struct TrainingRun: Sendable {
                 let stage = PrivateGlobalModel(recommender: nightly, parameters: parameters,
                                                secret: consent.pseudonymiser.derivedKey(purpose: PrivateGlobalModel.keyPurpose), threads: rc.als.threads)
                 let fit = try stage.fit(log, window: PrivateGlobalModel.window(asOf: consent.asOf, retentionDays: request.ingest.retentionDays),
-                                        dataDigest: PrivateGlobalModel.dataDigest(log, asOf: consent.asOf), logger: logger)
+                                        context: PrivateGlobalModel.noiseContext(log, ingest: request.ingest, registrySHA256: consent.registry.sha256,
+                                                                                 recommender: nightly, parameters: parameters),
+                                        logger: logger)
                 usage.matrices.append(fit.built.usage)
                 if let matrix = fit.built.training, let model = fit.model { built.append(Built(recommender: rc, matrix: matrix, fitted: model, privacy: stage.plan)) }
                 continue

@@ -55,10 +55,11 @@ public struct NoiseStream {
 }
 
 /// The noise of one private release: keyed by HMAC-SHA-256, under a key derived from the
-/// operator's secret, of the configured seed, a digest of the exact data released from and the
-/// release's name. The same inputs, seed and configuration give the same noise (and so the same
-/// model bytes); any change to the data gives unrelated noise, so two nights' releases never
-/// share draws that their difference would cancel. Without the secret no one can predict it:
+/// operator's secret, of the configured seed, a digest of everything the release is made from
+/// (`dataDigest`: the pipeline's `PrivateGlobalModel.noiseContext` — inputs, registry, options,
+/// configuration) and the release's name. The same inputs, seed and configuration give the same
+/// noise (and so the same model bytes); any change to them gives unrelated noise, so two
+/// releases never share draws that their difference would cancel. Without the secret no one can predict it:
 /// the guarantee is computational, and holds while the key stays secret.
 public struct NoiseSource: Sendable {
     private let key: [UInt8]

@@ -1,6 +1,7 @@
 import Consent
 import Evaluation
 import Foundation
+import Ingest
 import Interactions
 @testable import Pipeline
 import Platform
@@ -138,6 +139,44 @@ final class PrivateNightlyTests: XCTestCase {
         guard case .failed(let reason) = gate.verdict else { return XCTFail("\(gate.verdict)") }
         XCTAssertTrue(reason.contains(String(format: "%.4f", gate.model ?? -1)), "the verdict names the noisy figure: \(reason)")
         XCTAssertTrue(report.carriedForward.contains { $0.path == "models/emoji/global.safetensors" }, report.text)
+    }
+
+    /// Turning privacy on never lets the last, non-private model be carried in place of a
+    /// private one that failed its gate.
+    func testANonPrivateModel_isNeverCarriedForAPrivateRecommender() throws {
+        let f = try fixture()
+        let plain = f.config("[recommenders.emoji.evaluation]\nsplit = \"random:0.3\"", emojiGate: "min_lift_over_popularity = -1.0")
+        _ = try NightlyRun(config: try f.load(plain)).execute(logger: .quiet)
+        let failing = config(f, asOf: "2026-11-21T00:00:00Z", emojiGate: "min_lift_over_popularity = 5.0", retentionDays: nil)
+        let report = try NightlyRun(config: try f.load(failing, name: "2.toml")).execute(logger: .quiet)
+        XCTAssertFalse(report.carriedForward.contains { $0.path == "models/emoji/global.safetensors" }, report.text)
+        let dropped = try XCTUnwrap(report.dropped.first { $0.path == "models/emoji/global.safetensors" }, report.text)
+        XCTAssertTrue(dropped.reason.contains("without differential privacy"), dropped.reason)
+    }
+
+    /// The noise is keyed by everything the model is made from: the same inputs and
+    /// configuration give the same key; another ε, registry or data option another.
+    func testNoiseContext_changesWithTheConfigurationTheRegistryAndTheData() throws {
+        let f = try NightlyFixture()
+        let config = try f.load(config(f))
+        let log = try f.read(config)
+        let rc = try XCTUnwrap(config.recommenders.first { $0.privacy != nil })
+        let ingest = config.ingestOptions(asOf: config.asOf!)
+        func context(_ p: PrivacyParameters? = nil, ingest i: IngestOptions? = nil, registry: String = "r", _ change: (inout NightlyConfig.Recommender) -> Void = { _ in }) -> String {
+            var r = rc
+            change(&r)
+            return PrivateGlobalModel.noiseContext(log, ingest: i ?? ingest, registrySHA256: registry, recommender: r, parameters: p ?? rc.privacy!)
+        }
+        var other = rc.privacy!
+        other.epsilon = 4
+        var retention = ingest
+        retention.retentionDays = 30
+        var later = ingest
+        later.asOf += 1
+        let all = [context(), context(other), context(registry: "s"), context(ingest: retention), context(ingest: later),
+                   context { $0.als.regularization = 2 }, context { $0.definition.minEmojiUsers += 1 }]
+        XCTAssertEqual(Set(all).count, all.count)
+        XCTAssertEqual(context(), context { $0.als.threads = 7 }, "threads never change a byte")
     }
 
     func testAnOptOut_reachesThePrivateModel() throws {

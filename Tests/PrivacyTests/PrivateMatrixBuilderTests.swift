@@ -1,4 +1,5 @@
 import Consent
+import Factorization
 import Foundation
 import Ingest
 @testable import Interactions
@@ -32,14 +33,16 @@ final class PrivateMatrixBuilderTests: XCTestCase {
         return try fixture.read("p.csv", header + rows.joined(separator: "\n") + "\n")
     }
 
-    func builder(m: Int = 4, bounding: PrivacyParameters.Bounding = .uniform, epsilon: Double = 8) -> PrivateMatrixBuilder {
+    func builder(
+        m: Int = 4, bounding: PrivacyParameters.Bounding = .uniform, epsilon: Double = 8, maxWeight: Double = 1.5, minUserItems: Int = 1
+    ) -> PrivateMatrixBuilder {
         var p = PrivacyParameters(epsilon: epsilon)
         p.maxItemsPerUser = m
         p.bounding = bounding
-        p.maxWeight = 1.5
+        p.maxWeight = maxWeight
         let plan = PrivacyPlan(parameters: p, iterations: 5, alpha: 1, unobservedWeight: 1, judgingSums: 3)
         let definition = RecommenderDefinition(target: .emoji, scope: .global, weights: [.react: 1], logScaling: true,
-                                               minUserItems: 1, minItemUsers: 1, minEmojiWorkspaces: 5, minEmojiUsers: 25)
+                                               minUserItems: minUserItems, minItemUsers: 1, minEmojiWorkspaces: 5, minEmojiUsers: 25)
         return PrivateMatrixBuilder(definition: definition, plan: plan, groups: groups, noise: noise, split: .random(fraction: 0.3, seed: 0))
     }
 
@@ -107,5 +110,29 @@ final class PrivateMatrixBuilderTests: XCTestCase {
         for r in 0..<test.rows {
             XCTAssertTrue(Set(test.row(r).columns).isDisjoint(with: foldIn.row(r).columns), "a test item is not in the fold-in part")
         }
+    }
+
+    /// A cap that is not a Float (0.3) is enforced at the largest Float below it, never above:
+    /// the fit's own bound check accepts every row.
+    func testWeightCap_neverRoundsAboveMaxWeight() throws {
+        let b = builder(maxWeight: 0.3)
+        let m = try XCTUnwrap(b.build(try log(), window: window).training)
+        XCTAssertTrue(m.matrix.values.allSatisfy { Double($0) <= 0.3 })
+        XCTAssertTrue(m.matrix.values.contains { Double($0) > 0.3 - 1e-7 }, "capped weights sit just below the cap")
+        let als = PrivateALS(configuration: ALSConfiguration(factors: 2, iterations: 1, threads: 1), plan: b.plan)
+        XCTAssertNoThrow(try als.fit(m.matrix, noise: noise, logger: .quiet))
+    }
+
+    /// Whether a model is published rests on the noisy vocabulary alone: with every training
+    /// person dropped by min_user_items, the admitted vocabulary still gives a (noise-only) model.
+    func testAdmittedVocabulary_givesAModel_evenWhenNoTrainingPersonKeepsAnEmoji() throws {
+        let b = builder(minUserItems: 1000)
+        let m = try XCTUnwrap(b.build(try log(), window: window).training)
+        XCTAssertEqual(m.matrix.nonZeros, 0)
+        XCTAssertFalse(m.itemIDs.isEmpty)
+        let model = try PrivateALS(configuration: ALSConfiguration(factors: 2, iterations: 2, threads: 1), plan: b.plan)
+            .fit(m.matrix, noise: noise, logger: .quiet)
+        XCTAssertEqual(model.itemFactors.rows, m.itemIDs.count)
+        XCTAssertTrue(model.itemFactors.isFinite)
     }
 }

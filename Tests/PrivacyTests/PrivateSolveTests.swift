@@ -187,6 +187,24 @@ final class PrivateSolveTests: XCTestCase {
         XCTAssertEqual(one.configuration.solver, .cholesky)
     }
 
+    /// Clipping leaves every row at most the bound in Double, whatever the Float rounding, and
+    /// the global Gram matrix in Double matches a dense sum.
+    func testClipping_neverLeavesANormAboveTheBound_andTheGlobalGramIsTheDenseSum() {
+        var g = SeededGenerator(seed: 5)
+        var m = Matrix.random(rows: 2000, columns: 7, scale: 3, using: &g)
+        for bound in [0.3, 1.0, 0.1 + 0.2] {
+            m.clipRows(toNorm: bound)
+            for r in 0..<m.rows {
+                let norm = (0..<m.columns).reduce(0.0) { $0 + Double(m[r, $1]) * Double(m[r, $1]) }.squareRoot()
+                XCTAssertLessThanOrEqual(norm, bound)
+            }
+        }
+        let (_, users) = data()
+        let gram = PrivateALS.globalGram(users, unobservedWeight: 0.5), dense = released(try! SparseMatrix(rows: users.rows, columns: 1, rowIndices: [], columnIndices: [], values: []), users).gram
+        var k = 0
+        for i in 0..<f { for j in i..<f { XCTAssertEqual(gram[i * f + j], dense[k], accuracy: 1e-12); XCTAssertEqual(gram[j * f + i], dense[k], accuracy: 1e-12); k += 1 } }
+    }
+
     func testFit_refusesContributionsOutsideTheBounds() {
         let over = try! SparseMatrix(rows: 1, columns: 5, rowIndices: [0, 0, 0, 0], columnIndices: [0, 1, 2, 3], values: [1, 1, 1, 1])
         let heavy = try! SparseMatrix(rows: 1, columns: 5, rowIndices: [0], columnIndices: [0], values: [2.5])
