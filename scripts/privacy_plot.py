@@ -22,7 +22,7 @@ def series(path):
     for row in rec["rows"]:
         name, ndcg = row["name"], row["metrics"]["textbook"]["ndcg"]
         if name.startswith("private ε="):
-            private.append((float(name.split("=")[1].split()[0]), ndcg))
+            private.append((float(name.split("=")[1].split(":")[0]), ndcg))
         elif name.startswith("ALS "):
             baselines["non-private"] = ndcg
         elif name in ("popularity", "random"):
