@@ -1,13 +1,13 @@
 # ConsentRec: `make demo` runs the main job on the bundled sample, `make test` runs the tests.
-# Every target installs what it needs on a fresh Debian machine (OpenBLAS and LAPACKE).
+# Every target installs what it needs on a fresh Debian machine (OpenBLAS, LAPACKE, OpenMPI).
 SWIFT ?= swift
-APT_PACKAGES := libopenblas-dev liblapacke-dev
+APT_PACKAGES := libopenblas-dev liblapacke-dev openmpi-bin libopenmpi-dev
 
 VENV := .venv
 
 .PHONY: deps pydeps build demo demo-als model-digests test consent-properties fuzz fuzz-replay crash-test bench bench-quick bench-implicit bench-quality bench-privacy clean
 
-# Installs OpenBLAS and LAPACKE with apt-get when they are missing.
+# Installs OpenBLAS, LAPACKE and OpenMPI with apt-get when they are missing.
 deps:
 	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
 		echo "installing $(APT_PACKAGES)"; \

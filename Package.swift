@@ -82,6 +82,10 @@ let package = Package(
             name: "CBLAS",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
+        // OpenMPI's C API, seen only by Cluster/Communicator.swift.
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["openmpi-bin", "libopenmpi-dev"])]),
+        // The ranks of an mpirun job and deterministic collectives over them.
+        .target(name: "Cluster", dependencies: ["CMPI"], exclude: ["README.md"]),
         // Pure computational C kernels beside the BLAS boundary: cpuid, and the fused CG row kernel
         // at three levels (scalar reference, AVX2+FMA, AVX-512) chosen at run time. No I/O.
         .target(name: "CPUKernels", exclude: ["README.md"]),
@@ -108,6 +112,9 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "TestSupport"]),
+        // Run under mpirun by ClusterTests: checks every collective on each rank.
+        .executableTarget(name: "ClusterProbe", dependencies: ["Cluster"], path: "Tests/ClusterProbe"),
+        .testTarget(name: "ClusterTests", dependencies: ["ClusterProbe", "TestSupport"]),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg", "TestSupport"]),
         .testTarget(name: "ConsentTests", dependencies: ["Consent", "Ingest", "Interactions", "Linalg", "Platform", "TestSupport"]),
         .testTarget(

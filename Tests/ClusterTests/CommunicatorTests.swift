@@ -1,0 +1,35 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// The collectives under a real `mpirun` (OpenMPI, ranks on this machine over loopback): each
+/// rank receives exactly what was sent to it, sums are added in rank order (the same bits as a
+/// sequential sum), and one rank's abort stops the job with a non-zero status.
+final class CommunicatorTests: XCTestCase {
+    func mpirun(_ ranks: Int, _ arguments: [String] = []) throws -> CommandResult {
+        let probe = CommandRunner.productsDirectory.appendingPathComponent("ClusterProbe").path
+        return try CommandRunner.run("/usr/bin/mpirun", ["--allow-run-as-root", "--oversubscribe", "-np", "\(ranks)", probe] + arguments, absolute: true)
+    }
+
+    func testEveryCollective_onOneTwoAndThreeRanks() throws {
+        for ranks in 1...3 {
+            let result = try mpirun(ranks)
+            XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+            let lines = result.stdout.split(separator: "\n").map(String.init)
+            XCTAssertEqual(Set(lines.filter { $0.hasSuffix(" ok") }), Set((0..<ranks).map { "rank \($0) ok" }), result.stdout)
+            var expected = [0.0, 0.0, 0.0]
+            for r in 0..<ranks {
+                expected[0] += 0.1 * Double(r + 1)
+                expected[1] += 1e16
+                expected[2] += -1e16 + Double(r)
+            }
+            XCTAssertTrue(lines.contains("sum " + expected.map { String($0.bitPattern, radix: 16) }.joined(separator: " ")), result.stdout)
+        }
+    }
+
+    func testOneRanksAbort_stopsTheWholeJob() throws {
+        let result = try mpirun(3, ["abort", "1"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertFalse(result.stdout.contains("rank 0 ok"), "no rank passes the barrier")
+    }
+}
