@@ -24,6 +24,8 @@ let package = Package(
         .library(name: "Evaluation", targets: ["Evaluation"]),
         .library(name: "Publishing", targets: ["Publishing"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
+        .library(name: "Cluster", targets: ["Cluster"]),
+        .executable(name: "consentrec-mpi", targets: ["consentrec-mpi"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -52,6 +54,8 @@ let package = Package(
         ),
         // Recommender definitions, matrices and their vocabularies, held-out splits.
         .target(name: "Interactions", dependencies: ["Consent", "Ingest", "Linalg", "Platform", "Privacy"], exclude: ["README.md"]),
+        // The ranks of a distributed run and the collectives its stages call (no transport).
+        .target(name: "Cluster", exclude: ["README.md"]),
         // The privacy accountant, calibrated noise and its keyed randomness (no data structures).
         .target(name: "Privacy", dependencies: [crypto], exclude: ["README.md"]),
         .target(name: "Factorization", dependencies: ["Linalg", "Platform", "Privacy", logging], exclude: ["README.md"]),
@@ -63,8 +67,8 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
-                "Consent", "Evaluation", "Factorization", "Ingest", "Interactions", "Linalg", "Platform", "Privacy", "Publishing", logging, crypto,
-                .product(name: "TOMLKit", package: "TOMLKit"),
+                "Cluster", "Consent", "Evaluation", "Factorization", "Ingest", "Interactions", "Linalg", "Platform", "Privacy", "Publishing", logging,
+                crypto, .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             exclude: ["README.md"]
         ),
@@ -84,13 +88,21 @@ let package = Package(
         ),
         // OpenMPI's C API, seen only by Cluster/Communicator.swift.
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["openmpi-bin", "libopenmpi-dev"])]),
-        // The ranks of an mpirun job and deterministic collectives over them.
-        .target(name: "Cluster", dependencies: ["CMPI"], exclude: ["README.md"]),
+        // OpenMPI under the Collective protocol; linked by consentrec-mpi only.
+        .target(name: "ClusterMPI", dependencies: ["CMPI", "Cluster"], exclude: ["README.md"]),
         // Pure computational C kernels beside the BLAS boundary: cpuid, and the fused CG row kernel
         // at three levels (scalar reference, AVX2+FMA, AVX-512) chosen at run time. No I/O.
         .target(name: "CPUKernels", exclude: ["README.md"]),
         // Generated interaction data with known structure, for tests, benchmarks and the demo.
         .target(name: "SyntheticData", dependencies: ["Ingest", "Linalg", "Platform"], exclude: ["README.md"]),
+        // The nightly job across the ranks of an mpirun job.
+        .executableTarget(
+            name: "consentrec-mpi",
+            dependencies: [
+                "Cluster", "ClusterMPI", "Factorization", "Ingest", "Linalg", "Pipeline", "Platform",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"), logging,
+            ]
+        ),
         .executableTarget(
             name: "consentrec-bench",
             dependencies: [
@@ -113,8 +125,11 @@ let package = Package(
         ),
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "TestSupport"]),
         // Run under mpirun by ClusterTests: checks every collective on each rank.
-        .executableTarget(name: "ClusterProbe", dependencies: ["Cluster"], path: "Tests/ClusterProbe"),
-        .testTarget(name: "ClusterTests", dependencies: ["ClusterProbe", "TestSupport"]),
+        .executableTarget(name: "ClusterProbe", dependencies: ["Cluster", "ClusterMPI"], path: "Tests/ClusterProbe"),
+        .testTarget(
+            name: "ClusterTests",
+            dependencies: ["ClusterProbe", "consentrec", "consentrec-mpi", "Consent", "Ingest", "Platform", "Publishing", "SyntheticData", "TestSupport"]
+        ),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg", "TestSupport"]),
         .testTarget(name: "ConsentTests", dependencies: ["Consent", "Ingest", "Interactions", "Linalg", "Platform", "TestSupport"]),
         .testTarget(

@@ -51,7 +51,7 @@ public struct RankingMetrics: Sendable, Equatable, Codable {
     }
 
     /// Sums that can be pooled across matrices (one per workspace) before taking means.
-    public struct Accumulator: Sendable {
+    public struct Accumulator: Sendable, Codable {
         public let k: Int
         var users = 0
         var precision = 0.0, recall = 0.0, ndcg = 0.0, map = 0.0, hits = 0.0, auc = 0.0

@@ -87,6 +87,16 @@ public struct BadRowReport: Sendable, Equatable, Codable {
         }
     }
 
+    /// The examples as (file, line, field, reason), for a message between ranks.
+    var exampleParts: [(file: String, line: Int, field: String, reason: String)] { records.map { ($0.file, $0.line, $0.field, $0.reason) } }
+
+    /// A report of `counts` with these examples (what `exampleParts` gave).
+    init(counts: [BadRowKind: Int], exampleParts: [(file: String, line: Int, field: String, reason: String)]) {
+        self.counts = counts
+        records = exampleParts.map { Example(file: $0.file, line: $0.line, field: $0.field, reason: $0.reason) }
+        examples = records.map(\.text)
+    }
+
     /// A one-line summary, e.g. `3 bad rows (2 bad_timestamp, 1 unknown_event)`.
     public var summary: String {
         let parts = BadRowKind.allCases.compactMap { kind in counts[kind].map { "\($0) \(kind.rawValue)" } }

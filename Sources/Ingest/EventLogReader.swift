@@ -73,7 +73,7 @@ public struct EventLogReader: Sendable {
     /// Reads one CSV, TSV or JSON Lines file (plain or gzip), checksumming it as it is read:
     /// with `options.threads` threads when there are several (`ParallelFileReader`, the same
     /// result), else — or when that reader gives up — with one.
-    private func readFile(
+    func readFile(
         _ path: String, format: EventFormat, into state: inout ReaderState, progress: (Int, Int) -> Void
     ) throws(IngestError) -> DataUsage.FileUsage {
         if options.threads > 1 {

@@ -24,6 +24,8 @@ public enum NightlyError: Error, CustomStringConvertible {
     case audit(NightlyReport)
     case training(TrainingError)
     case io(any Error)
+    /// Another rank of a distributed run failed with `status`; rank 0 reports it.
+    case otherRank(rank: Int, status: Int32, message: String)
 
     public var description: String {
         switch self {
@@ -39,6 +41,7 @@ public enum NightlyError: Error, CustomStringConvertible {
         case .audit(let r): "the privacy audit of the new run failed; nothing was published\n" + r.text
         case .training(let e): "\(e); nothing was published"
         case .io(let e): "\(e)"
+        case .otherRank(let rank, _, let message): "rank \(rank): \(message)"
         }
     }
 }
@@ -132,7 +135,7 @@ public struct NightlyRun: Sendable {
     }
 
     /// Takes the output root's lock, or fails at once naming its holder.
-    private func lock(_ root: OutputRoot) throws(NightlyError) -> RunLock {
+    func lock(_ root: OutputRoot) throws(NightlyError) -> RunLock {
         do { return try root.lock() } catch {
             if case .locked = error { throw .locked(error) }
             throw .io(error)
@@ -148,49 +151,86 @@ public struct NightlyRun: Sendable {
     }
 
     /// Every recommender's matrices, held-out evaluation and gate decisions.
-    private struct Judged {
+    struct Judged {
         var usage: RunUsage
         var summaries: [NightlyReport.Recommender] = []
         var outcome = GateOutcome()
+
+        mutating func add(_ j: Judgement) {
+            usage.matrices += j.usage
+            outcome.toTrain += j.outcome.toTrain
+            outcome.toCarry += j.outcome.toCarry
+            outcome.dropped += j.outcome.dropped
+            summaries.append(j.summary)
+        }
+    }
+
+    /// One recommender judged: its matrices' usage, the gates' outcome, the report's summary,
+    /// and each matrix's held-out sums (what another rank needs to pool the figures).
+    struct Judgement {
+        var usage: [MatrixUsage]
+        var outcome: GateOutcome
+        var summary: NightlyReport.Recommender
+        var results: [String: HeldOutEvaluation.MatrixResult]
     }
 
     private func judgeAll(
         _ log: EventLog, consent: RunConsent, previous: PreviousRun, timer: inout StageTimer, logger: Logger,
         progress: @escaping (RunProgress) -> Void
     ) throws(NightlyError) -> Judged {
-        let carryRule = CarryForwardRule(
-            rules: ConsentRules(registry: consent.registry, pseudonymiser: consent.pseudonymiser, policy: config.policy),
-            oldestAllowed: config.retentionDays.map { IngestOptions.oldest(asOf: consent.asOf, retentionDays: $0) }, newestAllowed: consent.asOf)
         var judged = Judged(usage: RunUsage(read: log.usage))
         for rc in config.recommenders {
-            if let parameters = rc.privacy {
-                try judgePrivate(rc, parameters, log, consent: consent, previous: previous, carryRule: carryRule, into: &judged, logger: logger)
-                timer.end("evaluate")
-                continue
-            }
-            let (matrices, matrixUsage) = InteractionMatrixBuilder(definition: rc.definition, threads: config.threads).build(log)
-            judged.usage.matrices += matrixUsage
-            timer.end("build")
-            let evaluation: HeldOutEvaluation
-            do {
-                evaluation = try HeldOutEvaluation.run(rc, log: log, split: rc.split.resolved(for: log, definition: rc.definition), threads: config.threads, logger: logger) {
-                    progress(RunProgress(stage: .train, done: $0, total: $1))
-                }
-            } catch { throw Self.classify(error) }
-            timer.end("evaluate")
-            let stage = GateStage(recommender: rc, previous: previous, carryRule: carryRule)
-            let outcome = stage.decide(matrices, evaluation: evaluation)
-            logOutcome(outcome, of: rc, logger: logger)
-            judged.outcome.toTrain += outcome.toTrain
-            judged.outcome.toCarry += outcome.toCarry
-            judged.outcome.dropped += outcome.dropped
-            judged.summaries.append(.init(
-                recommender: rc.definition.target, scope: rc.definition.scope, split: rc.split.description, k: rc.k, metric: rc.gate.metric.rawValue,
-                model: evaluation.pooled.published, als: evaluation.pooled.als, popularity: evaluation.pooled.popularity,
-                lastRun: previous.pooledMetric(stage.metricKey, recommender: rc.definition.target.rawValue), models: outcome.gates,
-                tuning: evaluation.tuning.isEmpty ? nil : evaluation.tuning.sorted { $0.key < $1.key }.map(\.value)))
+            let j = try judge(rc, log, consent: consent, previous: previous, timer: &timer, logger: logger, progress: progress)
+            judged.add(j)
         }
         return judged
+    }
+
+    /// One recommender built, evaluated and gated on `log` (all of it, or a rank's workspaces).
+    func judge(
+        _ rc: NightlyConfig.Recommender, _ log: EventLog, consent: RunConsent, previous: PreviousRun, timer: inout StageTimer, logger: Logger,
+        progress: @escaping (RunProgress) -> Void
+    ) throws(NightlyError) -> Judgement {
+        let carryRule = carryRule(consent)
+        if let parameters = rc.privacy {
+            let j = try judgePrivate(rc, parameters, log, consent: consent, previous: previous, carryRule: carryRule, logger: logger)
+            timer.end("evaluate")
+            return j
+        }
+        let (matrices, matrixUsage) = InteractionMatrixBuilder(definition: rc.definition, threads: config.threads).build(log)
+        timer.end("build")
+        let evaluation: HeldOutEvaluation
+        do {
+            evaluation = try HeldOutEvaluation.run(rc, log: log, split: rc.split.resolved(for: log, definition: rc.definition), threads: config.threads, logger: logger) {
+                progress(RunProgress(stage: .train, done: $0, total: $1))
+            }
+        } catch { throw Self.classify(error) }
+        timer.end("evaluate")
+        let stage = GateStage(recommender: rc, previous: previous, carryRule: carryRule)
+        let outcome = stage.decide(matrices, evaluation: evaluation)
+        logOutcome(outcome, of: rc, logger: logger)
+        let summary = Self.summary(rc, pooled: evaluation.pooled, gates: outcome.gates, previous: previous,
+                                   tuning: evaluation.tuning.isEmpty ? nil : evaluation.tuning.sorted { $0.key < $1.key }.map(\.value))
+        return Judgement(usage: matrixUsage, outcome: outcome, summary: summary, results: evaluation.results)
+    }
+
+    /// What the report says of a recommender evaluated on held-out data.
+    static func summary(
+        _ rc: NightlyConfig.Recommender, pooled: HeldOutEvaluation.Pooled, gates: [NightlyReport.ModelGate], previous: PreviousRun,
+        tuning: [ALSTuning.Choice]?
+    ) -> NightlyReport.Recommender {
+        let metricKey = "\(rc.gate.metric.rawValue)@\(rc.k)"
+        return .init(
+            recommender: rc.definition.target, scope: rc.definition.scope, split: rc.split.description, k: rc.k, metric: rc.gate.metric.rawValue,
+            model: pooled.published, als: pooled.als, popularity: pooled.popularity,
+            lastRun: previous.pooledMetric(metricKey, recommender: rc.definition.target.rawValue), models: gates, tuning: tuning)
+    }
+
+    /// Which models of the last run tonight's consent and retention allow to carry forward.
+    func carryRule(_ consent: RunConsent) -> CarryForwardRule {
+        CarryForwardRule(
+            rules: ConsentRules(registry: consent.registry, pseudonymiser: consent.pseudonymiser, policy: config.policy),
+            oldestAllowed: config.retentionDays.map { IngestOptions.oldest(asOf: consent.asOf, retentionDays: $0) }, newestAllowed: consent.asOf)
     }
 
     /// The private global model (`PrivateGlobalModel`): fitted once on its training group,
@@ -198,8 +238,8 @@ public struct NightlyRun: Sendable {
     /// exact held-out ones (the operator's record); the gate and the manifest use the noisy ones.
     private func judgePrivate(
         _ rc: NightlyConfig.Recommender, _ parameters: PrivacyParameters, _ log: EventLog, consent: RunConsent, previous: PreviousRun,
-        carryRule: CarryForwardRule, into judged: inout Judged, logger: Logger
-    ) throws(NightlyError) {
+        carryRule: CarryForwardRule, logger: Logger
+    ) throws(NightlyError) -> Judgement {
         let stage = PrivateGlobalModel(recommender: rc, parameters: parameters,
                                        secret: consent.pseudonymiser.derivedKey(purpose: PrivateGlobalModel.keyPurpose), threads: config.threads)
         let result: PrivateGlobalModel.Outcome
@@ -209,13 +249,9 @@ public struct NightlyRun: Sendable {
                                                                              registrySHA256: consent.registry.sha256, recommender: rc, parameters: parameters),
                                    logger: logger)
         } catch { throw Self.classify(error) }
-        judged.usage.matrices.append(result.usage)
         let gate = GateStage(recommender: rc, previous: previous, carryRule: carryRule)
         let outcome = gate.decide(private: result)
         logOutcome(outcome, of: rc, logger: logger)
-        judged.outcome.toTrain += outcome.toTrain
-        judged.outcome.toCarry += outcome.toCarry
-        judged.outcome.dropped += outcome.dropped
         let none = RankingMetrics.Accumulator(k: rc.k).result
         let ranker = outcome.gates.first?.ranker ?? rc.ranker.unjudged
         var summary = NightlyReport.Recommender(
@@ -223,12 +259,12 @@ public struct NightlyRun: Sendable {
             model: result.exact[ranker]?.result ?? none, als: result.exact[.als]?.result ?? none, popularity: result.exact[.popularity]?.result ?? none,
             lastRun: previous.pooledMetric(gate.metricKey, recommender: rc.definition.target.rawValue), models: outcome.gates)
         summary.privacy = NightlyReport.Privacy(plan: result.plan, counts: result.counts)
-        judged.summaries.append(summary)
+        return Judgement(usage: [result.usage], outcome: outcome, summary: summary, results: [:])
     }
 
     /// One line per recommender, counted as the report's summary counts: passed, published
     /// ungated, failed.
-    private func logOutcome(_ outcome: GateOutcome, of rc: NightlyConfig.Recommender, logger: Logger) {
+    func logOutcome(_ outcome: GateOutcome, of rc: NightlyConfig.Recommender, logger: Logger) {
         var passed = 0, ungated = 0, failed = 0
         for gate in outcome.gates {
             switch gate.verdict {
@@ -254,32 +290,42 @@ public struct NightlyRun: Sendable {
             let toTrain = Self.resolveLastRunStarts(judged.outcome.toTrain, previous: previous)
             try train(toTrain, into: assembly, logger: logger, progress: progress)
             Self.reportWarmStarts(toTrain, into: &report)
-            report.published = assembly.entries.map(\.path)
-            for entry in judged.outcome.toCarry {
-                guard let run = previous.run else { continue }
-                report.carriedForward.append(.init(try assembly.carry(entry, from: run), now: now))
-            }
-            timer.end("train")
-            var manifest = try RunRecord(runID: runID, asOf: consent.asOf, configuration: RunConfiguration(config), consentPath: config.consentPath,
-                                         registry: consent.registry, log: log, usage: judged.usage).manifest(models: assembly.entries)
-            manifest.workspacesUsed = (manifest.workspacesUsed + injectedWorkspaces).sorted()
-            for summary in judged.summaries {
-                guard let tuning = summary.tuning, let i = manifest.recommenders.firstIndex(where: { $0.definition.target == summary.recommender }) else { continue }
-                manifest.recommenders[i].tuning = tuning.map {
-                    Manifest.Tuning(bucket: $0.bucket, hyperparameters: .init($0.configuration), metric: $0.metric, validationScore: $0.validationScore,
-                                    validationUsers: $0.validationUsers, trials: $0.trials, workspaces: $0.workspaces)
-                }
-            }
-            try privacyGate(try assembly.stage(manifest), assembly: assembly, consent: consent, report: &report)
-            report.runDirectory = try assembly.publish()
-            _ = root.prune(keep: config.keepRuns)
-            timer.end("publish")
+            try seal(assembly, judged: judged, workspacesRead: RunRecord.workspacesRead(log), consent: consent, previous: previous, now: now,
+                     report: &report, timer: &timer)
         } catch { throw Self.classify(error) }
+    }
+
+    /// The run completed around its trained models: the last run's models carried, the
+    /// manifest staged, the privacy gate, the publish, the pruning of old runs.
+    func seal(
+        _ assembly: RunAssembly, judged: Judged, workspacesRead: Set<String>, consent: RunConsent, previous: PreviousRun, now: Int64,
+        report: inout NightlyReport, timer: inout StageTimer
+    ) throws {
+        report.published = assembly.entries.map(\.path)
+        for entry in judged.outcome.toCarry {
+            guard let run = previous.run else { continue }
+            report.carriedForward.append(.init(try assembly.carry(entry, from: run), now: now))
+        }
+        timer.end("train")
+        var manifest = try RunRecord(runID: assembly.runID, asOf: consent.asOf, configuration: RunConfiguration(config), consentPath: config.consentPath,
+                                     registry: consent.registry, workspacesRead: workspacesRead, usage: judged.usage).manifest(models: assembly.entries)
+        manifest.workspacesUsed = (manifest.workspacesUsed + injectedWorkspaces).sorted()
+        for summary in judged.summaries {
+            guard let tuning = summary.tuning, let i = manifest.recommenders.firstIndex(where: { $0.definition.target == summary.recommender }) else { continue }
+            manifest.recommenders[i].tuning = tuning.map {
+                Manifest.Tuning(bucket: $0.bucket, hyperparameters: .init($0.configuration), metric: $0.metric, validationScore: $0.validationScore,
+                                validationUsers: $0.validationUsers, trials: $0.trials, workspaces: $0.workspaces)
+            }
+        }
+        try privacyGate(try assembly.stage(manifest), assembly: assembly, consent: consent, report: &report)
+        report.runDirectory = try assembly.publish()
+        _ = assembly.writerRoot.prune(keep: config.keepRuns)
+        timer.end("publish")
     }
 
     /// Each recommender's passed models, trained with its own hyper-parameters, written in the
     /// order the gates decided.
-    private func train(_ toTrain: [ModelToTrain], into assembly: RunAssembly, logger: Logger, progress: @escaping (RunProgress) -> Void) throws {
+    func train(_ toTrain: [ModelToTrain], into assembly: RunAssembly, logger: Logger, progress: @escaping (RunProgress) -> Void) throws {
         let fitted = try TrainingStage.fit(toTrain, threads: config.threads, logger: logger) {
             progress(RunProgress(stage: .train, done: $0, total: $1))
         }
@@ -319,22 +365,44 @@ public struct NightlyRun: Sendable {
 
     /// Per recommender: how many models started from the last run, the held-out model, or random factors.
     static func reportWarmStarts(_ toTrain: [ModelToTrain], into report: inout NightlyReport) {
+        reportWarmStarts(warmStartTallies(toTrain), into: &report)
+    }
+
+    /// How a rank's models started, by recommender (what `reportWarmStarts` adds up).
+    struct WarmStartTally: Codable {
+        var lastRun = 0, heldOut = 0, random = 0
+        var refusals: [String] = []
+
+        mutating func add(_ other: WarmStartTally) {
+            lastRun += other.lastRun; heldOut += other.heldOut; random += other.random
+            refusals += other.refusals
+        }
+    }
+
+    static func warmStartTallies(_ toTrain: [ModelToTrain]) -> [String: WarmStartTally] {
+        var tallies: [String: WarmStartTally] = [:]
+        for m in toTrain {
+            var t = tallies[m.recommender.definition.target.rawValue] ?? WarmStartTally()
+            if m.lastRunStart != nil { t.lastRun += 1 } else if m.warmStart != nil { t.heldOut += 1 } else { t.random += 1 }
+            if let refusal = m.lastRunRefusal { t.refusals.append(refusal) }
+            tallies[m.recommender.definition.target.rawValue] = t
+        }
+        return tallies
+    }
+
+    static func reportWarmStarts(_ tallies: [String: WarmStartTally], into report: inout NightlyReport) {
         for i in report.recommenders.indices {
-            let mine = toTrain.filter { $0.recommender.definition.target == report.recommenders[i].recommender }
-            guard !mine.isEmpty else { continue }
-            report.recommenders[i].warmStarts = [
-                "last run": mine.count { $0.lastRunStart != nil },
-                "held-out model": mine.count { $0.warmStart != nil && $0.lastRunStart == nil },
-                "random factors": mine.count { $0.warmStart == nil },
-            ]
-            let refused = mine.compactMap(\.lastRunRefusal)
-            if !refused.isEmpty { report.recommenders[i].lastRunRefusals = "\(refused.count) could not start from the last run's model: \(refused[0])" }
+            guard let t = tallies[report.recommenders[i].recommender.rawValue] else { continue }
+            report.recommenders[i].warmStarts = ["last run": t.lastRun, "held-out model": t.heldOut, "random factors": t.random]
+            if !t.refusals.isEmpty {
+                report.recommenders[i].lastRunRefusals = "\(t.refusals.count) could not start from the last run's model: \(t.refusals[0])"
+            }
         }
     }
 
     /// The privacy gate: the staged run audited against the registry as it is now. It fails
     /// closed: a registry that cannot be read again stops the run.
-    private func privacyGate(_ staged: PublishedRun, assembly: RunAssembly, consent: RunConsent, report: inout NightlyReport) throws(NightlyError) {
+    func privacyGate(_ staged: PublishedRun, assembly: RunAssembly, consent: RunConsent, report: inout NightlyReport) throws(NightlyError) {
         let current: ConsentRegistry
         do { current = try consent.reread() } catch {
             assembly.abandon()
@@ -351,7 +419,7 @@ public struct NightlyRun: Sendable {
     }
 
     /// Ends the run: status, times, the report written beside the runs, a log line.
-    private func finish(_ report: inout NightlyReport, _ status: NightlyReport.Status, timer: StageTimer, root: OutputRoot, logger: Logger) {
+    func finish(_ report: inout NightlyReport, _ status: NightlyReport.Status, timer: StageTimer, root: OutputRoot, logger: Logger) {
         report.status = status
         report.stageSeconds = timer.seconds
         report.seconds = timer.total

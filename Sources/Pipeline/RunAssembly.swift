@@ -12,16 +12,34 @@ import Privacy
 /// manifest and its seal, then the atomic publish. `consentrec train` and the nightly job
 /// write every run through it, so model files and manifest entries are made one way.
 final class RunAssembly {
-    let writer: RunWriter
+    /// The run's writer: nil on a rank that joined a run rank 0 began (it adds model files only).
+    let writer: RunWriter?
+    let files: any RunFileWriting
     let runID: String
+    let writerRoot: OutputRoot
     /// When the run's models were trained (RFC 3339).
     let trainedAt = Timestamp.format(Int64(Date().timeIntervalSince1970))
     private(set) var entries: [Manifest.Model] = []
 
     init(root: OutputRoot, runID: String, pseudonymiser: Pseudonymiser, faults: FaultInjection) throws {
         self.runID = runID
-        writer = try root.beginRun(id: runID, seal: ManifestSeal(pseudonymiser: pseudonymiser), faults: faults)
+        writerRoot = root
+        let writer = try root.beginRun(id: runID, seal: ManifestSeal(pseudonymiser: pseudonymiser), faults: faults)
+        self.writer = writer
+        files = writer
     }
+
+    /// Another rank's view of the run rank 0 began: it writes its models' files there and
+    /// hands their entries to rank 0 (`record`).
+    init(joining root: OutputRoot, runID: String) throws {
+        self.runID = runID
+        writerRoot = root
+        writer = nil
+        files = try root.joinRun(id: runID)
+    }
+
+    /// Every model of the run, this rank's and the other ranks', in the manifest's order.
+    func replaceEntries(_ all: [Manifest.Model]) { entries = all }
 
     /// Writes one freshly trained model with its provenance; returns its manifest entry. A
     /// private model (`privacy`) publishes its matrix's noisy user counts as its popularity.
@@ -48,7 +66,7 @@ final class RunAssembly {
         file.privacy = privacy
         let data = file.encode()
         let path = "models/\(definition.target.rawValue)/\(interactions.workspace ?? "global").safetensors"
-        let sha = try writer.write(data, to: path)
+        let sha = try files.write(data, to: path)
         var entry = Manifest.Model(
             path: path, recommender: definition.target.rawValue, scope: definition.scope.rawValue, workspace: interactions.workspace,
             users: interactions.matrix.rows, items: interactions.matrix.columns, factors: hyperparameters.factors,
@@ -66,7 +84,7 @@ final class RunAssembly {
     /// training time and provenance and says which run it was trained in.
     @discardableResult
     func carry(_ entry: Manifest.Model, from run: PublishedRun) throws -> Manifest.Model {
-        try writer.write(try run.checkedModel(entry).bytes, to: entry.path)
+        _ = try files.write(try run.checkedModel(entry).bytes, to: entry.path)
         var carried = entry
         carried.carriedFrom = entry.carriedFrom ?? run.manifest.runID
         entries.append(carried)
@@ -74,13 +92,13 @@ final class RunAssembly {
     }
 
     /// Writes the manifest and its seal; returns the unpublished run for the privacy gate.
-    func stage(_ manifest: Manifest) throws -> PublishedRun { try writer.stage(manifest: manifest) }
+    func stage(_ manifest: Manifest) throws -> PublishedRun { try writer!.stage(manifest: manifest) }
 
     /// Makes the staged run durable and current. - Returns: its directory.
-    func publish() throws -> String { try writer.publishStaged() }
+    func publish() throws -> String { try writer!.publishStaged() }
 
     /// Removes the unpublished run.
-    func abandon() { writer.abandon() }
+    func abandon() { writer?.abandon() }
 }
 
 /// What a run's manifest says beyond its models.
@@ -90,15 +108,18 @@ struct RunRecord {
     let configuration: RunConfiguration
     let consentPath: String
     let registry: ConsentRegistry
-    let log: EventLog
+    /// Pseudonyms of the workspaces whose events were read (`workspacesRead(log)`).
+    let workspacesRead: Set<String>
     let usage: RunUsage
+
+    static func workspacesRead(_ log: EventLog) -> Set<String> { Set(log.workspaces.map { log.vocabulary.workspaces[Int($0)] }) }
 
     /// The manifest: inputs with checksums, consent, usage, and every workspace that was read
     /// or shaped any model (carried ones included).
     func manifest(models: [Manifest.Model]) throws -> Manifest {
         // Checksums of the bytes read, taken while reading: never a second look at the inputs.
         let inputs = usage.files.map { Manifest.Input(path: $0.path, sha256: $0.sha256, rows: $0.rows, format: $0.format.rawValue, gzip: $0.gzip) }
-        var used = Set(log.workspaces.map { log.vocabulary.workspaces[Int($0)] })
+        var used = workspacesRead
         for m in models { used.formUnion(m.shapedBy) }
         return Manifest(
             toolVersion: TrainingRun.toolVersion, runID: runID, createdAt: Timestamp.format(Int64(Date().timeIntervalSince1970)),

@@ -129,7 +129,7 @@ public struct TrainingRun: Sendable {
         }
         // 5. The manifest, then publish.
         let record = RunRecord(runID: assembly.runID, asOf: r.ingest.asOf, configuration: RunConfiguration(r), consentPath: r.consentPath,
-                               registry: consent.registry, log: log, usage: usage)
+                               registry: consent.registry, workspacesRead: RunRecord.workspacesRead(log), usage: usage)
         let manifest = try record.manifest(models: assembly.entries)
         progress(RunProgress(stage: .publish, done: 0, total: 1))
         _ = try assembly.stage(manifest)

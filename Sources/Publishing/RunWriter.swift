@@ -112,3 +112,41 @@ public final class RunWriter {
         do throws(Errno) { try POSIX.syncDirectory(path) } catch { throw .ioFailure(path: path, reason: "cannot sync the directory: \(error)") }
     }
 }
+
+/// Where a run's model files are written: the run's own `RunWriter`, or — on the other ranks
+/// of a distributed run — the same unpublished directory joined by `OutputRoot.joinRun`.
+public protocol RunFileWriting: AnyObject {
+    /// Writes `data` at `relativePath` in the unpublished run, fsynced; returns its SHA-256.
+    func write(_ data: Data, to relativePath: String) throws -> String
+}
+
+extension RunWriter: RunFileWriting {}
+
+/// The unpublished directory of a run that another process began (rank 0 of a distributed
+/// run): files are added to it durably; only its owner publishes or abandons it.
+public final class JoinedRun: RunFileWriting {
+    let partialPath: String
+
+    init(partialPath: String) { self.partialPath = partialPath }
+
+    public func write(_ data: Data, to relativePath: String) throws -> String {
+        let target = partialPath + "/" + relativePath
+        try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try RunWriter.writeDurably(data, to: target)
+        return Digest.sha256(data)
+    }
+}
+
+extension OutputRoot {
+    /// Joins the unpublished run `id` that another process began with `beginRun`.
+    /// - Throws: `PublishingError.ioFailure` when it does not exist (on this machine's view of
+    ///   the output root: the root must be shared storage).
+    public func joinRun(id: String) throws(PublishingError) -> JoinedRun {
+        let partial = runsPath + "/.partial-" + id
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: partial + "/models", isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw .ioFailure(path: partial, reason: "the run directory rank 0 began is not here: the output root must be storage every rank shares")
+        }
+        return JoinedRun(partialPath: partial)
+    }
+}

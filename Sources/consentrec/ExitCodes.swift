@@ -6,54 +6,20 @@ import Ingest
 import Pipeline
 import Publishing
 
-/// Exit statuses, one table for every command (documented in docs/nightly.md).
+/// Exit statuses: the table is `Pipeline.ExitStatus`, shared with `consentrec-mpi`.
 enum ExitCodes {
-    static let trainingFailed: Int32 = 1
-    static let configError: Int32 = 2
-    static let inputError: Int32 = 3
-    static let consentOrKey: Int32 = 4
-    static let gateFailed: Int32 = 5
-    static let auditFailed: Int32 = 6
-    static let ioFailure: Int32 = 7
-    static let verificationFailed: Int32 = 7
-    static let locked: Int32 = 8
-    /// No run is current (withdrawn by a purge, now or earlier, or never published) and nothing new was published.
-    static let nothingPublished: Int32 = 9
+    static let trainingFailed = ExitStatus.trainingFailed
+    static let configError = ExitStatus.configError
+    static let inputError = ExitStatus.inputError
+    static let consentOrKey = ExitStatus.consentOrKey
+    static let gateFailed = ExitStatus.gateFailed
+    static let auditFailed = ExitStatus.auditFailed
+    static let ioFailure = ExitStatus.ioFailure
+    static let verificationFailed = ExitStatus.verificationFailed
+    static let locked = ExitStatus.locked
+    static let nothingPublished = ExitStatus.nothingPublished
 
-    /// The status for an error a command did not handle itself.
-    static func status(for error: any Error) -> Int32 {
-        switch error {
-        case let e as NightlyError:
-            switch e {
-            case .config: configError
-            case .consent: consentOrKey
-            case .input: inputError
-            case .locked: locked
-            case .gate: gateFailed
-            case .withdrawn: nothingPublished
-            case .audit: auditFailed
-            case .training: trainingFailed
-            case .io: ioFailure
-            }
-        case is ConfigError: configError
-        case is ConsentError, is KeyError: consentOrKey
-        case is IngestError: inputError
-        case let e as PublishingError:
-            switch e {
-            case .locked: locked
-            case .pseudonymScheme: auditFailed
-            case .nothingPublished: nothingPublished
-            default: ioFailure
-            }
-        case is TrainingError: trainingFailed
-        case let e as UserRecommendation.Failure:
-            switch e {
-            case .excluded, .modelNotAllowed: consentOrKey
-            case .noModel, .noEvents, .invalidID: inputError
-            }
-        default: ioFailure
-        }
-    }
+    static func status(for error: any Error) -> Int32 { ExitStatus.of(error) }
 
     /// Runs a command's work, printing any error and exiting with its status from the table.
     static func mapped(_ body: () throws -> Void) throws {

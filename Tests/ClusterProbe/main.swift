@@ -1,4 +1,5 @@
 import Cluster
+import ClusterMPI
 import Foundation
 
 // Run under `mpirun -np N`: each rank checks every collective against what it must receive and

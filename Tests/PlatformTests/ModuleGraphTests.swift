@@ -37,7 +37,7 @@ final class ModuleGraphTests: XCTestCase {
     }
 
     /// The C targets, each called from exactly one Swift file.
-    static let cTargets = ["CBLAS": "Sources/Linalg/BLAS.swift", "CPUKernels": "Sources/Linalg/Kernels.swift", "CMPI": "Sources/Cluster/Communicator.swift"]
+    static let cTargets = ["CBLAS": "Sources/Linalg/BLAS.swift", "CPUKernels": "Sources/Linalg/Kernels.swift", "CMPI": "Sources/ClusterMPI/Communicator.swift"]
 
     func testEachCTargetIsCalledFromOneSwiftFile() throws {
         let sources = Self.repository.appendingPathComponent("Sources")

@@ -1,4 +1,5 @@
 import CMPI
+import Cluster
 
 /// The ranks of one `mpirun` job (OpenMPI), and the collectives ConsentRec uses: the one Swift
 /// file that calls MPI.
@@ -6,7 +7,7 @@ import CMPI
 /// Every collective is deterministic: what a rank receives, and every sum, is the same for any
 /// scheduling, and sums are taken in rank order (never MPI's own reduction order), so a result
 /// can be made independent of the rank count by the caller's partitioning alone.
-public final class Communicator: @unchecked Sendable {
+public final class Communicator: Collective, @unchecked Sendable {
     public let rank: Int
     public let size: Int
 
@@ -61,21 +62,6 @@ public final class Communicator: @unchecked Sendable {
         var receive = [UInt8](repeating: 0, count: max(1, Int(counts.reduce(0, +))))
         MPI_Allgatherv(&send, mine, cmpi_byte(), &receive, &counts, &offsets, cmpi_byte(), cmpi_comm_world())
         return (0..<size).map { s in Array(receive[Int(offsets[s])..<Int(offsets[s] + counts[s])]) }
-    }
-
-    /// The element-wise sum of every rank's `values`, added in rank order on every rank: the
-    /// same bits whatever the scheduling (MPI_Allreduce leaves its order to the library).
-    public func sum(_ values: [Double]) -> [Double] {
-        let parts = gather(values.withUnsafeBytes { Array($0) })
-        var total = [Double](repeating: 0, count: values.count)
-        for part in parts {
-            precondition(part.count == values.count * MemoryLayout<Double>.size, "every rank sums a vector of the same length")
-            part.withUnsafeBytes { raw in
-                let v = raw.bindMemory(to: Double.self)
-                for i in total.indices { total[i] += v[i] }
-            }
-        }
-        return total
     }
 
     private static func count(_ n: Int) -> Int32 {

@@ -1,0 +1,219 @@
+import Cluster
+import Consent
+import Evaluation
+import Foundation
+import Ingest
+import Interactions
+import Linalg
+import Logging
+import Platform
+@_spi(Testing) import Publishing
+
+/// The nightly job across the ranks of a distributed run (`consentrec-mpi run`): the stages of
+/// `NightlyRun`, each where its data is.
+///
+/// 1. Rank 0 takes the lock and runs the consent purge; every rank loads the registry and key.
+/// 2. The read (`ClusterRead`): pieces read through consent at the reading rank, events moved
+///    to the rank owning their workspace (`WorkspaceOwner`), the usage added up everywhere.
+/// 3. Per-workspace recommenders are built, evaluated and gated at each owner; rank 0 pools
+///    their figures. A global recommender is judged at rank 0 on the events of every rank.
+/// 4. Each rank trains what passed and writes its model files into the run rank 0 began;
+///    rank 0 gathers their manifest entries in the order one process writes them, carries,
+///    audits and publishes, holding the lock.
+///
+/// The ranks agree after every step that can fail (`Collective.agree`): one rank's failure
+/// stops all of them with its exit status, rank 0 writes the report, and `current` is not
+/// touched. The model files are the bytes `NightlyRun` writes on the same inputs.
+public struct ClusterNightlyRun: Sendable {
+    public let config: NightlyConfig
+    public let collective: any Collective
+    /// The config file's path, for errors that name a key.
+    public let configPath: String
+    /// Plain files above this size are read in stretches of about this many bytes, by
+    /// different ranks (`InputPlan`); the models do not depend on it.
+    public var stretchBytes = InputPlan.defaultStretchBytes
+    private let single: NightlyRun
+
+    public init(config: NightlyConfig, collective: any Collective, configPath: String) {
+        self.config = config
+        self.collective = collective
+        self.configPath = configPath
+        single = NightlyRun(config: config)
+    }
+
+    /// Runs the job on this rank. - Returns: rank 0's report; nil on the other ranks.
+    public func execute(logger: Logger) throws(NightlyError) -> NightlyReport? {
+        var w = WireWriter()
+        w.int64(Int64(Date().timeIntervalSince1970))
+        w.string(TrainingRun.makeRunID())
+        var r = WireReader(collective.broadcast(w.bytes))
+        guard let now = try? r.int64(), let runID = try? r.string() else { throw .io(WireReader.Malformed(offset: 0, reason: "the run's id")) }
+        let clock = ContinuousClock()
+        let started = clock.now
+        do {
+            return try execute(runID: runID, now: now, logger: logger)
+        } catch {
+            switch error {
+            case .gate, .withdrawn, .audit: break  // rank 0 wrote the full report
+            default:
+                guard collective.isLeader else { break }
+                let d = started.duration(to: clock.now)
+                let report = NightlyReport.failure(
+                    runID: runID, asOf: config.asOf ?? now, startedAt: now, policy: config.policy,
+                    seconds: Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18, error: error)
+                NightlyRun.writeReport(report, root: OutputRoot(path: config.outputRoot))
+                logger.info("run finished", metadata: [LogKey.run: "\(runID)", LogKey.status: "\(report.status.rawValue)"])
+            }
+            throw error
+        }
+    }
+
+    private func execute(runID: String, now: Int64, logger: Logger) throws(NightlyError) -> NightlyReport? {
+        var timer = StageTimer(logger: logger)
+        try refuseUnsupported()
+        if collective.isLeader { MachineLog.announce(logger) }
+        let asOf = config.asOf ?? now
+        let consent = try agreed { () throws(NightlyError) in
+            do { return try RunConsent.load(path: config.consentPath, policy: config.policy, keyFile: config.keyFile, asOf: asOf) } catch { throw .consent(error) }
+        }
+        let root = OutputRoot(path: config.outputRoot)
+        let (lock, purge) = try agreed { () throws(NightlyError) -> (RunLock?, PurgeOutcome) in
+            guard collective.isLeader else { return (nil, PurgeOutcome()) }
+            let lock = try single.lock(root)
+            DurableFile.removeLeftovers(in: root.path + "/reports", olderThan: 600)
+            do {
+                return (lock, try ConsentErasure(registry: consent.today, pseudonymiser: consent.pseudonymiser, policy: config.policy).purge(root, logger: logger))
+            } catch { throw .io(error) }
+        }
+        defer { withExtendedLifetime(lock) {} }
+        let previous = PreviousRun.read(root, seal: ManifestSeal(pseudonymiser: consent.pseudonymiser))
+        let blasThreads = BLASThreads.current
+        BLASThreads.set(1)
+        defer { BLASThreads.set(blasThreads) }
+
+        let reader = EventLogReader(options: config.ingestOptions(asOf: asOf), registry: consent.registry, pseudonymiser: consent.pseudonymiser)
+        let log = try ClusterRead(collective: collective, reader: reader, stretchBytes: stretchBytes).read(config.events, logger: logger)
+        timer.end("read")
+        let (judged, local) = try judgeAll(log, consent: consent, previous: previous, timer: &timer, logger: logger)
+        var report = NightlyReport(
+            runID: runID, status: .published, asOf: Timestamp.format(asOf), startedAt: Timestamp.format(now), seconds: 0,
+            stageSeconds: [:], usage: judged.usage, recommenders: judged.summaries, published: [], carriedForward: [],
+            dropped: judged.outcome.dropped, purge: purge, auditFindings: [], runDirectory: nil)
+        report.machine = BLASCore.summary
+        guard collective.sum([local.count])[0] > 0 else {
+            var failure: NightlyError?
+            if collective.isLeader {
+                single.finish(&report, purge.nothingPublished ? .withdrawn : .gateFailed, timer: timer, root: root, logger: logger)
+                failure = purge.nothingPublished ? .withdrawn(report) : .gate(report)
+            }
+            try collective.agree(failure)
+            return nil
+        }
+        try publish(local, judged: judged, log: log, consent: consent, previous: previous, root: root, runID: runID, now: now,
+                    report: &report, timer: &timer, logger: logger)
+        return collective.isLeader ? report : nil
+    }
+
+    /// What a distributed run cannot do yet, refused before anything is read.
+    private func refuseUnsupported() throws(NightlyError) {
+        guard collective.size > 1, let rc = config.recommenders.first(where: { $0.tune != nil && $0.definition.scope == .workspace }) else { return }
+        throw .config(.invalid(path: configPath, key: "recommenders.\(rc.definition.target.rawValue).tune",
+                               reason: "tuning per size bucket pools workspaces that different ranks own; run this recommender with consentrec, or without tune"))
+    }
+
+    /// `body` on every rank, then agreement: its value, or every rank stops.
+    private func agreed<T>(_ body: () throws(NightlyError) -> T) throws(NightlyError) -> T {
+        var value: T?, failure: NightlyError?
+        do { value = try body() } catch { failure = error }
+        try collective.agree(failure)
+        return value!
+    }
+
+    /// Every recommender judged where its data is; rank 0 holds the pooled report, each rank
+    /// the models it will train.
+    private func judgeAll(
+        _ log: EventLog, consent: RunConsent, previous: PreviousRun, timer: inout StageTimer, logger: Logger
+    ) throws(NightlyError) -> (NightlyRun.Judged, [ModelToTrain]) {
+        var judged = NightlyRun.Judged(usage: RunUsage(read: log.usage))
+        var local: [ModelToTrain] = []
+        for rc in config.recommenders {
+            if rc.definition.scope == .global {
+                let events = gatherAtLeader(log, target: rc.definition.target)
+                var judgement: NightlyRun.Judgement?
+                var t = timer
+                try agreed { () throws(NightlyError) in
+                    guard let events else { return }
+                    judgement = try single.judge(rc, events, consent: consent, previous: previous, timer: &t, logger: logger) { _ in }
+                }
+                timer = t
+                if let judgement {
+                    judged.add(judgement)
+                    local += judgement.outcome.toTrain
+                }
+            } else {
+                var t = timer
+                let judgement = try agreed { () throws(NightlyError) in
+                    try single.judge(rc, log, consent: consent, previous: previous, timer: &t, logger: logger) { _ in }
+                }
+                timer = t
+                local += judgement.outcome.toTrain
+                let shares = collective.gather(JudgementShare(judgement).wire)
+                if collective.isLeader {
+                    judged.add(try JudgementShare.merged(shares, rc, previous: previous))
+                }
+            }
+        }
+        return (judged, local)
+    }
+
+    /// The events a global recommender uses, from every rank, at rank 0 (nil elsewhere).
+    private func gatherAtLeader(_ log: EventLog, target: RecommenderDefinition.Target) -> EventLog? {
+        var outgoing = [[UInt8]](repeating: [], count: collective.size)
+        outgoing[0] = log.wire { log.item($0, for: target) >= 0 }
+        let incoming = collective.exchange(outgoing)
+        guard collective.isLeader else { return nil }
+        let parts = incoming.compactMap { try? EventLog.fromWire($0, policy: log.usage.policy) }
+        return EventLog.concatenating(parts, usage: log.usage)
+    }
+
+    /// Each rank trains its models into the run rank 0 began; rank 0 gathers the entries in
+    /// the order one process would have written them, then seals and publishes the run.
+    private func publish(
+        _ local: [ModelToTrain], judged: NightlyRun.Judged, log: EventLog, consent: RunConsent, previous: PreviousRun, root: OutputRoot,
+        runID: String, now: Int64, report: inout NightlyReport, timer: inout StageTimer, logger: Logger
+    ) throws(NightlyError) {
+        let begun = try agreed { () throws(NightlyError) -> RunAssembly? in
+            guard collective.isLeader else { return nil }
+            do { return try RunAssembly(root: root, runID: runID, pseudonymiser: consent.pseudonymiser, faults: FaultInjection()) } catch { throw NightlyRun.classify(error) }
+        }
+        let toTrain = NightlyRun.resolveLastRunStarts(local, previous: previous)
+        let assembly = try agreed { () throws(NightlyError) -> RunAssembly in
+            do {
+                let assembly = try begun ?? RunAssembly(joining: root, runID: runID)
+                try single.train(toTrain, into: assembly, logger: logger) { _ in }
+                return assembly
+            } catch { throw NightlyRun.classify(error) }
+        }
+        let shares = collective.gather(TrainedShare(entries: assembly.entries, tallies: NightlyRun.warmStartTallies(toTrain),
+                                                    workspaces: RunRecord.workspacesRead(log)).wire)
+        var failure: NightlyError?
+        if collective.isLeader {
+            do {
+                let merged = try TrainedShare.merged(shares, order: config.recommenders.map(\.definition.target.rawValue))
+                assembly.replaceEntries(merged.entries)
+                NightlyRun.reportWarmStarts(merged.tallies, into: &report)
+                try single.seal(assembly, judged: judged, workspacesRead: merged.workspaces, consent: consent, previous: previous, now: now,
+                                report: &report, timer: &timer)
+                single.finish(&report, .published, timer: timer, root: root, logger: logger)
+            } catch {
+                failure = NightlyRun.classify(error)
+                if case .audit(let audited) = failure {
+                    var r = audited
+                    single.finish(&r, .auditFailed, timer: timer, root: root, logger: logger)
+                    failure = .audit(r)
+                }
+            }
+        }
+        try collective.agree(failure)
+    }
+}

@@ -1,0 +1,150 @@
+import Cluster
+import Consent
+import Ingest
+import Logging
+import Platform
+
+/// Which rank owns a workspace in a distributed run: its models are built, judged and trained
+/// there, so all its events go there. From the workspace's pseudonym (a keyed hash, so the
+/// owners are balanced and say nothing about the ids), stable for a given number of ranks.
+public enum WorkspaceOwner {
+    /// Buckets the pseudonyms fall into; a rank owns the buckets equal to it modulo the ranks.
+    public static let buckets: UInt64 = 1024
+
+    public static func bucket(of pseudonym: String) -> Int {
+        Int((UInt64(pseudonym.prefix(16), radix: 16) ?? fnv1a(pseudonym)) % buckets)
+    }
+
+    public static func rank(of pseudonym: String, ranks: Int) -> Int { bucket(of: pseudonym) % ranks }
+
+    private static func fnv1a(_ s: String) -> UInt64 {
+        s.utf8.reduce(0xCBF2_9CE4_8422_2325 as UInt64) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01B3 }
+    }
+}
+
+/// The read of a distributed run. Rank 0 cuts the inputs into pieces (`InputPlan`); each rank
+/// reads every piece whose index is its rank modulo the ranks, through consent and
+/// pseudonymisation, so an excluded workspace's events and every raw id stay on the rank that
+/// read them; each piece's events go to the ranks owning their workspaces (one all-to-all),
+/// and its counts to every rank (one gather), where they add up to the read's usage.
+struct ClusterRead {
+    let collective: any Collective
+    let reader: EventLogReader
+    let stretchBytes: Int
+
+    /// This rank's workspaces' events in input order, with the whole read's usage.
+    func read(_ arguments: [String], logger: Logger) throws(NightlyError) -> EventLog {
+        let plan = try plan(arguments)
+        var mine: [(piece: Int, read: PieceRead)] = []
+        var failure: NightlyError?
+        for index in plan.pieces.indices where index % collective.size == collective.rank {
+            do { mine.append((index, try reader.read(plan.pieces[index], of: plan))) } catch {
+                failure = .input(error)
+                break
+            }
+        }
+        try collective.agree(failure)
+        for m in mine where m.read.usage.file.rows > 0 || plan.pieces[m.piece].part == 0 {
+            logger.info("input piece read", metadata: [LogKey.file: "\(plan.files[plan.pieces[m.piece].file])", LogKey.rows: "\(m.read.usage.usage.rowsRead)"])
+        }
+        let parts = try shuffle(mine)
+        var usage: DataUsage
+        do {
+            usage = try DataUsage.merging(try gatherUsage(mine, pieces: plan.pieces.count), plan: plan, policy: reader.options.policy,
+                                          limit: reader.options.badRowLimit)
+        } catch let e as IngestError { throw .input(e) } catch { throw .io(error) }
+        let log = EventLog.concatenating(parts, usage: usage)
+        return log.withUsage(keptCounts(log, usage))
+    }
+
+    /// Rank 0's cuts, on every rank.
+    private func plan(_ arguments: [String]) throws(NightlyError) -> InputPlan {
+        var bytes: [UInt8] = [], failure: NightlyError?
+        if collective.isLeader {
+            do { bytes = try InputPlan.make(arguments, options: reader.options, stretchBytes: stretchBytes).wire } catch { failure = .input(error) }
+        }
+        try collective.agree(failure)
+        do { return try InputPlan(wire: collective.broadcast(bytes)) } catch { throw .io(error) }
+    }
+
+    /// Each piece's events to their owners; what this rank owns, in piece order.
+    private func shuffle(_ mine: [(piece: Int, read: PieceRead)]) throws(NightlyError) -> [EventLog] {
+        let ranks = collective.size
+        var outgoing = [WireWriter](repeating: WireWriter(), count: ranks)
+        for (piece, read) in mine {
+            let log = read.log
+            let owner = log.vocabulary.workspaces.map { WorkspaceOwner.rank(of: $0, ranks: ranks) }
+            var present = [Bool](repeating: false, count: ranks)
+            for w in log.workspaces { present[owner[Int(w)]] = true }
+            for d in 0..<ranks where present[d] {
+                outgoing[d].int(piece)
+                outgoing[d].blob(log.wire { owner[Int(log.workspaces[$0])] == d })
+            }
+        }
+        var parts: [(piece: Int, log: EventLog)] = []
+        do {
+            for message in collective.exchange(outgoing.map(\.bytes)) {
+                var r = WireReader(message)
+                while !r.isAtEnd { parts.append((try r.int(), try EventLog.fromWire(try r.blob(), policy: reader.options.policy))) }
+            }
+        } catch { throw .io(error) }
+        return parts.sorted { $0.piece < $1.piece }.map(\.log)
+    }
+
+    /// Every piece's counts, in plan order, on every rank.
+    private func gatherUsage(_ mine: [(piece: Int, read: PieceRead)], pieces: Int) throws -> [PieceUsage] {
+        var w = WireWriter()
+        for (piece, read) in mine { w.int(piece); w.blob(read.usage.wire) }
+        var byPiece = [PieceUsage?](repeating: nil, count: pieces)
+        for message in collective.gather(w.bytes) {
+            var r = WireReader(message)
+            while !r.isAtEnd {
+                let piece = try r.int()
+                guard byPiece.indices.contains(piece) else { throw WireReader.Malformed(offset: r.offset, reason: "piece \(piece)") }
+                byPiece[piece] = try PieceUsage(wire: try r.blob())
+            }
+        }
+        guard !byPiece.contains(where: { $0 == nil }) else { throw WireReader.Malformed(offset: 0, reason: "a piece's counts are missing") }
+        return byPiece.map { $0! }
+    }
+
+    /// The kept counts of the whole read: users, channels and workspaces are each owned by one
+    /// rank (summed); emoji are shared (their distinct names counted).
+    private func keptCounts(_ log: EventLog, _ usage: DataUsage) -> DataUsage {
+        var usage = usage
+        let counts = collective.sum([log.count, Set(log.workspaces).count, log.vocabulary.users.count, log.vocabulary.channels.count])
+        var w = WireWriter()
+        w.strings(log.vocabulary.emoji)
+        var emoji = Set<String>()
+        for message in collective.gather(w.bytes) {
+            var r = WireReader(message)
+            if let names = try? r.strings() { emoji.formUnion(names) }
+        }
+        usage.eventsKept = counts[0]
+        usage.workspacesKept = counts[1]
+        usage.usersKept = counts[2]
+        usage.channelsKept = counts[3]
+        usage.emojiKept = emoji.count
+        return usage
+    }
+}
+
+extension Collective {
+    /// Whether every rank succeeded, learned by all: a failed rank throws its own error, the
+    /// others the first failed rank's status and message, so every rank stops at the same
+    /// step with the same exit status and no rank is left waiting in a collective.
+    func agree(_ failure: NightlyError?) throws(NightlyError) {
+        var w = WireWriter()
+        if let failure {
+            w.int(Int(ExitStatus.of(failure)))
+            w.string(failure.description)
+        }
+        let all = gather(w.bytes)
+        if let failure { throw failure }
+        for (rank, message) in all.enumerated() where !message.isEmpty {
+            var r = WireReader(message)
+            let status = (try? r.int()).map(Int32.init) ?? ExitStatus.ioFailure
+            throw .otherRank(rank: rank, status: status, message: (try? r.string()) ?? "failed")
+        }
+    }
+}
