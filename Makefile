@@ -5,7 +5,7 @@ APT_PACKAGES := libopenblas-dev liblapacke-dev openmpi-bin libopenmpi-dev
 
 VENV := .venv
 
-.PHONY: deps pydeps build demo demo-als model-digests test consent-properties fuzz fuzz-replay crash-test bench bench-quick bench-implicit bench-quality bench-privacy clean
+.PHONY: deps pydeps build demo demo-mpi demo-als model-digests test consent-properties fuzz fuzz-replay crash-test bench bench-quick bench-implicit bench-quality bench-privacy bench-scaling clean
 
 # Installs OpenBLAS, LAPACKE and OpenMPI with apt-get when they are missing.
 deps:
@@ -32,6 +32,17 @@ build: deps
 demo: deps pydeps
 	$(SWIFT) build -c release
 	scripts/demo.sh
+
+# The nightly job on the bundled sample across 2 OpenMPI ranks on this machine, checked
+# byte for byte against `consentrec run` on the same config (docs/scaling.md).
+demo-mpi: deps
+	$(SWIFT) build -c release
+	scripts/demo_mpi.sh
+
+# consentrec run against consentrec-mpi on 1–4 ranks of this machine (EVENTS, default 1M).
+bench-scaling: deps
+	$(SWIFT) build -c release
+	scripts/bench_scaling.sh
 
 # The numeric core alone: both solvers on generated data with planted communities.
 demo-als: deps

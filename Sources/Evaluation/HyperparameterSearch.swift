@@ -97,7 +97,12 @@ public struct HyperparameterSearch: Sendable, Equatable, Codable {
     }
 
     /// Runs the search. Higher scores are better; on a tie the earlier candidate wins.
-    public func run(_ score: (_ values: [String: Double], _ fidelity: Double) throws -> Double) rethrows -> Outcome {
+    /// - Parameter outOfTime: decides, given the seconds since the search began, whether the
+    ///   budget is spent (by default `seconds` on this machine's clock; a distributed search
+    ///   asks one rank, so that every rank stops at the same trial).
+    public func run(
+        outOfTime: ((Double) -> Bool)? = nil, _ score: (_ values: [String: Double], _ fidelity: Double) throws -> Double
+    ) rethrows -> Outcome {
         let start = Date()
         let all = candidates()
         var alive = Array(all.enumerated())
@@ -107,7 +112,7 @@ public struct HyperparameterSearch: Sendable, Equatable, Codable {
         for (rung, fidelity) in rungs.enumerated() {
             var scored: [(index: Int, values: [String: Double], score: Double)] = []
             for (index, values) in alive {
-                if let seconds, !done.isEmpty, Date().timeIntervalSince(start) > seconds { stopped = true; break }
+                if let seconds, !done.isEmpty, (outOfTime ?? { $0 > seconds })(Date().timeIntervalSince(start)) { stopped = true; break }
                 let s = try score(values, fidelity)
                 done.append(Trial(values: values, fidelity: fidelity, score: s))
                 scored.append((index, values, s))

@@ -1,4 +1,6 @@
+import Cluster
 import Evaluation
+import Foundation
 import Factorization
 import Ingest
 import Interactions
@@ -106,6 +108,9 @@ public struct ALSTuning: Sendable {
     public let plan: Plan
     public let metric: SortMetric
     public let k: Int
+    /// The ranks a per-workspace recommender's workspaces are spread over: every rank runs the
+    /// same search, scoring its own workspaces, and the trials' sums are pooled across ranks.
+    public var collective: any Collective = SingleRank()
 
     public init(definition: RecommenderDefinition, base: ALSConfiguration, plan: Plan, metric: SortMetric, k: Int) {
         self.definition = definition
@@ -144,9 +149,18 @@ public struct ALSTuning: Sendable {
     ) throws -> [Int: Choice] {
         var groups: [Int: [(train: InteractionMatrix, held: HeldOut)]] = [:]
         for pair in validation { groups[definition.scope == .global ? 0 : bucketOf(pair.train.workspace ?? ""), default: []].append(pair) }
+        var everywhere = Set(groups.keys)
+        if collective.size > 1 {
+            var w = WireWriter()
+            w.column(groups.keys.map(Int64.init))
+            for message in collective.gather(w.bytes) {
+                var r = WireReader(message)
+                everywhere.formUnion(try r.column(Int64.self).map(Int.init))
+            }
+        }
         var choices: [Int: Choice] = [:]
-        for (b, pairs) in groups.sorted(by: { $0.key < $1.key }) {
-            choices[b] = try tune(pairs, bucket: definition.scope == .global ? "global" : Self.bucketName(b), logger: logger)
+        for b in everywhere.sorted() {
+            choices[b] = try tune(groups[b] ?? [], bucket: definition.scope == .global ? "global" : Self.bucketName(b), logger: logger)
         }
         return choices
     }
@@ -158,6 +172,9 @@ public struct ALSTuning: Sendable {
             dimensions: Self.space.filter { !plan.fixed.contains($0.name) }, strategy: plan.strategy, trials: plan.trials,
             seconds: plan.seconds, seed: plan.seed)
         search.initial = [Self.values(of: base).filter { name, _ in !plan.fixed.contains(name) }]
+        if collective.size > 1 {
+            return try tuneAcrossRanks(pairs, search: search, workspaces: workspaces, users: users, bucket: bucket, logger: logger)
+        }
         guard users > 0, !search.dimensions.isEmpty else {
             return Choice(bucket: bucket, configuration: base, metric: metricName, validationScore: nil, validationUsers: users, trials: 0, fits: 0, stoppedByTime: false,
                           workspaces: [])
@@ -181,9 +198,15 @@ public struct ALSTuning: Sendable {
         do {
             models = try TrainingScheduler.fit(pairs.map(\.train.matrix), configuration: config, threads: config.threads, logger: logger) { _ in }
         } catch { return .nan }
-        for ((train, held), model) in zip(pairs, models) {
-            pooled.add(train: train.matrix, test: held.test, scores: FactorScorer(userFactors: model.userFactors, itemFactors: model.itemFactors).scores)
-        }
+        for (pair, model) in zip(pairs, models) { pooled.merge(Self.sums(pair, model, k: k)) }
         return metric.value(pooled.result)
+    }
+
+    /// One matrix's validation sums under a fitted model: what the bucket's pooled score adds
+    /// up, matrix by matrix in pseudonym order, on one rank or across many.
+    static func sums(_ pair: (train: InteractionMatrix, held: HeldOut), _ model: ALSModel, k: Int) -> RankingMetrics.Accumulator {
+        var sums = RankingMetrics.Accumulator(k: k)
+        sums.add(train: pair.train.matrix, test: pair.held.test, scores: FactorScorer(userFactors: model.userFactors, itemFactors: model.itemFactors).scores)
+        return sums
     }
 }

@@ -16,7 +16,9 @@ import Platform
 /// 2. The read (`ClusterRead`): pieces read through consent at the reading rank, events moved
 ///    to the rank owning their workspace (`WorkspaceOwner`), the usage added up everywhere.
 /// 3. Per-workspace recommenders are built, evaluated and gated at each owner; rank 0 pools
-///    their figures. A global recommender is judged at rank 0 on the events of every rank.
+///    their figures. Tuning per size bucket runs the same search on every rank, pooling each
+///    trial's sums (`ALSTuning.tuneAcrossRanks`). A global recommender is judged at rank 0 on
+///    the events of every rank.
 /// 4. Each rank trains what passed and writes its model files into the run rank 0 began;
 ///    rank 0 gathers their manifest entries in the order one process writes them, carries,
 ///    audits and publishes, holding the lock.
@@ -38,7 +40,9 @@ public struct ClusterNightlyRun: Sendable {
         self.config = config
         self.collective = collective
         self.configPath = configPath
-        single = NightlyRun(config: config)
+        var single = NightlyRun(config: config)
+        single.collective = collective
+        self.single = single
     }
 
     /// Runs the job on this rank. - Returns: rank 0's report; nil on the other ranks.
@@ -70,7 +74,6 @@ public struct ClusterNightlyRun: Sendable {
 
     private func execute(runID: String, now: Int64, logger: Logger) throws(NightlyError) -> NightlyReport? {
         var timer = StageTimer(logger: logger)
-        try refuseUnsupported()
         if collective.isLeader { MachineLog.announce(logger) }
         let asOf = config.asOf ?? now
         let consent = try agreed { () throws(NightlyError) in
@@ -114,13 +117,6 @@ public struct ClusterNightlyRun: Sendable {
         return collective.isLeader ? report : nil
     }
 
-    /// What a distributed run cannot do yet, refused before anything is read.
-    private func refuseUnsupported() throws(NightlyError) {
-        guard collective.size > 1, let rc = config.recommenders.first(where: { $0.tune != nil && $0.definition.scope == .workspace }) else { return }
-        throw .config(.invalid(path: configPath, key: "recommenders.\(rc.definition.target.rawValue).tune",
-                               reason: "tuning per size bucket pools workspaces that different ranks own; run this recommender with consentrec, or without tune"))
-    }
-
     /// `body` on every rank, then agreement: its value, or every rank stops.
     private func agreed<T>(_ body: () throws(NightlyError) -> T) throws(NightlyError) -> T {
         var value: T?, failure: NightlyError?
@@ -159,7 +155,7 @@ public struct ClusterNightlyRun: Sendable {
                 local += judgement.outcome.toTrain
                 let shares = collective.gather(JudgementShare(judgement).wire)
                 if collective.isLeader {
-                    judged.add(try JudgementShare.merged(shares, rc, previous: previous))
+                    judged.add(try JudgementShare.merged(shares, rc, previous: previous, tuning: judgement.summary.tuning))
                 }
             }
         }

@@ -33,7 +33,10 @@ struct JudgementShare: Codable {
     var wire: [UInt8] { Array((try? JSONEncoder().encode(self)) ?? Data()) }
 
     /// Every rank's share of `rc` as one judgement, in the order one process lists them.
-    static func merged(_ shares: [[UInt8]], _ rc: NightlyConfig.Recommender, previous: PreviousRun) throws(NightlyError) -> NightlyRun.Judgement {
+    /// `tuning` is what every rank chose alike (`ALSTuning.tuneAcrossRanks`).
+    static func merged(
+        _ shares: [[UInt8]], _ rc: NightlyConfig.Recommender, previous: PreviousRun, tuning: [ALSTuning.Choice]?
+    ) throws(NightlyError) -> NightlyRun.Judgement {
         let decoded: [JudgementShare]
         do { decoded = try shares.map { try JSONDecoder().decode(JudgementShare.self, from: Data($0)) } } catch { throw .io(error) }
         var outcome = GateOutcome()
@@ -49,7 +52,7 @@ struct JudgementShare: Codable {
         let pooled = HeldOutEvaluation(results: results, k: rc.k, models: [:]).pooled
         return NightlyRun.Judgement(
             usage: decoded.flatMap(\.usage).sorted { ($0.workspace ?? "") < ($1.workspace ?? "") }, outcome: outcome,
-            summary: NightlyRun.summary(rc, pooled: pooled, gates: outcome.gates, previous: previous, tuning: nil), results: results)
+            summary: NightlyRun.summary(rc, pooled: pooled, gates: outcome.gates, previous: previous, tuning: tuning), results: results)
     }
 }
 

@@ -1,3 +1,4 @@
+import Cluster
 import Evaluation
 import Factorization
 import Ingest
@@ -88,7 +89,7 @@ public struct HeldOutEvaluation: Sendable {
     ///   the union of its shards).
     public static func run(
         _ rc: NightlyConfig.Recommender, log: EventLog, split: SplitStrategy, threads: Int, logger: Logger,
-        progress: @escaping (Int, Int) -> Void
+        collective: any Collective = SingleRank(), progress: @escaping (Int, Int) -> Void
     ) throws -> HeldOutEvaluation {
         let split = HeldOutSplit.make(log, definition: rc.definition, split: split, threads: threads).pairs
         var tuning: [Int: ALSTuning.Choice] = [:], buckets: [String: Int] = [:]
@@ -101,8 +102,9 @@ public struct HeldOutEvaluation: Sendable {
             // The configured split, not the resolved one: a global `temporal:F` resolved on the
             // whole log is a cutoff time, which says nothing about the training part's last F.
             let validation = ALSTuning.validation(log, definition: rc.definition, split: rc.split, preSplit: false, threads: threads)
-            tuning = try ALSTuning(definition: rc.definition, base: base, plan: plan, metric: rc.gate.metric, k: rc.k)
-                .tune(validation: validation, bucketOf: { [buckets] in buckets[$0] ?? 0 }, logger: logger)
+            var tuner = ALSTuning(definition: rc.definition, base: base, plan: plan, metric: rc.gate.metric, k: rc.k)
+            tuner.collective = collective
+            tuning = try tuner.tune(validation: validation, bucketOf: { [buckets] in buckets[$0] ?? 0 }, logger: logger)
         }
         let jobs = split.map { pair in
             TrainingScheduler.Job(matrix: pair.train.matrix,

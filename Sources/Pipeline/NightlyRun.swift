@@ -1,3 +1,4 @@
+import Cluster
 import Consent
 import Evaluation
 import Factorization
@@ -50,6 +51,8 @@ public enum NightlyError: Error, CustomStringConvertible {
 /// data against its quality gate, retrain on all data what passes, audit, publish atomically.
 public struct NightlyRun: Sendable {
     public let config: NightlyConfig
+    /// The ranks a per-workspace recommender's tuning pools over (`ClusterNightlyRun`).
+    var collective: any Collective = SingleRank()
     /// Tests only (`@testable import Pipeline`): fail at a chosen write step.
     var faults = FaultInjection()
     /// Tests only: workspace pseudonyms added to the manifest before the audit, to prove the
@@ -201,7 +204,8 @@ public struct NightlyRun: Sendable {
         timer.end("build")
         let evaluation: HeldOutEvaluation
         do {
-            evaluation = try HeldOutEvaluation.run(rc, log: log, split: rc.split.resolved(for: log, definition: rc.definition), threads: config.threads, logger: logger) {
+            evaluation = try HeldOutEvaluation.run(rc, log: log, split: rc.split.resolved(for: log, definition: rc.definition), threads: config.threads,
+                                                   logger: logger, collective: collective) {
                 progress(RunProgress(stage: .train, done: $0, total: $1))
             }
         } catch { throw Self.classify(error) }
