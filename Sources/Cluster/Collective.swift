@@ -36,24 +36,19 @@ extension Collective {
     public func broadcast(_ bytes: [UInt8]) -> [UInt8] { gather(isLeader ? bytes : [])[0] }
 
     /// The element-wise sum of every rank's `values`, added in rank order on every rank.
-    public func sum(_ values: [Double]) -> [Double] {
-        var total = [Double](repeating: 0, count: values.count)
-        for part in gather(values.withUnsafeBytes { Array($0) }) {
-            precondition(part.count == values.count * 8, "every rank sums a vector of the same length")
-            part.withUnsafeBytes { raw in
-                for i in total.indices { total[i] += raw.load(fromByteOffset: i * 8, as: Double.self) }
-            }
-        }
-        return total
-    }
+    public func sum(_ values: [Double]) -> [Double] { summed(values, zero: 0, +) }
 
     /// The element-wise sum of every rank's counts (exact).
-    public func sum(_ values: [Int]) -> [Int] {
-        var total = [Int](repeating: 0, count: values.count)
+    public func sum(_ values: [Int]) -> [Int] { summed(values, zero: 0, +) }
+
+    /// Every rank's `values` gathered and added element by element, in rank order.
+    private func summed<T: BitwiseCopyable>(_ values: [T], zero: T, _ add: (T, T) -> T) -> [T] {
+        let width = MemoryLayout<T>.stride
+        var total = [T](repeating: zero, count: values.count)
         for part in gather(values.withUnsafeBytes { Array($0) }) {
-            precondition(part.count == values.count * 8, "every rank sums a vector of the same length")
+            precondition(part.count == values.count * width, "every rank sums a vector of the same length")
             part.withUnsafeBytes { raw in
-                for i in total.indices { total[i] += raw.load(fromByteOffset: i * 8, as: Int.self) }
+                for i in total.indices { total[i] = add(total[i], raw.loadUnaligned(fromByteOffset: i * width, as: T.self)) }
             }
         }
         return total

@@ -57,17 +57,8 @@ public struct ClusterNightlyRun: Sendable {
         do {
             return try execute(runID: runID, now: now, logger: logger)
         } catch {
-            switch error {
-            case .gate, .withdrawn, .audit: break  // rank 0 wrote the full report
-            default:
-                guard collective.isLeader else { break }
-                let d = started.duration(to: clock.now)
-                let report = NightlyReport.failure(
-                    runID: runID, asOf: config.asOf ?? now, startedAt: now, policy: config.policy,
-                    seconds: Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18, error: error)
-                NightlyRun.writeReport(report, root: OutputRoot(path: config.outputRoot))
-                logger.info("run finished", metadata: [LogKey.run: "\(runID)", LogKey.status: "\(report.status.rawValue)"])
-            }
+            // Rank 0 writes the report of a failed run.
+            if collective.isLeader { single.reportFailure(error, runID: runID, now: now, after: started.duration(to: clock.now), logger: logger) }
             throw error
         }
     }

@@ -71,20 +71,23 @@ public struct NightlyRun: Sendable {
         do {
             return try execute(runID: runID, now: now, logger: logger, progress: progress)
         } catch {
-            switch error {
-            case .gate, .withdrawn, .audit:
-                break  // these wrote their full report
-            default:
-                // Whatever the outcome, a report: what failed, and that nothing was published.
-                let d = started.duration(to: clock.now)
-                let report = NightlyReport.failure(
-                    runID: runID, asOf: config.asOf ?? now, startedAt: now, policy: config.policy,
-                    seconds: Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18, error: error)
-                Self.writeReport(report, root: OutputRoot(path: config.outputRoot))
-                logger.info("run finished", metadata: [LogKey.run: "\(runID)", LogKey.status: "\(report.status.rawValue)"])
-            }
+            reportFailure(error, runID: runID, now: now, after: started.duration(to: clock.now), logger: logger)
             throw error
         }
+    }
+
+    /// Whatever the outcome, a report: what failed, and that nothing was published. Gate,
+    /// withdrawn and audit failures wrote their full report already.
+    func reportFailure(_ error: NightlyError, runID: String, now: Int64, after d: Duration, logger: Logger) {
+        switch error {
+        case .gate, .withdrawn, .audit: return
+        default: break
+        }
+        let report = NightlyReport.failure(
+            runID: runID, asOf: config.asOf ?? now, startedAt: now, policy: config.policy,
+            seconds: Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18, error: error)
+        Self.writeReport(report, root: OutputRoot(path: config.outputRoot))
+        logger.info("run finished", metadata: [LogKey.run: "\(runID)", LogKey.status: "\(report.status.rawValue)"])
     }
 
     /// The nightly job as a sequence of stages; each hands the next a value.
