@@ -58,7 +58,7 @@ let package = Package(
         .target(name: "Cluster", exclude: ["README.md"]),
         // The privacy accountant, calibrated noise and its keyed randomness (no data structures).
         .target(name: "Privacy", dependencies: [crypto], exclude: ["README.md"]),
-        .target(name: "Factorization", dependencies: ["Linalg", "Platform", "Privacy", logging], exclude: ["README.md"]),
+        .target(name: "Factorization", dependencies: ["Cluster", "Linalg", "Platform", "Privacy", logging], exclude: ["README.md"]),
         // Metrics, baselines, quality gates: scores in, verdicts out (it trains nothing).
         .target(name: "Evaluation", dependencies: ["Linalg", "Platform"], exclude: ["README.md"]),
         // Model files, manifest and seal, the output root: atomic publish, lock, purge, run audit.
@@ -125,7 +125,8 @@ let package = Package(
         ),
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "TestSupport"]),
         // Run under mpirun by ClusterTests: checks every collective on each rank.
-        .executableTarget(name: "ClusterProbe", dependencies: ["Cluster", "ClusterMPI"], path: "Tests/ClusterProbe"),
+        .executableTarget(
+            name: "ClusterProbe", dependencies: ["Cluster", "ClusterMPI", "Factorization", "Linalg", "SyntheticData", logging], path: "Tests/ClusterProbe"),
         .testTarget(
             name: "ClusterTests",
             dependencies: ["ClusterProbe", "consentrec", "consentrec-mpi", "Consent", "Ingest", "Platform", "Publishing", "SyntheticData", "TestSupport"]

@@ -32,10 +32,14 @@ public struct ImplicitALS: Sendable {
     ///   - logger: receives the BLAS thread-pool warning and per-iteration debug lines.
     ///   - reportLoss: compute the loss after every iteration (one extra pass over the data).
     ///   - progress: called after every iteration.
+    ///   - userSegments: consecutive row ranges covering every user (a global model's person
+    ///     buckets): the users' Gram matrix is summed per segment, in this order, as a
+    ///     `DistributedALS` fit whose ranks hold whole segments sums it — so the two give the
+    ///     same bits. Nil: one segment.
     /// - Throws: `TrainingError`.
     public func fit(
         _ interactions: SparseMatrix, warmStart: WarmStart? = nil, logger: Logger,
-        reportLoss: Bool = false, progress: ((IterationReport) -> Void)? = nil
+        reportLoss: Bool = false, userSegments: [Range<Int>]? = nil, progress: ((IterationReport) -> Void)? = nil
     ) throws(TrainingError) -> ALSModel {
         let config = configuration
         try config.validate()
@@ -44,14 +48,7 @@ public struct ImplicitALS: Sendable {
         let userWeights = try Self.preferences(interactions)
         let itemWeights = userWeights.transposed()
 
-        // Users first, then items, from one generator: the same seed gives the same start.
-        var generator = SeededGenerator(seed: config.seed)
-        var users = Matrix.random(rows: interactions.rows, columns: config.factors, scale: 0.01, using: &generator)
-        var items = Matrix.random(rows: interactions.columns, columns: config.factors, scale: 0.01, using: &generator)
-        if let warmStart {
-            try warmStart.validate(rows: interactions.rows, columns: interactions.columns, factors: config.factors)
-            warmStart.apply(users: &users, items: &items)
-        }
+        var (users, items) = try Self.start(config, rows: interactions.rows, columns: interactions.columns, warmStart: warmStart)
 
         let userSweep = HalfSweep(interactions: userWeights, weighting: SweepWeighting(config, others: interactions.columns), side: .users)
         let itemSweep = HalfSweep(interactions: itemWeights, weighting: SweepWeighting(config, others: interactions.rows), side: .items)
@@ -72,7 +69,7 @@ public struct ImplicitALS: Sendable {
         let clock = ContinuousClock()
         for iteration in stride(from: 1, through: config.iterations, by: 1) {
             let start = clock.now
-            let userGram = users.gram(ridge: itemSweep.weighting.gramRidge, parallel: parallel)
+            let userGram = users.gram(segments: userSegments ?? [0..<users.rows], ridge: itemSweep.weighting.gramRidge, parallel: parallel)
             try itemSweep.run(
                 solver: solver, fixed: users, gram: userGram, target: &items, parallel: parallel,
                 iteration: iteration)
@@ -99,13 +96,29 @@ public struct ImplicitALS: Sendable {
         return ALSModel(configuration: config, userFactors: users, itemFactors: items)
     }
 
+    /// Where a fit starts: seeded random factors, users first, then items, from one generator
+    /// (the same seed gives the same start), overlaid with `warmStart`'s rows where it has them.
+    public static func start(
+        _ config: ALSConfiguration, rows: Int, columns: Int, warmStart: WarmStart?
+    ) throws(TrainingError) -> (users: Matrix, items: Matrix) {
+        var generator = SeededGenerator(seed: config.seed)
+        var users = Matrix.random(rows: rows, columns: config.factors, scale: 0.01, using: &generator)
+        var items = Matrix.random(rows: columns, columns: config.factors, scale: 0.01, using: &generator)
+        if let warmStart {
+            try warmStart.validate(rows: rows, columns: columns, factors: config.factors)
+            warmStart.apply(users: &users, items: &items)
+        }
+        return (users, items)
+    }
+
     /// The interactions with zero entries dropped — the same matrix, storage shared, when it
     /// has none. Training reads `w = α·r` (so `c = 1 + w`) from it entry by entry rather than
     /// holding a scaled copy (320 MB at 40M non-zeros).
     /// - Throws: `TrainingError.invalidInput` for a negative value.
-    static func preferences(_ interactions: SparseMatrix) throws(TrainingError) -> SparseMatrix {
+    /// - Parameter firstRow: the matrix's first row in the whole (a rank's shard), for the error.
+    static func preferences(_ interactions: SparseMatrix, firstRow: Int = 0) throws(TrainingError) -> SparseMatrix {
         if let negative = interactions.values.firstIndex(where: { $0 < 0 }) {
-            let row = interactions.rowPointers.lastIndex(where: { $0 <= negative }) ?? 0
+            let row = firstRow + (interactions.rowPointers.lastIndex(where: { $0 <= negative }) ?? 0)
             throw .invalidInput(reason: "row \(row) has a negative weight "
                 + "\(interactions.values[negative]); interaction weights must be ≥ 0")
         }

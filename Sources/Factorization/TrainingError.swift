@@ -12,6 +12,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case nonFiniteFactors(iteration: Int, side: Side, row: Int)
     /// A row's exact solve failed (its matrix was not positive definite).
     case solveFailed(iteration: Int, side: Side, row: Int, underlying: LinalgError)
+    /// Another rank of a distributed fit (`DistributedALS`) failed; its reason.
+    case otherRank(rank: Int, reason: String)
 
     public var description: String {
         switch self {
@@ -24,6 +26,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
                 + "\(iteration); lower alpha or raise regularization"
         case .solveFailed(let iteration, let side, let row, let underlying):
             "iteration \(iteration), \(side) row \(row): \(underlying)"
+        case .otherRank(let rank, let reason):
+            "rank \(rank) of the distributed fit: \(reason)"
         }
     }
 }

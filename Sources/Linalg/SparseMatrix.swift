@@ -145,6 +145,14 @@ public struct SparseMatrix: Sendable, Equatable {
         return (columnIndices[range], values[range])
     }
 
+    /// The rows `range`, every column: a matrix of `range.count` rows.
+    public func rows(_ range: Range<Int>) -> SparseMatrix {
+        let entries = rowPointers[range.lowerBound]..<rowPointers[range.upperBound]
+        return SparseMatrix(
+            unchecked: range.count, columns: columns, rowPointers: rowPointers[range.lowerBound...range.upperBound].map { $0 - entries.lowerBound },
+            columnIndices: Array(columnIndices[entries]), values: Array(values[entries]))
+    }
+
     /// The transpose, in CSR form: for a user × item matrix, the item-major form.
     ///
     /// A counting sort over columns; visiting rows in order leaves each output row sorted.

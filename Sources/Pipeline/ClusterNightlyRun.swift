@@ -35,6 +35,8 @@ public struct ClusterNightlyRun: Sendable {
     /// different ranks (`InputPlan`); the models do not depend on it.
     public var stretchBytes = InputPlan.defaultStretchBytes
     private let single: NightlyRun
+    /// The global models' fits: rank 0 leads, the others serve.
+    private var fits: DistributedFit { DistributedFit(collective: collective) }
 
     public init(config: NightlyConfig, collective: any Collective, configPath: String) {
         self.config = config
@@ -129,8 +131,10 @@ public struct ClusterNightlyRun: Sendable {
                 var judgement: NightlyRun.Judgement?
                 var t = timer
                 try agreed { () throws(NightlyError) in
-                    guard let events else { return }
-                    judgement = try single.judge(rc, events, consent: consent, previous: previous, timer: &t, logger: logger) { _ in }
+                    guard let events else { return fits.serve(logger: logger) }
+                    judgement = try fits.lead { () throws(NightlyError) in
+                        try single.judge(rc, events, consent: consent, previous: previous, timer: &t, logger: logger) { _ in }
+                    }
                 }
                 timer = t
                 if let judgement {
@@ -151,6 +155,14 @@ public struct ClusterNightlyRun: Sendable {
             }
         }
         return (judged, local)
+    }
+
+    /// This rank's models trained; rank 0's global ones spread over every rank, each of the
+    /// others serving them once its own are done (or failed: it still serves, then reports).
+    private func trainSpreadingGlobal(_ toTrain: [ModelToTrain], into assembly: RunAssembly, logger: Logger) throws {
+        if collective.isLeader { return try fits.lead { try single.train(toTrain, into: assembly, logger: logger) { _ in } } }
+        defer { fits.serve(logger: logger) }
+        try single.train(toTrain, into: assembly, logger: logger) { _ in }
     }
 
     /// The events a global recommender uses, from every rank, at rank 0 (nil elsewhere).
@@ -177,7 +189,7 @@ public struct ClusterNightlyRun: Sendable {
         let assembly = try agreed { () throws(NightlyError) -> RunAssembly in
             do {
                 let assembly = try begun ?? RunAssembly(joining: root, runID: runID)
-                try single.train(toTrain, into: assembly, logger: logger) { _ in }
+                try trainSpreadingGlobal(toTrain, into: assembly, logger: logger)
                 return assembly
             } catch { throw NightlyRun.classify(error) }
         }

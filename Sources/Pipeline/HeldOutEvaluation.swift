@@ -103,12 +103,14 @@ public struct HeldOutEvaluation: Sendable {
             // whole log is a cutoff time, which says nothing about the training part's last F.
             let validation = ALSTuning.validation(log, definition: rc.definition, split: rc.split, preSplit: false, threads: threads)
             var tuner = ALSTuning(definition: rc.definition, base: base, plan: plan, metric: rc.gate.metric, k: rc.k)
-            tuner.collective = collective
+            // A global recommender is tuned where its matrix is (rank 0); a per-workspace one
+            // pools each bucket's workspaces over the ranks.
+            tuner.collective = rc.definition.scope == .global ? SingleRank() : collective
             tuning = try tuner.tune(validation: validation, bucketOf: { [buckets] in buckets[$0] ?? 0 }, logger: logger)
         }
         let jobs = split.map { pair in
-            TrainingScheduler.Job(matrix: pair.train.matrix,
-                                  configuration: buckets[pair.train.workspace ?? ""].flatMap { tuning[$0]?.configuration } ?? rc.als)
+            TrainingScheduler.Job(pair.train, configuration: buckets[pair.train.workspace ?? ""].flatMap { tuning[$0]?.configuration } ?? rc.als,
+                                  collective: collective)
         }
         let models = try TrainingScheduler.fit(jobs, threads: threads, logger: logger) { progress($0, split.count) }
         // Per-matrix trials in parallel; each matrix's result depends on that matrix alone.

@@ -51,7 +51,8 @@ public enum NightlyError: Error, CustomStringConvertible {
 /// data against its quality gate, retrain on all data what passes, audit, publish atomically.
 public struct NightlyRun: Sendable {
     public let config: NightlyConfig
-    /// The ranks a per-workspace recommender's tuning pools over (`ClusterNightlyRun`).
+    /// The ranks a per-workspace recommender's tuning pools over and a global model's fits
+    /// spread over (`ClusterNightlyRun`).
     var collective: any Collective = SingleRank()
     /// Tests only (`@testable import Pipeline`): fail at a chosen write step.
     var faults = FaultInjection()
@@ -333,7 +334,7 @@ public struct NightlyRun: Sendable {
     /// Each recommender's passed models, trained with its own hyper-parameters, written in the
     /// order the gates decided.
     func train(_ toTrain: [ModelToTrain], into assembly: RunAssembly, logger: Logger, progress: @escaping (RunProgress) -> Void) throws {
-        let fitted = try TrainingStage.fit(toTrain, threads: config.threads, logger: logger) {
+        let fitted = try TrainingStage.fit(toTrain, threads: config.threads, collective: collective, logger: logger) {
             progress(RunProgress(stage: .train, done: $0, total: $1))
         }
         for (m, model) in zip(toTrain, fitted) {

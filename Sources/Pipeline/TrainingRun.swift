@@ -1,3 +1,4 @@
+import Cluster
 import Consent
 import Evaluation
 import Factorization
@@ -122,7 +123,8 @@ public struct TrainingRun: Sendable {
         // 4. Train and write into a fresh run directory.
         let assembly = try RunAssembly(root: root, runID: Self.makeRunID(), pseudonymiser: consent.pseudonymiser, faults: r.faults)
         for (index, b) in built.enumerated() {
-            let model = try b.fitted ?? ImplicitALS(configuration: b.recommender.als).fit(b.matrix.matrix, logger: logger)
+            let model = try b.fitted ?? TrainingScheduler.Job(b.matrix, configuration: b.recommender.als, collective: SingleRank())
+                .fit(threads: b.recommender.als.threads, logger: logger)
             try assembly.add(model, of: b.matrix, definition: b.recommender.definition, hyperparameters: .init(b.recommender.als), ranker: b.recommender.ranker,
                              includeUserFactors: r.includeUserFactors, privacy: b.privacy)
             progress(RunProgress(stage: .train, done: index + 1, total: built.count))

@@ -1,4 +1,6 @@
+import Cluster
 import Factorization
+import Interactions
 import Linalg
 import Logging
 import Synchronization
@@ -15,12 +17,38 @@ enum TrainingScheduler {
         let matrix: SparseMatrix
         let configuration: ALSConfiguration
         var warmStart: WarmStart? = nil
+        /// A global model's person segments (`DistributedALS.segments`), which its users' Gram
+        /// matrix is summed over; nil for a workspace's model.
+        var segments: [Range<Int>]? = nil
+        /// The ranks a global model's fit spreads over, this rank leading; nil: this process.
+        var ranks: DistributedFit? = nil
+
+        init(matrix: SparseMatrix, configuration: ALSConfiguration, warmStart: WarmStart? = nil) {
+            self.matrix = matrix
+            self.configuration = configuration
+            self.warmStart = warmStart
+        }
+
+        /// A fit of `matrix`; a global one over its person segments, spread over the ranks of
+        /// `collective` when it has more than one (from rank 0) — the same model either way.
+        init(_ matrix: InteractionMatrix, configuration: ALSConfiguration, warmStart: WarmStart? = nil, collective: any Collective) {
+            self.init(matrix: matrix.matrix, configuration: configuration, warmStart: warmStart)
+            if matrix.scope == .global {
+                segments = DistributedALS.segments(rows: matrix.matrix.rows)
+                if collective.size > 1 { ranks = DistributedFit(collective: collective) }
+            }
+        }
 
         func fit(threads: Int, logger: Logger) throws(TrainingError) -> ALSModel {
             var configuration = configuration
             configuration.threads = threads
-            return try ImplicitALS(configuration: configuration).fit(matrix, warmStart: warmStart, logger: logger)
+            if let ranks { return try ranks.fit(matrix, configuration: configuration, warmStart: warmStart, logger: logger) }
+            return try ImplicitALS(configuration: configuration).fit(matrix, warmStart: warmStart, logger: logger, userSegments: segments)
         }
+
+        /// Fitted alone with every thread: a large matrix, or one whose fit spreads over the
+        /// ranks (its collectives must come from one thread, in order).
+        var isLarge: Bool { matrix.nonZeros >= largeNonZeros || ranks != nil }
     }
 
     /// Non-zeros from which a matrix is trained with every thread.
@@ -34,8 +62,8 @@ enum TrainingScheduler {
 
     static func fit(_ jobs: [Job], threads: Int, logger: Logger, progress: (Int) -> Void) throws -> [ALSModel] {
         var results = [ALSModel?](repeating: nil, count: jobs.count)
-        let large = jobs.indices.filter { jobs[$0].matrix.nonZeros >= largeNonZeros }
-        let small = jobs.indices.filter { jobs[$0].matrix.nonZeros < largeNonZeros }.sorted { jobs[$0].matrix.nonZeros > jobs[$1].matrix.nonZeros }
+        let large = jobs.indices.filter { jobs[$0].isLarge }
+        let small = jobs.indices.filter { !jobs[$0].isLarge }.sorted { jobs[$0].matrix.nonZeros > jobs[$1].matrix.nonZeros }
         var done = 0
         for i in large {
             results[i] = try jobs[i].fit(threads: threads, logger: logger)

@@ -1,3 +1,4 @@
+import Cluster
 import Factorization
 import Interactions
 import Logging
@@ -9,8 +10,11 @@ import Logging
 public enum TrainingStage {
     /// One fitted model per entry of `toTrain`, in its order.
     /// - Parameter progress: models done and the count of the recommender being trained.
-    /// A model already `fitted` (the private global model) is returned as it is.
-    public static func fit(_ toTrain: [ModelToTrain], threads: Int, logger: Logger, progress: (Int, Int) -> Void) throws -> [ALSModel] {
+    /// A model already `fitted` (the private global model) is returned as it is. A global
+    /// model's fit spreads over the ranks of `collective` (from rank 0; `DistributedFit`).
+    public static func fit(
+        _ toTrain: [ModelToTrain], threads: Int, collective: any Collective = SingleRank(), logger: Logger, progress: (Int, Int) -> Void
+    ) throws -> [ALSModel] {
         var fitted = toTrain.map(\.fitted)
         var targets: [RecommenderDefinition.Target] = []
         for m in toTrain where !targets.contains(m.recommender.definition.target) { targets.append(m.recommender.definition.target) }
@@ -18,7 +22,8 @@ public enum TrainingStage {
             let indices = toTrain.indices.filter { toTrain[$0].recommender.definition.target == target && toTrain[$0].fitted == nil }
             guard !indices.isEmpty else { continue }
             let jobs = indices.map {
-                TrainingScheduler.Job(matrix: toTrain[$0].matrix.matrix, configuration: toTrain[$0].configuration, warmStart: toTrain[$0].warmStart)
+                TrainingScheduler.Job(toTrain[$0].matrix, configuration: toTrain[$0].configuration, warmStart: toTrain[$0].warmStart,
+                                      collective: collective)
             }
             let models = try TrainingScheduler.fit(jobs, threads: threads, logger: logger) { progress($0, indices.count) }
             for (j, i) in indices.enumerated() { fitted[i] = models[j] }

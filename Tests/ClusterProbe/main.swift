@@ -4,9 +4,15 @@ import Foundation
 
 // Run under `mpirun -np N`: each rank checks every collective against what it must receive and
 // prints "rank R ok"; rank 0 prints the bits of the rank-ordered sum. With `abort K`, rank K
-// aborts the job with status 3 before the others reach the barrier.
+// aborts the job with status 3 before the others reach the barrier. With `als`, the distributed
+// fit against one process's (ALSProbe.swift).
 let world = Communicator()
 let rank = world.rank, size = world.size
+if CommandLine.arguments.dropFirst().first == "als" {
+    probeALS(world)
+    world.finish()
+    exit(0)
+}
 func fail(_ what: String) -> Never {
     print("rank \(rank) FAILED: \(what)")
     world.abort(status: 2)

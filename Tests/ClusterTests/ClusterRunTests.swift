@@ -119,8 +119,9 @@ final class ClusterRunTests: XCTestCase {
 
     func testOneTwoAndThreeRanks_publishTheBytesAndManifestOfConsentrecRun() throws {
         let f = try Fixture()
-        // Tuned per size bucket: every rank walks the same search over its own workspaces.
-        let config = f.config("[recommenders.channel.tune]\ntrials = 3")
+        // Channels tuned per size bucket: every rank walks the same search over its own
+        // workspaces. Emoji (global) tuned at rank 0, its fits spread over every rank.
+        let config = f.config("[recommenders.channel.tune]\ntrials = 3\n[recommenders.emoji.tune]\ntrials = 2")
         let single = try CommandRunner.run("consentrec", ["run", "--config", config, "--out", f.root("single"), "--log-level", "warning"])
         XCTAssertEqual(single.status, 0, single.stderr)
         let expected = try modelDigests(f.root("single"))
@@ -130,6 +131,8 @@ final class ClusterRunTests: XCTestCase {
         let usage = try XCTUnwrap(manifest["usage"] as? [String: Any])
         let channel = try XCTUnwrap((manifest["recommenders"] as? [[String: Any]])?.first { ($0["definition"] as? [String: Any])?["target"] as? String == "channel" })
         XCTAssertNotNil(channel["tuning"], "the channel recommender was tuned")
+        let emoji = try XCTUnwrap((manifest["recommenders"] as? [[String: Any]])?.first { ($0["definition"] as? [String: Any])?["target"] as? String == "emoji" })
+        XCTAssertNotNil(emoji["tuning"], "the global emoji recommender was tuned")
         XCTAssertEqual((usage["badRows"] as? [String: Any])?["counts"] as? [String: Int], ["wrong_field_count": f.badRows], "the bad rows were counted")
 
         for ranks in 1...3 {

@@ -27,6 +27,27 @@ final class CommunicatorTests: XCTestCase {
         }
     }
 
+    /// The global model's data-parallel fit: the bits of one process's fit over the same
+    /// person segments, on any number of ranks — a plain CG fit, an iALS++ Cholesky fit warm
+    /// from published item factors, a matrix with fewer users and items than ranks — and one
+    /// rank's bad rows stop every rank.
+    func testDistributedALS_givesOneProcesssBits_onOneTwoAndThreeRanks() throws {
+        for ranks in 1...3 {
+            let result = try mpirun(ranks, ["als"])
+            XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+            let lines = Set(result.stdout.split(separator: "\n").map(String.init))
+            for name in ["cg", "ials++-from-items", "tiny"] {
+                XCTAssertTrue(lines.contains("als \(name) identical"), "\(ranks) ranks, \(name): " + result.stdout)
+            }
+            let last = ranks - 1
+            let reason = "cannot train on this interaction matrix: row 699 has a negative weight -1.0; interaction weights must be ≥ 0"
+            XCTAssertTrue(lines.contains("als negative rank \(last) threw: \(reason)"), result.stdout)
+            for r in 0..<last {
+                XCTAssertTrue(lines.contains("als negative rank \(r) threw: rank \(last) of the distributed fit: \(reason)"), result.stdout)
+            }
+        }
+    }
+
     func testOneRanksAbort_stopsTheWholeJob() throws {
         let result = try mpirun(3, ["abort", "1"])
         XCTAssertNotEqual(result.status, 0)

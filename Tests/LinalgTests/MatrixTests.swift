@@ -26,6 +26,33 @@ final class MatrixTests: XCTestCase {
         XCTAssertEqual(one, m.gram(parallel: ParallelFor(threads: 5)))
     }
 
+    /// Summed per segment (a global model's person segments): each segment's product is its
+    /// own rows' (checked in Double), and the sum is the same bits however its segments'
+    /// products are computed — the whole matrix's, or each segment's rows alone, as the rank
+    /// holding them computes it.
+    func testGramOverSegments_sumsEachSegmentsRows_inOrder_asItsOwnerWould() {
+        let m = RandomInputs.matrix(rows: 9000, columns: 4, seed: 13)
+        let segments = [0..<0, 0..<5000, 5000..<5001, 5001..<9000]
+        let partials = m.gramPartials(segments: segments, parallel: ParallelFor(threads: 2))
+        XCTAssertEqual(partials.count, 4)
+        for (s, range) in segments.enumerated() {
+            for j in 0..<4 {
+                for i in j..<4 {
+                    let expected = range.reduce(0.0) { $0 + Double(m[$1, i]) * Double(m[$1, j]) }
+                    let magnitude = range.reduce(0.0) { $0 + abs(Double(m[$1, i]) * Double(m[$1, j])) }
+                    XCTAssertEqual(Double(partials[s][j * 4 + i]), expected, accuracy: 1e-6 * magnitude + 1e-12, "segment \(s) (\(i), \(j))")
+                }
+            }
+        }
+        let whole = m.gram(segments: segments, ridge: 0.5, parallel: ParallelFor(threads: 2))
+        let byOwners = segments.map { range in
+            Matrix(rows: range.count, columns: 4, storage: Array(m.storage[range.lowerBound * 4..<range.upperBound * 4]))
+                .gramPartials(segments: [0..<range.count], parallel: ParallelFor(threads: 1))[0]
+        }
+        XCTAssertEqual(Matrix.gram(summing: byOwners, order: 4, ridge: 0.5).map(\.bitPattern), whole.map(\.bitPattern))
+        XCTAssertEqual(m.gram(segments: [0..<9000], ridge: 0.5, parallel: ParallelFor(threads: 2)), m.gram(ridge: 0.5, parallel: ParallelFor(threads: 1)))
+    }
+
     func testIsFinite_detectsNaNAndInfinity_andNamesTheRow() {
         var m = Matrix(rows: 4, columns: 3, repeating: 1)
         XCTAssertTrue(m.isFinite)

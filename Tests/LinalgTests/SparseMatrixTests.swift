@@ -63,6 +63,14 @@ final class SparseMatrixTests: XCTestCase {
         for (a, b) in zip(chunks, chunks.dropFirst()) { XCTAssertEqual(a.upperBound, b.lowerBound) }
     }
 
+    func testRows_keepsTheRangesRowsAndEveryColumn() throws {
+        let m = try SparseMatrix(rows: 4, columns: 3, rowPointers: [0, 1, 1, 3, 4], columnIndices: [2, 0, 1, 2], values: [1, 2, 3, 4])
+        let middle = m.rows(1..<3)
+        XCTAssertEqual(middle, try SparseMatrix(rows: 2, columns: 3, rowPointers: [0, 0, 2], columnIndices: [0, 1], values: [2, 3]))
+        XCTAssertEqual(m.rows(0..<4), m)
+        XCTAssertEqual(m.rows(4..<4).rows, 0)
+    }
+
     func testCompactMapValues_dropsEntriesAndKeepsShape() {
         let m = RandomInputs.sparse(rows: 20, columns: 9, density: 0.5, seed: 15)
         let big = m.compactMapValues { $0 >= 3 ? $0 * 2 : nil }

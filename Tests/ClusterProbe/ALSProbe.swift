@@ -1,0 +1,66 @@
+import Cluster
+import Factorization
+import Foundation
+import Linalg
+import Logging
+import SyntheticData
+
+/// `DistributedALS` on this job's ranks against `ImplicitALS` in one process with the same
+/// person segments: rank 0 prints "als CASE identical" when every factor has the same bits,
+/// "als CASE differs" otherwise; with a negative entry in the last rank's rows, each rank
+/// prints "als CASE rank R threw: …".
+func probeALS(_ world: any Collective) {
+    let logger = Logger(label: "probe") { _ in SwiftLogNoOpLogHandler() }
+    let general = SyntheticInteractions.generate(.init(users: 700, items: 90, nonZeros: 9_000), seed: 7)
+    var iALSpp = ALSConfiguration()
+    iALSpp.factors = 6
+    iALSpp.iterations = 3
+    iALSpp.solver = .cholesky
+    iALSpp.unobservedWeight = 0.5
+    iALSpp.regularizationExponent = 0.5
+    var cg = ALSConfiguration()
+    cg.factors = 5
+    cg.iterations = 4
+    let tiny = try! SparseMatrix(rows: 2, columns: 2, rowPointers: [0, 1, 3], columnIndices: [1, 0, 1], values: [1, 2, 1])
+
+    compare("cg", general, cg, world: world, logger: logger)
+    let published = try! ImplicitALS(configuration: iALSpp).fit(general, logger: logger).itemFactors
+    let fromItems = WarmStart(itemFactors: published, itemRows: (0..<Int32(general.columns)).map { $0 % 3 == 0 ? -1 : $0 }, users: general.rows,
+                              configuration: iALSpp)
+    compare("ials++-from-items", general, iALSpp, warmStart: fromItems, world: world, logger: logger)
+    compare("tiny", tiny, cg, world: world, logger: logger)
+    let negative = general.compactMapValues { $0 }
+    var values = negative.values
+    values[values.count - 1] = -1
+    let bad = try! SparseMatrix(rows: negative.rows, columns: negative.columns, rowPointers: negative.rowPointers,
+                                columnIndices: negative.columnIndices, values: values)
+    compare("negative", bad, cg, world: world, logger: logger)
+}
+
+private func compare(_ name: String, _ matrix: SparseMatrix, _ config: ALSConfiguration, warmStart: WarmStart? = nil,
+                     world: any Collective, logger: Logger) {
+    let segments = DistributedALS.segments(rows: matrix.rows)
+    let mine = segments.indices.filter { DistributedALS.owner(ofSegment: $0, ranks: world.size) == world.rank }.map { segments[$0] }
+    let first = mine.first?.lowerBound ?? matrix.rows, end = mine.last?.upperBound ?? matrix.rows
+    let (users, items) = try! ImplicitALS.start(config, rows: matrix.rows, columns: matrix.columns, warmStart: warmStart)
+    let shard = DistributedALS.Shard(rows: matrix.rows(first..<end), firstRow: first, totalRows: matrix.rows,
+                                     segments: mine.map { $0.lowerBound - first..<$0.upperBound - first })
+    let f = config.factors
+    let result: (users: Matrix, items: Matrix)
+    do {
+        result = try DistributedALS(configuration: config, collective: world)
+            .fit(shard, users: Matrix(rows: end - first, columns: f, storage: Array(users.storage[first * f..<end * f])), items: items,
+                 startsFromItems: warmStart?.startsFromItems == true, logger: logger)
+    } catch {
+        print("als \(name) rank \(world.rank) threw: \(error)")
+        return
+    }
+    let allUsers = world.gather(result.users.storage.withUnsafeBytes { Array($0) }).flatMap { bytes in
+        bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    }
+    guard world.isLeader else { return }
+    let expected = try! ImplicitALS(configuration: config).fit(matrix, warmStart: warmStart, logger: logger, userSegments: segments)
+    let same = expected.userFactors.storage.map(\.bitPattern) == allUsers.map(\.bitPattern)
+        && expected.itemFactors.storage.map(\.bitPattern) == result.items.storage.map(\.bitPattern)
+    print("als \(name) \(same ? "identical" : "differs")")
+}
