@@ -69,11 +69,11 @@ public struct ClusterNightlyRun: Sendable {
         var timer = StageTimer(logger: logger)
         if collective.isLeader { MachineLog.announce(logger) }
         let asOf = config.asOf ?? now
-        let consent = try agreed { () throws(NightlyError) in
+        let consent = try collective.agreed { () throws(NightlyError) in
             do { return try RunConsent.load(path: config.consentPath, policy: config.policy, keyFile: config.keyFile, asOf: asOf) } catch { throw .consent(error) }
         }
         let root = OutputRoot(path: config.outputRoot)
-        let (lock, purge) = try agreed { () throws(NightlyError) -> (RunLock?, PurgeOutcome) in
+        let (lock, purge) = try collective.agreed { () throws(NightlyError) -> (RunLock?, PurgeOutcome) in
             guard collective.isLeader else { return (nil, PurgeOutcome()) }
             let lock = try single.lock(root)
             DurableFile.removeLeftovers(in: root.path + "/reports", olderThan: 600)
@@ -110,14 +110,6 @@ public struct ClusterNightlyRun: Sendable {
         return collective.isLeader ? report : nil
     }
 
-    /// `body` on every rank, then agreement: its value, or every rank stops.
-    private func agreed<T>(_ body: () throws(NightlyError) -> T) throws(NightlyError) -> T {
-        var value: T?, failure: NightlyError?
-        do { value = try body() } catch { failure = error }
-        try collective.agree(failure)
-        return value!
-    }
-
     /// Every recommender judged where its data is; rank 0 holds the pooled report, each rank
     /// the models it will train.
     private func judgeAll(
@@ -127,10 +119,10 @@ public struct ClusterNightlyRun: Sendable {
         var local: [ModelToTrain] = []
         for rc in config.recommenders {
             if rc.definition.scope == .global {
-                let events = gatherAtLeader(log, target: rc.definition.target)
+                let events = collective.gatherAtLeader(log, target: rc.definition.target)
                 var judgement: NightlyRun.Judgement?
                 var t = timer
-                try agreed { () throws(NightlyError) in
+                try collective.agreed { () throws(NightlyError) in
                     guard let events else { return fits.serve(logger: logger) }
                     judgement = try fits.lead { () throws(NightlyError) in
                         try single.judge(rc, events, consent: consent, previous: previous, timer: &t, logger: logger) { _ in }
@@ -143,7 +135,7 @@ public struct ClusterNightlyRun: Sendable {
                 }
             } else {
                 var t = timer
-                let judgement = try agreed { () throws(NightlyError) in
+                let judgement = try collective.agreed { () throws(NightlyError) in
                     try single.judge(rc, log, consent: consent, previous: previous, timer: &t, logger: logger) { _ in }
                 }
                 timer = t
@@ -165,28 +157,18 @@ public struct ClusterNightlyRun: Sendable {
         try single.train(toTrain, into: assembly, logger: logger) { _ in }
     }
 
-    /// The events a global recommender uses, from every rank, at rank 0 (nil elsewhere).
-    private func gatherAtLeader(_ log: EventLog, target: RecommenderDefinition.Target) -> EventLog? {
-        var outgoing = [[UInt8]](repeating: [], count: collective.size)
-        outgoing[0] = log.wire { log.item($0, for: target) >= 0 }
-        let incoming = collective.exchange(outgoing)
-        guard collective.isLeader else { return nil }
-        let parts = incoming.compactMap { try? EventLog.fromWire($0, policy: log.usage.policy) }
-        return EventLog.concatenating(parts, usage: log.usage)
-    }
-
     /// Each rank trains its models into the run rank 0 began; rank 0 gathers the entries in
     /// the order one process would have written them, then seals and publishes the run.
     private func publish(
         _ local: [ModelToTrain], judged: NightlyRun.Judged, log: EventLog, consent: RunConsent, previous: PreviousRun, root: OutputRoot,
         runID: String, now: Int64, report: inout NightlyReport, timer: inout StageTimer, logger: Logger
     ) throws(NightlyError) {
-        let begun = try agreed { () throws(NightlyError) -> RunAssembly? in
+        let begun = try collective.agreed { () throws(NightlyError) -> RunAssembly? in
             guard collective.isLeader else { return nil }
             do { return try RunAssembly(root: root, runID: runID, pseudonymiser: consent.pseudonymiser, faults: FaultInjection()) } catch { throw NightlyRun.classify(error) }
         }
         let toTrain = NightlyRun.resolveLastRunStarts(local, previous: previous)
-        let assembly = try agreed { () throws(NightlyError) -> RunAssembly in
+        let assembly = try collective.agreed { () throws(NightlyError) -> RunAssembly in
             do {
                 let assembly = try begun ?? RunAssembly(joining: root, runID: runID)
                 try trainSpreadingGlobal(toTrain, into: assembly, logger: logger)

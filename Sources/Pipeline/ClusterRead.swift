@@ -1,6 +1,7 @@
 import Cluster
 import Consent
 import Ingest
+import Interactions
 import Logging
 import Platform
 
@@ -130,6 +131,24 @@ struct ClusterRead {
 }
 
 extension Collective {
+    /// The events a global recommender uses, from every rank, at rank 0 (nil elsewhere).
+    func gatherAtLeader(_ log: EventLog, target: RecommenderDefinition.Target) -> EventLog? {
+        var outgoing = [[UInt8]](repeating: [], count: size)
+        outgoing[0] = log.wire { log.item($0, for: target) >= 0 }
+        let incoming = exchange(outgoing)
+        guard isLeader else { return nil }
+        let parts = incoming.compactMap { try? EventLog.fromWire($0, policy: log.usage.policy) }
+        return EventLog.concatenating(parts, usage: log.usage)
+    }
+
+    /// `body` on every rank, then agreement: its value, or every rank stops.
+    func agreed<T>(_ body: () throws(NightlyError) -> T) throws(NightlyError) -> T {
+        var value: T?, failure: NightlyError?
+        do { value = try body() } catch { failure = error }
+        try agree(failure)
+        return value!
+    }
+
     /// Whether every rank succeeded, learned by all: a failed rank throws its own error, the
     /// others the first failed rank's status and message, so every rank stops at the same
     /// step with the same exit status and no rank is left waiting in a collective.

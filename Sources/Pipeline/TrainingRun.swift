@@ -68,6 +68,18 @@ public struct TrainingRequest: Sendable {
                   includeUserFactors: includeUserFactors)
     }
 
+    /// What `consentrec train --config` retrains when no other option is given: the nightly's
+    /// inputs, consent, data options, recommenders (at `run.threads`, each ranked by its
+    /// `ranker.unjudged`, private ones private) and output root — without the nightly's
+    /// evaluation, gates and tuning.
+    public init(nightly config: NightlyConfig, asOf: Int64, includeUserFactors: Bool = false) {
+        self.init(events: config.events, consentPath: config.consentPath, keyFile: config.keyFile, ingest: config.ingestOptions(asOf: asOf),
+                  recommenders: config.recommendersAtRunThreads.map {
+                      Recommender(definition: $0.definition, als: $0.als, ranker: $0.ranker.unjudged, privacy: $0.privacy)
+                  },
+                  outputRoot: config.outputRoot, keepRuns: config.keepRuns, includeUserFactors: includeUserFactors)
+    }
+
     /// The most threads any recommender trains with (matrices are built with as many).
     var threads: Int { recommenders.map(\.als.threads).max() ?? 1 }
 }
@@ -108,10 +120,7 @@ public struct TrainingRun: Sendable {
         MachineLog.announce(logger)
         // 1. Consent registry, then the key: either missing stops everything.
         let consent = try RunConsent.load(path: r.consentPath, policy: r.ingest.policy, keyFile: r.keyFile, asOf: r.ingest.asOf)
-        for rc in r.recommenders { try rc.als.validate() }
-        if r.includeUserFactors, r.recommenders.contains(where: { $0.privacy != nil }) {
-            throw TrainingError.invalidConfiguration(field: "user_factors", reason: "a private model never publishes user factors: they are people's own exact solves")
-        }
+        try check()
         // 2. One run per output root at a time; then erasure across the runs it keeps.
         let root = OutputRoot(path: r.outputRoot)
         let lock = try root.lock()
@@ -123,21 +132,35 @@ public struct TrainingRun: Sendable {
         // 4. Train and write into a fresh run directory.
         let assembly = try RunAssembly(root: root, runID: Self.makeRunID(), pseudonymiser: consent.pseudonymiser, faults: r.faults)
         for (index, b) in built.enumerated() {
-            let model = try b.fitted ?? TrainingScheduler.Job(b.matrix, configuration: b.recommender.als, collective: SingleRank())
-                .fit(threads: b.recommender.als.threads, logger: logger)
-            try assembly.add(model, of: b.matrix, definition: b.recommender.definition, hyperparameters: .init(b.recommender.als), ranker: b.recommender.ranker,
-                             includeUserFactors: r.includeUserFactors, privacy: b.privacy)
+            try train(b, into: assembly, collective: SingleRank(), logger: logger)
             progress(RunProgress(stage: .train, done: index + 1, total: built.count))
         }
         // 5. The manifest, then publish.
-        let record = RunRecord(runID: assembly.runID, asOf: r.ingest.asOf, configuration: RunConfiguration(r), consentPath: r.consentPath,
-                               registry: consent.registry, workspacesRead: RunRecord.workspacesRead(log), usage: usage)
-        let manifest = try record.manifest(models: assembly.entries)
         progress(RunProgress(stage: .publish, done: 0, total: 1))
+        let result = try publish(assembly, consent: consent, usage: usage, workspacesRead: RunRecord.workspacesRead(log), purge: purge, logger: logger)
+        progress(RunProgress(stage: .publish, done: 1, total: 1))
+        return result
+    }
+
+    /// What is checked before anything is read: every recommender's hyper-parameters, and
+    /// that no private model is asked to publish user factors.
+    func check() throws {
+        for rc in request.recommenders { try rc.als.validate() }
+        if request.includeUserFactors, request.recommenders.contains(where: { $0.privacy != nil }) {
+            throw TrainingError.invalidConfiguration(field: "user_factors", reason: "a private model never publishes user factors: they are people's own exact solves")
+        }
+    }
+
+    /// The run's manifest staged and the run published; old runs pruned.
+    func publish(
+        _ assembly: RunAssembly, consent: RunConsent, usage: RunUsage, workspacesRead: Set<String>, purge: PurgeOutcome, logger: Logger
+    ) throws -> TrainingResult {
+        let record = RunRecord(runID: assembly.runID, asOf: request.ingest.asOf, configuration: RunConfiguration(request), consentPath: request.consentPath,
+                               registry: consent.registry, workspacesRead: workspacesRead, usage: usage)
+        let manifest = try record.manifest(models: assembly.entries)
         _ = try assembly.stage(manifest)
         let directory = try assembly.publish()
-        let pruned = root.prune(keep: r.keepRuns)
-        progress(RunProgress(stage: .publish, done: 1, total: 1))
+        let pruned = assembly.writerRoot.prune(keep: request.keepRuns)
         logger.info("run published", metadata: [LogKey.run: "\(assembly.runID)", LogKey.models: "\(manifest.models.count)", LogKey.pruned: "\(pruned.count)"])
         return TrainingResult(runDirectory: directory, manifest: manifest, pruned: pruned, purge: purge)
     }
@@ -159,27 +182,43 @@ public struct TrainingRun: Sendable {
         }
         var usage = RunUsage(read: log.usage)
         var built: [Built] = []
-        for var rc in request.recommenders {
-            if let parameters = rc.privacy {
-                rc.als.solver = .cholesky  // the private item solves are Cholesky's, whatever was asked
-                var nightly = NightlyConfig.Recommender(definition: rc.definition, als: rc.als, warmStartIterations: 0, split: .random(fraction: 0.2, seed: 0))
-                nightly.privacy = parameters
-                let stage = PrivateGlobalModel(recommender: nightly, parameters: parameters,
-                                               secret: consent.pseudonymiser.derivedKey(purpose: PrivateGlobalModel.keyPurpose), threads: rc.als.threads)
-                let fit = try stage.fit(log, window: PrivateGlobalModel.window(asOf: consent.asOf, retentionDays: request.ingest.retentionDays),
-                                        context: PrivateGlobalModel.noiseContext(log, ingest: request.ingest, registrySHA256: consent.registry.sha256,
-                                                                                 recommender: nightly, parameters: parameters),
-                                        logger: logger)
-                usage.matrices.append(fit.built.usage)
-                if let matrix = fit.built.training, let model = fit.model { built.append(Built(recommender: rc, matrix: matrix, fitted: model, privacy: stage.plan)) }
-                continue
-            }
-            let (matrices, matrixUsage) = InteractionMatrixBuilder(definition: rc.definition, threads: request.threads).build(log)
+        for rc in request.recommenders {
+            let (matrices, matrixUsage) = try build(rc, log, consent: consent, logger: logger)
             usage.matrices += matrixUsage
-            built += matrices.map { Built(recommender: rc, matrix: $0) }
+            built += matrices
             progress(RunProgress(stage: .build, done: built.count, total: nil))
         }
         return (log, built, usage)
+    }
+
+    /// One recommender's matrices from `log` (all of it, or a rank's workspaces), and a
+    /// private recommender's model, which is made with its matrix.
+    func build(_ rc: TrainingRequest.Recommender, _ log: EventLog, consent: RunConsent, logger: Logger) throws -> ([Built], [MatrixUsage]) {
+        var rc = rc
+        guard let parameters = rc.privacy else {
+            let (matrices, matrixUsage) = InteractionMatrixBuilder(definition: rc.definition, threads: request.threads).build(log)
+            return (matrices.map { Built(recommender: rc, matrix: $0) }, matrixUsage)
+        }
+        rc.als.solver = .cholesky  // the private item solves are Cholesky's, whatever was asked
+        var nightly = NightlyConfig.Recommender(definition: rc.definition, als: rc.als, warmStartIterations: 0, split: .random(fraction: 0.2, seed: 0))
+        nightly.privacy = parameters
+        let stage = PrivateGlobalModel(recommender: nightly, parameters: parameters,
+                                       secret: consent.pseudonymiser.derivedKey(purpose: PrivateGlobalModel.keyPurpose), threads: rc.als.threads)
+        let fit = try stage.fit(log, window: PrivateGlobalModel.window(asOf: consent.asOf, retentionDays: request.ingest.retentionDays),
+                                context: PrivateGlobalModel.noiseContext(log, ingest: request.ingest, registrySHA256: consent.registry.sha256,
+                                                                         recommender: nightly, parameters: parameters),
+                                logger: logger)
+        guard let matrix = fit.built.training, let model = fit.model else { return ([], [fit.built.usage]) }
+        return ([Built(recommender: rc, matrix: matrix, fitted: model, privacy: stage.plan)], [fit.built.usage])
+    }
+
+    /// One matrix's model fitted (a global one over `collective`'s ranks, from rank 0) and
+    /// added to the run.
+    func train(_ b: Built, into assembly: RunAssembly, collective: any Collective, logger: Logger) throws {
+        let model = try b.fitted ?? TrainingScheduler.Job(b.matrix, configuration: b.recommender.als, collective: collective)
+            .fit(threads: b.recommender.als.threads, logger: logger)
+        try assembly.add(model, of: b.matrix, definition: b.recommender.definition, hyperparameters: .init(b.recommender.als), ranker: b.recommender.ranker,
+                         includeUserFactors: request.includeUserFactors, privacy: b.privacy)
     }
 
     /// A run id that sorts by time, to the millisecond: `20261122T120102.345Z-3fa9`.

@@ -15,14 +15,66 @@ import Platform
 struct ConsentRecMPI: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "consentrec-mpi",
-        abstract: "The ConsentRec nightly job across the ranks of an OpenMPI job (run it under mpirun).",
+        abstract: "The ConsentRec nightly job and hand retrain across the ranks of an OpenMPI job (run it under mpirun).",
         version: TrainingRun.toolVersion,
-        subcommands: [Run.self]
+        subcommands: [Run.self, Train.self]
     )
 
     static func main() {
         BLASCore.prepareProcess(environment: ProcessInfo.processInfo.environment)
         main(nil)
+    }
+
+    static let statusTable = """
+        Every rank exits with the run's status, the table of `consentrec run` (0 published, 1 training \
+        failed, 2 config error, 3 input error, 4 consent or key failure, 5 no model passed its gate, \
+        6 privacy audit failed, 7 I/O failure, 8 another run holds the lock, 9 nothing is published). \
+        See docs/scaling.md.
+        """
+}
+
+/// The options every subcommand takes: the nightly config and what may override it.
+struct ClusterOptions: ParsableArguments {
+    @Option(help: "The TOML config (see data/nightly.toml and docs/nightly.md).") var config: String
+    @Option(help: "Override output.root (storage every rank shares).") var out: String?
+    @Option(help: "Override privacy.as_of (RFC 3339 or Unix seconds).") var asOf: String?
+    @Option(help: "Override run.threads (threads per rank).") var threads: Int?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
+    @Option(help: "Plain input files above this many bytes are read in stretches of about this size by different ranks.")
+    var stretchBytes: Int = InputPlan.defaultStretchBytes
+
+    func validate() throws {
+        if let asOf, Timestamp.parse(asOf) == nil { throw ValidationError("--as-of must be RFC 3339 or Unix seconds") }
+        if let threads, !(1...ALSConfiguration.maxThreads).contains(threads) {
+            throw ValidationError("--threads must be 1…\(ALSConfiguration.maxThreads) (as run.threads)")
+        }
+        if stretchBytes < 4096 { throw ValidationError("--stretch-bytes must be at least 4096") }
+        if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level must be trace, debug, info, notice, warning or error") }
+    }
+
+    /// `body` on this rank with the config loaded and overridden, MPI begun and ended around
+    /// it; exits with the run's status.
+    func onEveryRank(_ label: String, _ body: (NightlyConfig, Communicator, Logger) throws(NightlyError) -> Void) throws {
+        let world = Communicator()
+        var logger = Logger(label: label)
+        logger.logLevel = Logger.Level(rawValue: logLevel)!
+        logger[metadataKey: "rank"] = "\(world.rank)"
+        var status: Int32 = 0
+        do {
+            var loaded = try NightlyConfig.load(path: config)
+            if let out { loaded.outputRoot = out }
+            if let asOf { loaded.asOf = Timestamp.parse(asOf) }
+            if let threads { loaded.threads = threads }
+            do { try body(loaded, world, logger) } catch {
+                if world.isLeader || !error.isOtherRank { FileHandle.standardError.write(Data("error (rank \(world.rank)): \(error)\n".utf8)) }
+                status = ExitStatus.of(error)
+            }
+        } catch {
+            if world.isLeader { FileHandle.standardError.write(Data("error: \(error)\n".utf8)) }
+            status = ExitStatus.configError
+        }
+        world.finish()
+        if status != 0 { throw ExitCode(status) }
     }
 }
 
@@ -33,62 +85,52 @@ extension ConsentRecMPI {
             discussion: """
                 Rank 0 takes the output root's lock and runs the consent purge; the inputs are read in \
                 pieces across the ranks, through consent at the rank that reads them; each workspace's \
-                events go to the rank that owns it, where its models are built, judged and trained; rank 0 \
-                gathers the manifest, audits the run and publishes it. Every rank exits with the run's \
-                status, the table of `consentrec run` (0 published, 1 training failed, 2 config error, \
-                3 input error, 4 consent or key failure, 5 no model passed its gate, 6 privacy audit \
-                failed, 7 I/O failure, 8 another run holds the lock, 9 nothing is published). See docs/scaling.md.
-                """)
+                events go to the rank that owns it, where its models are built, judged and trained; a \
+                global model is built at rank 0 and fitted across every rank, each holding some people; \
+                rank 0 gathers the manifest, audits the run and publishes it. 
+                """ + ConsentRecMPI.statusTable)
 
-        @Option(help: "The TOML config (see data/nightly.toml and docs/nightly.md).") var config: String
-        @Option(help: "Override output.root (storage every rank shares).") var out: String?
-        @Option(help: "Override privacy.as_of (RFC 3339 or Unix seconds).") var asOf: String?
-        @Option(help: "Override run.threads (threads per rank).") var threads: Int?
-        @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
-        @Option(help: "Plain input files above this many bytes are read in stretches of about this size by different ranks.")
-        var stretchBytes: Int = InputPlan.defaultStretchBytes
-
-        func validate() throws {
-            if let asOf, Timestamp.parse(asOf) == nil { throw ValidationError("--as-of must be RFC 3339 or Unix seconds") }
-            if let threads, !(1...ALSConfiguration.maxThreads).contains(threads) {
-                throw ValidationError("--threads must be 1…\(ALSConfiguration.maxThreads) (as run.threads)")
-            }
-            if stretchBytes < 4096 { throw ValidationError("--stretch-bytes must be at least 4096") }
-            if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level must be trace, debug, info, notice, warning or error") }
-        }
+        @OptionGroup var options: ClusterOptions
 
         func run() throws {
-            let world = Communicator()
-            var logger = Logger(label: "consentrec-mpi.run")
-            logger.logLevel = Logger.Level(rawValue: logLevel)!
-            logger[metadataKey: "rank"] = "\(world.rank)"
-            let status = execute(world, logger: logger)
-            world.finish()
-            if status != 0 { throw ExitCode(status) }
-        }
-
-        /// The run on this rank; its exit status.
-        private func execute(_ world: Communicator, logger: Logger) -> Int32 {
-            var loaded: NightlyConfig
-            do {
-                loaded = try NightlyConfig.load(path: config)
-            } catch {
-                if world.isLeader { FileHandle.standardError.write(Data("error: \(error)\n".utf8)) }
-                return ExitStatus.configError
+            try options.onEveryRank("consentrec-mpi.run") { (config, world, logger) throws(NightlyError) in
+                var run = ClusterNightlyRun(config: config, collective: world, configPath: options.config)
+                run.stretchBytes = options.stretchBytes
+                if let report = try run.execute(logger: logger) { print(report.text) }
             }
-            if let out { loaded.outputRoot = out }
-            if let asOf { loaded.asOf = Timestamp.parse(asOf) }
-            if let threads { loaded.threads = threads }
-            do {
-                var run = ClusterNightlyRun(config: loaded, collective: world, configPath: config)
-                run.stretchBytes = stretchBytes
-                if let report = try run.execute(logger: logger) {
-                    print(report.text)
+        }
+    }
+
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Retrain by hand on every rank: what `consentrec train --config` trains, without evaluation or gates.",
+            discussion: """
+                Reads as `run` does, trains every workspace's models at the rank that owns it and each \
+                global model across every rank, and publishes them as one run under the lock: the model \
+                files and manifest of `consentrec train --config` on the same config. 
+                """ + ConsentRecMPI.statusTable)
+
+        @OptionGroup var options: ClusterOptions
+        @Flag(help: "Publish user factors too (by default models hold item factors only).") var userFactors = false
+
+        func run() throws {
+            try options.onEveryRank("consentrec-mpi.train") { (config, world, logger) throws(NightlyError) in
+                if world.isLeader, config.recommenders.contains(where: { $0.tune != nil }) {
+                    FileHandle.standardError.write(Data(("warning: train does not tune; its models use the config's als values, not the "
+                        + "values the nightly's [recommenders.X.tune] chooses\n").utf8))
                 }
-                return 0
-            } catch {
-                if world.isLeader || !(error.isOtherRank) { FileHandle.standardError.write(Data("error (rank \(world.rank)): \(error)\n".utf8)) }
-                return ExitStatus.of(error)
+                var now = WireWriter()
+                now.int64(Int64(Date().timeIntervalSince1970))
+                var r = WireReader(world.broadcast(now.bytes))
+                let asOf = config.asOf ?? ((try? r.int64()) ?? 0)
+                var run = ClusterTrainingRun(request: TrainingRequest(nightly: config, asOf: asOf, includeUserFactors: userFactors), collective: world)
+                run.stretchBytes = options.stretchBytes
+                guard let result = try run.execute(logger: logger) else { return }
+                print(UsageSummary.text(result.manifest.usage))
+                print("published \(result.manifest.models.count) models (\(result.manifest.models.reduce(0) { $0 + $1.bytes } / 1024) KiB) as run \(result.manifest.runID)")
+                print("run directory: \(result.runDirectory)")
+                if !result.pruned.isEmpty { print("pruned old runs: \(result.pruned.joined(separator: ", "))") }
+                if !result.purge.withdrawn.isEmpty { print(result.purge.summary) }
             }
         }
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Interactions
 import Logging
+import Pipeline
 
 extension ConsentRec {
     struct Ingest: ParsableCommand {

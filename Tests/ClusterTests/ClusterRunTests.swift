@@ -145,6 +145,24 @@ final class ClusterRunTests: XCTestCase {
         }
     }
 
+    func testTrainOnTwoAndThreeRanks_publishesTheBytesAndManifestOfConsentrecTrain() throws {
+        let f = try Fixture(events: 20_000, workspaces: 12)
+        let config = f.config()
+        let single = try CommandRunner.run("consentrec", ["train", "--config", config, "--out", f.root("single")])
+        XCTAssertEqual(single.status, 0, single.stderr)
+        let expected = try modelDigests(f.root("single"))
+        XCTAssertTrue(expected.keys.contains("models/emoji/global.safetensors"), "the global model is in the run")
+        let summary = single.stdout.split(separator: "\n").filter { !$0.hasPrefix("run directory:") && !$0.hasPrefix("current:") && !$0.hasPrefix("published ") }
+        for ranks in 2...3 {
+            let root = f.root("ranks\(ranks)")
+            let result = try mpirun(ranks, ["train", "--config", config, "--out", root, "--log-level", "warning", "--stretch-bytes", "65536"])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertEqual(try modelDigests(root), expected, "\(ranks) ranks")
+            XCTAssertEqual(NSDictionary(dictionary: try manifestContent(root)), NSDictionary(dictionary: try manifestContent(f.root("single"))), "\(ranks) ranks: the manifest")
+            XCTAssertEqual(result.stdout.split(separator: "\n").filter { !$0.hasPrefix("run directory:") && !$0.hasPrefix("published ") }, summary, "\(ranks) ranks: the counts")
+        }
+    }
+
     func testTheDistributedRun_keepsEveryConsentGuarantee() throws {
         let f = try Fixture()
         let root = f.root("out")
