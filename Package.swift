@@ -99,7 +99,7 @@ let package = Package(
         .executableTarget(
             name: "consentrec-mpi",
             dependencies: [
-                "Cluster", "ClusterMPI", "Factorization", "Ingest", "Linalg", "Pipeline", "Platform",
+                "Cluster", "ClusterMPI", "Factorization", "Ingest", "Linalg", "Pipeline", "Platform", "SyntheticData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), logging,
             ]
         ),

@@ -17,7 +17,7 @@ struct ConsentRecMPI: ParsableCommand {
         commandName: "consentrec-mpi",
         abstract: "The ConsentRec nightly job and hand retrain across the ranks of an OpenMPI job (run it under mpirun).",
         version: TrainingRun.toolVersion,
-        subcommands: [Run.self, Train.self]
+        subcommands: [Run.self, Train.self, BenchFit.self]
     )
 
     static func main() {

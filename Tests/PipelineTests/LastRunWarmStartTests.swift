@@ -50,7 +50,7 @@ final class LastRunWarmStartTests: XCTestCase {
                 als.iterations = rc.warmStartIterations
                 let rows = matrix.itemIDs.map { id in old.itemIDs.firstIndex(of: id).map(Int32.init) ?? -1 }
                 let start = WarmStart(itemFactors: old.itemFactors, itemRows: rows, users: matrix.matrix.rows, configuration: als)
-                let expected = try ImplicitALS(configuration: als).fit(matrix.matrix, warmStart: start, logger: .quiet)
+                let expected = try ImplicitALS(configuration: als).fit(matrix.matrix, warmStart: start, logger: .quiet, userSegments: matrix.personSegments)
                 XCTAssertEqual(file.itemFactors.storage.map(\.bitPattern), expected.itemFactors.storage.map(\.bitPattern), key)
                 // Whatever shaped the first night's model shaped this one too.
                 XCTAssertEqual(entry.provenance, matrix.provenance.union(oldEntry.provenance), key)

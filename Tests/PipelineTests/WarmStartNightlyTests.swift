@@ -40,22 +40,22 @@ final class WarmStartNightlyTests: XCTestCase {
         for full in InteractionMatrixBuilder(definition: rc.definition).build(log).matrices {
             let key = rc.definition.target.rawValue + "/" + (full.workspace ?? "")
             guard warm > 0, let train = trains[full.workspace ?? ""] else {
-                result[key] = (try ImplicitALS(configuration: als).fit(full.matrix, logger: .quiet), false)
+                result[key] = (try ImplicitALS(configuration: als).fit(full.matrix, logger: .quiet, userSegments: full.personSegments), false)
                 continue
             }
-            let heldOut = try ImplicitALS(configuration: als).fit(train.matrix, logger: .quiet)
+            let heldOut = try ImplicitALS(configuration: als).fit(train.matrix, logger: .quiet, userSegments: train.personSegments)
             let start = WarmStart(
                 model: heldOut,
                 userRows: full.userIDs.map { id in train.userIDs.firstIndex(of: id).map(Int32.init) ?? -1 },
                 itemRows: full.itemIDs.map { id in train.itemIDs.firstIndex(of: id).map(Int32.init) ?? -1 })
             let known = (users: start.userRows.filter { $0 >= 0 }.count, items: start.itemRows.filter { $0 >= 0 }.count)
             guard known.users * 2 >= full.userIDs.count, known.items * 2 >= full.itemIDs.count else {
-                result[key] = (try ImplicitALS(configuration: als).fit(full.matrix, logger: .quiet), false)
+                result[key] = (try ImplicitALS(configuration: als).fit(full.matrix, logger: .quiet, userSegments: full.personSegments), false)
                 continue
             }
             var short = als
             short.iterations = warm
-            result[key] = (try ImplicitALS(configuration: short).fit(full.matrix, warmStart: start, logger: .quiet), true)
+            result[key] = (try ImplicitALS(configuration: short).fit(full.matrix, warmStart: start, logger: .quiet, userSegments: full.personSegments), true)
         }
         return result
     }
@@ -136,4 +136,10 @@ final class WarmStartNightlyTests: XCTestCase {
         XCTAssertNil(start(knowing: ["u2"], ["c1", "c2"]), "a quarter of the users")
         XCTAssertNil(start(knowing: ["u1", "u2", "u3"], []), "no item")
     }
+}
+
+extension InteractionMatrix {
+    /// What a nightly fit of this matrix sums its users' Gram matrix over: a global model's
+    /// person segments (`DistributedALS`), one segment for a workspace's.
+    var personSegments: [Range<Int>]? { scope == .global ? DistributedALS.segments(rows: matrix.rows) : nil }
 }
