@@ -42,18 +42,20 @@ extension ConsentRecMPI {
             let shard = DistributedALS.Shard(rows: matrix.rows(first..<end), firstRow: first, totalRows: matrix.rows,
                                              segments: mine.map { $0.lowerBound - first..<$0.upperBound - first })
             let userStart = Matrix(rows: end - first, columns: factors, storage: Array(start.storage[first * factors..<end * factors]))
-            _ = world.all(true)
+            // One process's fit first, at rank 0 (the others wait): both fits then run on memory
+            // the process has already touched.
             let clock = ContinuousClock()
+            let alone = clock.now
+            let single = world.isLeader ? try ImplicitALS(configuration: config).fit(matrix, logger: logger, userSegments: segments) : nil
+            let one = alone.duration(to: clock.now)
+            _ = world.all(true)
             let began = clock.now
             let fit = try DistributedALS(configuration: config, collective: world)
                 .fit(shard, users: userStart, items: itemStart, startsFromItems: false, logger: logger)
             _ = world.all(true)
             let distributed = began.duration(to: clock.now)
             let users = world.gather(fit.users.storage.withUnsafeBytes { Array($0) })
-            guard world.isLeader else { return world.finish() }
-            let alone = clock.now
-            let single = try ImplicitALS(configuration: config).fit(matrix, logger: logger, userSegments: segments)
-            let one = alone.duration(to: clock.now)
+            guard let single else { return world.finish() }
             let gathered = users.flatMap { bytes in bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) } }
             let same = gathered.map(\.bitPattern) == single.userFactors.storage.map(\.bitPattern)
                 && fit.items.storage.map(\.bitPattern) == single.itemFactors.storage.map(\.bitPattern)
