@@ -2,7 +2,8 @@
 # make bench-scaling: the nightly job on a generated log (EVENTS events, default 1,000,000) with
 # consentrec run and with consentrec-mpi on 1–4 ranks of this machine, one thread per rank:
 # wall time, events per second in all and per rank, and the stage times of each run, with the
-# CPU and BLAS kernels. Ranks beyond the machine's cores share them: compare within one run.
+# CPU and BLAS kernels; then the global model's fit alone on 1–4 ranks against one process.
+# Ranks beyond the machine's cores share them: compare within one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=.build/release
@@ -58,4 +59,12 @@ PY
 measure "consentrec run" 1 "$bin/consentrec" run --config "$work/nightly.toml" --log-level warning
 for n in 1 2 3 4; do
   measure "consentrec-mpi -np $n" "$n" mpirun "${root_flag[@]}" --oversubscribe -np "$n" "$bin/consentrec-mpi" run --config "$work/nightly.toml" --log-level warning --stretch-bytes 8388608
+done
+
+# The global model's fit alone (DistributedALS), on a generated matrix every rank makes alike,
+# against one process on rank 0 of the same job; checks the bits are the same.
+echo
+echo "global fit alone (consentrec-mpi bench-fit): ${FIT_USERS:=200000} users × ${FIT_ITEMS:=2000} items, ${FIT_NONZEROS:=2000000} non-zeros, f = 32, 10 iterations, one thread per rank"
+for n in 1 2 3 4; do
+  mpirun "${root_flag[@]}" --oversubscribe -np "$n" "$bin/consentrec-mpi" bench-fit --users "$FIT_USERS" --items "$FIT_ITEMS" --non-zeros "$FIT_NONZEROS" | grep "^ranks"
 done
