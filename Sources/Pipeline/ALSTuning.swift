@@ -111,6 +111,9 @@ public struct ALSTuning: Sendable {
     /// The ranks a per-workspace recommender's workspaces are spread over: every rank runs the
     /// same search, scoring its own workspaces, and the trials' sums are pooled across ranks.
     public var collective: any Collective = SingleRank()
+    /// The ranks a global recommender's trial fits spread over, rank 0 leading
+    /// (`DistributedFit`); its search runs at rank 0 alone.
+    public var fits: any Collective = SingleRank()
 
     public init(definition: RecommenderDefinition, base: ALSConfiguration, plan: Plan, metric: SortMetric, k: Int) {
         self.definition = definition
@@ -196,7 +199,8 @@ public struct ALSTuning: Sendable {
         var pooled = RankingMetrics.Accumulator(k: k)
         let models: [ALSModel]
         do {
-            models = try TrainingScheduler.fit(pairs.map(\.train.matrix), configuration: config, threads: config.threads, logger: logger) { _ in }
+            let jobs = pairs.map { TrainingScheduler.Job($0.train, configuration: config, collective: fits) }
+            models = try TrainingScheduler.fit(jobs, threads: config.threads, logger: logger) { _ in }
         } catch { return .nan }
         for (pair, model) in zip(pairs, models) { pooled.merge(Self.sums(pair, model, k: k)) }
         return metric.value(pooled.result)

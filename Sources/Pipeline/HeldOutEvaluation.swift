@@ -103,9 +103,9 @@ public struct HeldOutEvaluation: Sendable {
             // whole log is a cutoff time, which says nothing about the training part's last F.
             let validation = ALSTuning.validation(log, definition: rc.definition, split: rc.split, preSplit: false, threads: threads)
             var tuner = ALSTuning(definition: rc.definition, base: base, plan: plan, metric: rc.gate.metric, k: rc.k)
-            // A global recommender is tuned where its matrix is (rank 0); a per-workspace one
-            // pools each bucket's workspaces over the ranks.
-            tuner.collective = rc.definition.scope == .global ? SingleRank() : collective
+            // A global recommender is tuned where its matrix is (rank 0), each trial's fit
+            // spread over the ranks; a per-workspace one pools each bucket's workspaces over them.
+            if rc.definition.scope == .global { tuner.fits = collective } else { tuner.collective = collective }
             tuning = try tuner.tune(validation: validation, bucketOf: { [buckets] in buckets[$0] ?? 0 }, logger: logger)
         }
         let jobs = split.map { pair in
