@@ -15,16 +15,14 @@ deps:
 	fi
 
 # A venv with safetensors, numpy, implicit and dp-accounting for the Python interop checks
-# (scripts/check_model.py, scripts/implicit_metrics.py, scripts/dp_epsilon.py).
-# Without Python or PyPI the interop test is skipped, and says so.
+# (scripts/check_model.py, scripts/implicit_metrics.py, scripts/dp_epsilon.py); Python and its
+# venv module come from apt-get when missing. A failed install stops `make test`.
 pydeps:
-	@if command -v python3 >/dev/null 2>&1; then \
-		[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV) || true; \
-		if [ -x $(VENV)/bin/python ] && ! $(VENV)/bin/python -c "import safetensors, numpy, implicit, dp_accounting" 2>/dev/null; then \
-			$(VENV)/bin/pip install --quiet --disable-pip-version-check safetensors numpy "implicit==0.7.*" "dp-accounting==0.6.*" \
-			|| echo "warning: could not install safetensors, numpy, implicit and dp-accounting; the Python interop tests will fail or be skipped"; \
-		fi; \
-	fi
+	@command -v python3 >/dev/null 2>&1 || { echo "installing python3"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3; }
+	@[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV) 2>/dev/null || { echo "installing python3-venv"; rm -rf $(VENV); \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv && python3 -m venv $(VENV); }
+	@$(VENV)/bin/python -c "import safetensors, numpy, implicit, dp_accounting" 2>/dev/null || \
+		$(VENV)/bin/pip install --quiet --disable-pip-version-check safetensors numpy "implicit==0.7.*" "dp-accounting==0.6.*"
 
 build: deps
 	$(SWIFT) build -c release

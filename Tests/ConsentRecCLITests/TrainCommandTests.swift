@@ -61,7 +61,9 @@ final class TrainCommandTests: XCTestCase {
     func testPythonReference_readsOurModels_andRecomputesTheSameRecommendation() throws {
         let python = ProcessInfo.processInfo.environment["CONSENTREC_PYTHON"] ?? "/usr/bin/python3"
         let probe = try? CommandRunner.run(python, ["-c", "import safetensors, numpy"], absolute: true)
-        guard probe?.status == 0 else { throw XCTSkip("no Python with safetensors and numpy (make test installs them into .venv)") }
+        guard probe?.status == 0 else {
+            return XCTFail("no Python with safetensors and numpy at $CONSENTREC_PYTHON: run the tests with `make test`, which installs them into .venv")
+        }
         let (workspace, user) = try someUser()
         let iALS = ["--unobserved-weight", "0.3", "--regularization-exponent", "0.5", "--solver", "cholesky"]
         for (ranker, recommender, extra) in [("als", "channel", []), ("als", "emoji", []), ("blend:0.5", "channel", []), ("blend:2", "emoji", []),
