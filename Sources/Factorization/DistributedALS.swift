@@ -88,7 +88,9 @@ public struct DistributedALS: Sendable {
         if startsFromItems {
             let itemGram = items.gram(ridge: userSweep.weighting.gramRidge, parallel: parallel)
             try agree { () throws(TrainingError) in
-                try userSweep.run(solver: solver, fixed: items, gram: itemGram, target: &users, parallel: parallel, iteration: 0)
+                do throws(TrainingError) { try userSweep.run(solver: solver, fixed: items, gram: itemGram, target: &users, parallel: parallel, iteration: 0) } catch {
+                    throw Self.shifted(error, by: shard.firstRow)
+                }
             }
         }
         for iteration in stride(from: 1, through: config.iterations, by: 1) {
@@ -97,7 +99,9 @@ public struct DistributedALS: Sendable {
             let fixed = plan.shipUsers(users, collective: collective)
             var slice = Matrix(rows: plan.items.count, columns: f, storage: Array(items.storage[plan.items.lowerBound * f..<plan.items.upperBound * f]))
             try agree { () throws(TrainingError) in
-                try itemSweep.run(solver: solver, fixed: fixed, gram: userGram, target: &slice, parallel: parallel, iteration: iteration)
+                do throws(TrainingError) { try itemSweep.run(solver: solver, fixed: fixed, gram: userGram, target: &slice, parallel: parallel, iteration: iteration) } catch {
+                    throw Self.shifted(error, by: plan.items.lowerBound)
+                }
             }
             var w = WireWriter()
             w.floats(slice.storage)
@@ -107,11 +111,23 @@ public struct DistributedALS: Sendable {
             })
             let itemGram = items.gram(ridge: userSweep.weighting.gramRidge, parallel: parallel)
             try agree { () throws(TrainingError) in
-                try userSweep.run(solver: solver, fixed: items, gram: itemGram, target: &users, parallel: parallel, iteration: iteration)
+                do throws(TrainingError) { try userSweep.run(solver: solver, fixed: items, gram: itemGram, target: &users, parallel: parallel, iteration: iteration) } catch {
+                    throw Self.shifted(error, by: shard.firstRow)
+                }
             }
             logger.debug("distributed als iteration finished", metadata: [LogKey.iteration: "\(iteration)"])
         }
         return (users, items)
+    }
+
+    /// A half-sweep's error with its row in the whole matrix's numbering (a rank solves rows
+    /// from `offset` on), as one process would name it.
+    private static func shifted(_ error: TrainingError, by offset: Int) -> TrainingError {
+        switch error {
+        case .nonFiniteFactors(let iteration, let side, let row): .nonFiniteFactors(iteration: iteration, side: side, row: row + offset)
+        case .solveFailed(let iteration, let side, let row, let underlying): .solveFailed(iteration: iteration, side: side, row: row + offset, underlying: underlying)
+        default: error
+        }
     }
 
     /// Every rank's segment products, in rank order: the global segment order.

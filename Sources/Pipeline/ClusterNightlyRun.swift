@@ -168,12 +168,13 @@ public struct ClusterNightlyRun: Sendable {
             do { return try RunAssembly(root: root, runID: runID, pseudonymiser: consent.pseudonymiser, faults: FaultInjection()) } catch { throw NightlyRun.classify(error) }
         }
         let toTrain = NightlyRun.resolveLastRunStarts(local, previous: previous)
+        // Every rank has joined the run before any trains: a rank that cannot join (an output
+        // root that is not shared) stops every rank here, before rank 0 leads a global fit.
         let assembly = try collective.agreed { () throws(NightlyError) -> RunAssembly in
-            do {
-                let assembly = try begun ?? RunAssembly(joining: root, runID: runID)
-                try trainSpreadingGlobal(toTrain, into: assembly, logger: logger)
-                return assembly
-            } catch { throw NightlyRun.classify(error) }
+            do { return try begun ?? RunAssembly(joining: root, runID: runID) } catch { throw NightlyRun.classify(error) }
+        }
+        try collective.agreed { () throws(NightlyError) in
+            do { try trainSpreadingGlobal(toTrain, into: assembly, logger: logger) } catch { throw NightlyRun.classify(error) }
         }
         let shares = collective.gather(TrainedShare(entries: assembly.entries, tallies: NightlyRun.warmStartTallies(toTrain),
                                                     workspaces: RunRecord.workspacesRead(log)).wire)

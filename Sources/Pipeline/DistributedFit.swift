@@ -54,6 +54,8 @@ struct DistributedFit: Sendable {
     /// gives with the same person segments.
     func fit(_ matrix: SparseMatrix, configuration: ALSConfiguration, warmStart: WarmStart?, logger: Logger) throws(TrainingError) -> ALSModel {
         precondition(collective.isLeader, "only rank 0 leads the global fits")
+        // What cannot start fails here, at rank 0 alone, before any rank is told of the fit.
+        try configuration.validate()
         let (users, items) = try ImplicitALS.start(configuration, rows: matrix.rows, columns: matrix.columns, warmStart: warmStart)
         let fit = Announcement(configuration: configuration, rows: matrix.rows, columns: matrix.columns,
                                startsFromItems: warmStart?.startsFromItems == true, items: items)

@@ -1,3 +1,4 @@
+import Cluster
 import Consent
 import Evaluation
 import Factorization
@@ -296,7 +297,9 @@ public struct EvaluationRun: Sendable {
             let start = clock.now
             var scorers: [FactorScorer] = []
             for (index, (train, _)) in pairs.enumerated() {
-                let model = try ImplicitALS(configuration: spec.configuration(index)).fit(train.matrix, logger: logger)
+                // A global matrix is fitted over its person segments, as the nightly fits it.
+                let config = spec.configuration(index)
+                let model = try TrainingScheduler.Job(train, configuration: config, collective: SingleRank()).fit(threads: config.threads, logger: logger)
                 scorers.append(FactorScorer(userFactors: model.userFactors, itemFactors: model.itemFactors))
                 progress(RunProgress(stage: .train, done: n * pairs.count + index + 1, total: specs.count * pairs.count))
             }

@@ -35,6 +35,35 @@ func probeALS(_ world: any Collective) {
     let bad = try! SparseMatrix(rows: negative.rows, columns: negative.columns, rowPointers: negative.rowPointers,
                                 columnIndices: negative.columnIndices, values: values)
     compare("negative", bad, cg, world: world, logger: logger)
+    // One huge weight in the last user's last entry: that item's solve overflows, in the last
+    // rank's slice — its row must still be named in the whole matrix's numbering.
+    values[values.count - 1] = 3e38
+    let huge = try! SparseMatrix(rows: negative.rows, columns: negative.columns, rowPointers: negative.rowPointers,
+                                 columnIndices: negative.columnIndices, values: values)
+    compareFailure("diverging", huge, cg, world: world, logger: logger)
+}
+
+/// A fit that fails in one process and across the ranks: rank 0 prints "als CASE same error"
+/// when the distributed error names the iteration, side and row one process names.
+private func compareFailure(_ name: String, _ matrix: SparseMatrix, _ config: ALSConfiguration, world: any Collective, logger: Logger) {
+    let segments = DistributedALS.segments(rows: matrix.rows)
+    let mine = segments.indices.filter { DistributedALS.owner(ofSegment: $0, ranks: world.size) == world.rank }.map { segments[$0] }
+    let first = mine.first?.lowerBound ?? matrix.rows, end = mine.last?.upperBound ?? matrix.rows
+    let (users, items) = try! ImplicitALS.start(config, rows: matrix.rows, columns: matrix.columns, warmStart: nil)
+    let shard = DistributedALS.Shard(rows: matrix.rows(first..<end), firstRow: first, totalRows: matrix.rows,
+                                     segments: mine.map { $0.lowerBound - first..<$0.upperBound - first })
+    var distributed = "no error"
+    do {
+        _ = try DistributedALS(configuration: config, collective: world)
+            .fit(shard, users: Matrix(rows: end - first, columns: config.factors, storage: Array(users.storage[first * config.factors..<end * config.factors])),
+                 items: items, startsFromItems: false, logger: logger)
+    } catch {
+        if case .otherRank(_, let reason) = error { distributed = reason } else { distributed = error.description }
+    }
+    guard world.isLeader else { return }
+    var single = "no error"
+    do { _ = try ImplicitALS(configuration: config).fit(matrix, logger: logger, userSegments: segments) } catch { single = error.description }
+    print("als \(name) \(single == distributed && single != "no error" ? "same error" + (CommandLine.arguments.count > 2 ? ": \(single)" : "") : "differs: \(single) | \(distributed)")")
 }
 
 private func compare(_ name: String, _ matrix: SparseMatrix, _ config: ALSConfiguration, warmStart: WarmStart? = nil,

@@ -83,10 +83,18 @@ final class ClusterRunTests: XCTestCase {
         var pseudonymiser: Pseudonymiser { get throws { Pseudonymiser(key: try PseudonymKey.load(file: dir.path + "/data/pseudonym.key")) } }
     }
 
+    /// `consentrec-mpi` on `ranks` ranks; a job that hangs is stopped after 5 minutes (status 124).
     func mpirun(_ ranks: Int, _ arguments: [String]) throws -> CommandResult {
-        let binary = CommandRunner.productsDirectory.appendingPathComponent("consentrec-mpi").path
-        return try CommandRunner.run("/usr/bin/mpirun", ["--allow-run-as-root", "--oversubscribe", "-np", "\(ranks)", binary] + arguments, absolute: true)
+        try mpirun(["-np", "\(ranks)", binary] + arguments)
     }
+
+    /// `mpirun` with these arguments (for jobs whose ranks run different commands), under a
+    /// 5-minute `timeout`, so that a deadlock fails the test instead of hanging it.
+    func mpirun(_ arguments: [String]) throws -> CommandResult {
+        try CommandRunner.run("/usr/bin/timeout", ["300", "/usr/bin/mpirun", "--allow-run-as-root", "--oversubscribe"] + arguments, absolute: true)
+    }
+
+    var binary: String { CommandRunner.productsDirectory.appendingPathComponent("consentrec-mpi").path }
 
     /// Every model file of the current run, by path: its SHA-256.
     func modelDigests(_ root: String) throws -> [String: String] {
@@ -232,6 +240,21 @@ final class ClusterRunTests: XCTestCase {
         XCTAssertEqual(next.status, 0, next.stderr)
         XCTAssertNotEqual(try FileManager.default.destinationOfSymbolicLink(atPath: root + "/current"), before)
         XCTAssertTrue(try FileManager.default.contentsOfDirectory(atPath: root + "/runs").allSatisfy { !$0.hasPrefix(".partial-") }, "the leftovers are gone")
+    }
+
+    /// Each rank given its own output root — as on machines whose output root is not shared:
+    /// the rank that cannot join rank 0's run stops every rank, with the I/O status, before
+    /// rank 0 leads the global model's fit; nothing is published and the lock is released.
+    func testAnOutputRootNotShared_stopsEveryRank_withoutWaitingForTheGlobalFit() throws {
+        let f = try Fixture(events: 20_000, workspaces: 12)
+        let config = f.config()
+        let result = try mpirun(["-np", "1", binary, "run", "--config", config, "--out", f.root("a"), "--log-level", "warning",
+                                 ":", "-np", "1", binary, "run", "--config", config, "--out", f.root("b"), "--log-level", "warning"])
+        XCTAssertEqual(result.status, 7, "the I/O status, not a hang (124): " + result.stderr)
+        XCTAssertTrue(result.stderr.contains("the output root must be storage every rank shares"), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: f.root("a") + "/current"), "nothing is published")
+        let next = try mpirun(2, ["run", "--config", config, "--out", f.root("a"), "--log-level", "warning"])
+        XCTAssertEqual(next.status, 0, "the lock was released: " + next.stderr)
     }
 
     func testOneRanksInputError_stopsEveryRankWithTheInputStatus() throws {

@@ -8,7 +8,9 @@ import XCTest
 final class CommunicatorTests: XCTestCase {
     func mpirun(_ ranks: Int, _ arguments: [String] = []) throws -> CommandResult {
         let probe = CommandRunner.productsDirectory.appendingPathComponent("ClusterProbe").path
-        return try CommandRunner.run("/usr/bin/mpirun", ["--allow-run-as-root", "--oversubscribe", "-np", "\(ranks)", probe] + arguments, absolute: true)
+        // Under a 5-minute `timeout`: a collective that deadlocks fails the test (status 124).
+        return try CommandRunner.run("/usr/bin/timeout", ["300", "/usr/bin/mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "\(ranks)", probe] + arguments,
+                                     absolute: true)
     }
 
     func testEveryCollective_onOneTwoAndThreeRanks() throws {
@@ -32,7 +34,7 @@ final class CommunicatorTests: XCTestCase {
     /// The global model's data-parallel fit: the bits of one process's fit over the same
     /// person segments, on any number of ranks — a plain CG fit, an iALS++ Cholesky fit warm
     /// from published item factors, a matrix with fewer users and items than ranks — and one
-    /// rank's bad rows stop every rank.
+    /// rank's bad rows stop every rank; a diverging fit names the row one process names.
     func testDistributedALS_givesOneProcesssBits_onOneTwoAndThreeRanks() throws {
         for ranks in 1...3 {
             let result = try mpirun(ranks, ["als"])
@@ -41,6 +43,8 @@ final class CommunicatorTests: XCTestCase {
             for name in ["cg", "ials++-from-items", "tiny"] {
                 XCTAssertTrue(lines.contains("als \(name) identical"), "\(ranks) ranks, \(name): " + result.stdout)
             }
+            // A diverging fit fails at the same iteration, side and row as in one process.
+            XCTAssertTrue(lines.contains("als diverging same error"), "\(ranks) ranks: " + result.stdout)
             let last = ranks - 1
             let reason = "cannot train on this interaction matrix: row 699 has a negative weight -1.0; interaction weights must be ≥ 0"
             XCTAssertTrue(lines.contains("als negative rank \(last) threw: \(reason)"), result.stdout)

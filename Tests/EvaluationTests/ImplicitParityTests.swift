@@ -15,7 +15,7 @@ final class ImplicitParityTests: XCTestCase {
         let python = ProcessInfo.processInfo.environment["CONSENTREC_PYTHON"] ?? "/usr/bin/python3"
         let probe = try? CommandRunner.run(python, ["-c", "import implicit, scipy"], absolute: true)
         guard probe?.status == 0 else {
-            return XCTFail("no Python with safetensors and numpy at $CONSENTREC_PYTHON: run the tests with `make test`, which installs them into .venv")
+            return XCTFail("no Python with implicit at $CONSENTREC_PYTHON: run the tests with `make test`, which installs it into .venv")
         }
 
         let data = SyntheticInteractions.generate(.init(users: 400, items: 150, nonZeros: 6000, communities: 8), seed: 11)
