@@ -34,6 +34,23 @@ public struct DistributedALS: Sendable {
             self.totalRows = totalRows
             self.segments = segments
         }
+
+        /// Rank `rank`'s shard of a whole matrix (benchmarks and checks that hold the whole
+        /// matrix on every rank; a run sends each rank its own rows instead): the segments
+        /// `owner(ofSegment:ranks:)` gives it.
+        public init(of matrix: SparseMatrix, rank: Int, ranks: Int) {
+            let all = DistributedALS.segments(rows: matrix.rows)
+            let mine = all.indices.filter { DistributedALS.owner(ofSegment: $0, ranks: ranks) == rank }.map { all[$0] }
+            let first = mine.first?.lowerBound ?? matrix.rows, end = mine.last?.upperBound ?? matrix.rows
+            self.init(rows: matrix.rows(first..<end), firstRow: first, totalRows: matrix.rows,
+                      segments: mine.map { $0.lowerBound - first..<$0.upperBound - first })
+        }
+
+        /// This shard's rows of a factor matrix over every row.
+        public func rows(of whole: Matrix) -> Matrix {
+            let f = whole.columns
+            return Matrix(rows: rows.rows, columns: f, storage: Array(whole.storage[firstRow * f..<(firstRow + rows.rows) * f]))
+        }
     }
 
     /// Person segments of a global matrix: enough that many ranks each hold some, few enough

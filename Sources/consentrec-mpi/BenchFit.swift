@@ -36,12 +36,9 @@ extension ConsentRecMPI {
             config.iterations = iterations
             config.threads = threads
             let segments = DistributedALS.segments(rows: matrix.rows)
-            let mine = segments.indices.filter { DistributedALS.owner(ofSegment: $0, ranks: world.size) == world.rank }.map { segments[$0] }
-            let first = mine.first?.lowerBound ?? matrix.rows, end = mine.last?.upperBound ?? matrix.rows
+            let shard = DistributedALS.Shard(of: matrix, rank: world.rank, ranks: world.size)
             let (start, itemStart) = try ImplicitALS.start(config, rows: matrix.rows, columns: matrix.columns, warmStart: nil)
-            let shard = DistributedALS.Shard(rows: matrix.rows(first..<end), firstRow: first, totalRows: matrix.rows,
-                                             segments: mine.map { $0.lowerBound - first..<$0.upperBound - first })
-            let userStart = Matrix(rows: end - first, columns: factors, storage: Array(start.storage[first * factors..<end * factors]))
+            let userStart = shard.rows(of: start)
             // One process's fit first, at rank 0 (the others wait): both fits then run on memory
             // the process has already touched.
             let clock = ContinuousClock()

@@ -43,44 +43,36 @@ func probeALS(_ world: any Collective) {
     compareFailure("diverging", huge, cg, world: world, logger: logger)
 }
 
+/// The distributed fit of `matrix` on this job's ranks, each holding its shard of the same start.
+private func fitAcrossRanks(
+    _ matrix: SparseMatrix, _ config: ALSConfiguration, warmStart: WarmStart? = nil, world: any Collective, logger: Logger
+) throws(TrainingError) -> (users: Matrix, items: Matrix) {
+    let shard = DistributedALS.Shard(of: matrix, rank: world.rank, ranks: world.size)
+    let (users, items) = try ImplicitALS.start(config, rows: matrix.rows, columns: matrix.columns, warmStart: warmStart)
+    return try DistributedALS(configuration: config, collective: world)
+        .fit(shard, users: shard.rows(of: users), items: items, startsFromItems: warmStart?.startsFromItems == true, logger: logger)
+}
+
 /// A fit that fails in one process and across the ranks: rank 0 prints "als CASE same error"
 /// when the distributed error names the iteration, side and row one process names.
 private func compareFailure(_ name: String, _ matrix: SparseMatrix, _ config: ALSConfiguration, world: any Collective, logger: Logger) {
-    let segments = DistributedALS.segments(rows: matrix.rows)
-    let mine = segments.indices.filter { DistributedALS.owner(ofSegment: $0, ranks: world.size) == world.rank }.map { segments[$0] }
-    let first = mine.first?.lowerBound ?? matrix.rows, end = mine.last?.upperBound ?? matrix.rows
-    let (users, items) = try! ImplicitALS.start(config, rows: matrix.rows, columns: matrix.columns, warmStart: nil)
-    let shard = DistributedALS.Shard(rows: matrix.rows(first..<end), firstRow: first, totalRows: matrix.rows,
-                                     segments: mine.map { $0.lowerBound - first..<$0.upperBound - first })
     var distributed = "no error"
-    do {
-        _ = try DistributedALS(configuration: config, collective: world)
-            .fit(shard, users: Matrix(rows: end - first, columns: config.factors, storage: Array(users.storage[first * config.factors..<end * config.factors])),
-                 items: items, startsFromItems: false, logger: logger)
-    } catch {
+    do { _ = try fitAcrossRanks(matrix, config, world: world, logger: logger) } catch {
         if case .otherRank(_, let reason) = error { distributed = reason } else { distributed = error.description }
     }
     guard world.isLeader else { return }
     var single = "no error"
-    do { _ = try ImplicitALS(configuration: config).fit(matrix, logger: logger, userSegments: segments) } catch { single = error.description }
-    print("als \(name) \(single == distributed && single != "no error" ? "same error" + (CommandLine.arguments.count > 2 ? ": \(single)" : "") : "differs: \(single) | \(distributed)")")
+    do { _ = try ImplicitALS(configuration: config).fit(matrix, logger: logger, userSegments: DistributedALS.segments(rows: matrix.rows)) } catch {
+        single = error.description
+    }
+    let same = single == distributed && single != "no error"
+    print("als \(name) \(same ? "same error" + (CommandLine.arguments.count > 2 ? ": \(single)" : "") : "differs: \(single) | \(distributed)")")
 }
 
 private func compare(_ name: String, _ matrix: SparseMatrix, _ config: ALSConfiguration, warmStart: WarmStart? = nil,
                      world: any Collective, logger: Logger) {
-    let segments = DistributedALS.segments(rows: matrix.rows)
-    let mine = segments.indices.filter { DistributedALS.owner(ofSegment: $0, ranks: world.size) == world.rank }.map { segments[$0] }
-    let first = mine.first?.lowerBound ?? matrix.rows, end = mine.last?.upperBound ?? matrix.rows
-    let (users, items) = try! ImplicitALS.start(config, rows: matrix.rows, columns: matrix.columns, warmStart: warmStart)
-    let shard = DistributedALS.Shard(rows: matrix.rows(first..<end), firstRow: first, totalRows: matrix.rows,
-                                     segments: mine.map { $0.lowerBound - first..<$0.upperBound - first })
-    let f = config.factors
     let result: (users: Matrix, items: Matrix)
-    do {
-        result = try DistributedALS(configuration: config, collective: world)
-            .fit(shard, users: Matrix(rows: end - first, columns: f, storage: Array(users.storage[first * f..<end * f])), items: items,
-                 startsFromItems: warmStart?.startsFromItems == true, logger: logger)
-    } catch {
+    do { result = try fitAcrossRanks(matrix, config, warmStart: warmStart, world: world, logger: logger) } catch {
         print("als \(name) rank \(world.rank) threw: \(error)")
         return
     }
@@ -88,7 +80,7 @@ private func compare(_ name: String, _ matrix: SparseMatrix, _ config: ALSConfig
         bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
     }
     guard world.isLeader else { return }
-    let expected = try! ImplicitALS(configuration: config).fit(matrix, warmStart: warmStart, logger: logger, userSegments: segments)
+    let expected = try! ImplicitALS(configuration: config).fit(matrix, warmStart: warmStart, logger: logger, userSegments: DistributedALS.segments(rows: matrix.rows))
     let same = expected.userFactors.storage.map(\.bitPattern) == allUsers.map(\.bitPattern)
         && expected.itemFactors.storage.map(\.bitPattern) == result.items.storage.map(\.bitPattern)
     print("als \(name) \(same ? "identical" : "differs")")
