@@ -53,7 +53,7 @@ let package = Package(
             exclude: ["README.md"]
         ),
         // Recommender definitions, matrices and their vocabularies, held-out splits.
-        .target(name: "Interactions", dependencies: ["Consent", "Ingest", "Linalg", "Platform", "Privacy"], exclude: ["README.md"]),
+        .target(name: "Interactions", dependencies: ["Cluster", "Consent", "Ingest", "Linalg", "Platform", "Privacy"], exclude: ["README.md"]),
         // The ranks of a distributed run and the collectives its stages call (no transport).
         .target(name: "Cluster", exclude: ["README.md"]),
         // The privacy accountant, calibrated noise and its keyed randomness (no data structures).
@@ -126,7 +126,7 @@ let package = Package(
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "TestSupport"]),
         // Run under mpirun by ClusterTests: checks every collective on each rank.
         .executableTarget(
-            name: "ClusterProbe", dependencies: ["Cluster", "ClusterMPI", "Factorization", "Linalg", "SyntheticData", logging], path: "Tests/ClusterProbe"),
+            name: "ClusterProbe", dependencies: ["Cluster", "ClusterMPI", "Consent", "Factorization", "Ingest", "Interactions", "Linalg", "SyntheticData", logging], path: "Tests/ClusterProbe"),
         .testTarget(
             name: "ClusterTests",
             dependencies: ["ClusterProbe", "consentrec", "consentrec-mpi", "Consent", "Ingest", "Platform", "Publishing", "SyntheticData", "TestSupport"]

@@ -54,6 +54,9 @@ extension Collective {
         return total
     }
 
+    /// Whether any rank says true.
+    public func any(_ flag: Bool) -> Bool { size == 1 ? flag : !all(!flag) }
+
     /// Whether every rank says true.
     public func all(_ flag: Bool) -> Bool { gather([flag ? 1 : 0]).allSatisfy { $0 == [1] } }
 }

@@ -91,9 +91,18 @@ public struct RankingMetrics: Sendable, Equatable, Codable {
             var covered: [Bool]
             let usersBefore: Int
 
+            /// The items in any top-K list of the pass so far.
+            public var coveredItems: [Bool] { covered }
+
             public init(items: Int, usersBefore: Int) {
                 inTest = [Bool](repeating: false, count: items)
                 covered = inTest
+                self.usersBefore = usersBefore
+            }
+
+            init(inTest: [Bool], covered: [Bool], usersBefore: Int) {
+                self.inTest = inTest
+                self.covered = covered
                 self.usersBefore = usersBefore
             }
         }
@@ -156,6 +165,12 @@ public struct RankingMetrics: Sendable, Equatable, Codable {
             guard users > pass.usersBefore else { return }
             covered += pass.covered.filter { $0 }.count
             catalogue += pass.covered.count
+        }
+
+        /// Ends a matrix ranked in parts (`RankerTrial.Parts`), begun on an empty accumulator:
+        /// `items` are the items any part's lists held.
+        public mutating func finish(covered items: [Bool]) {
+            finish(MatrixPass(inTest: [], covered: items, usersBefore: 0))
         }
 
         /// 1/log₂(rank + 2) for ranks 0…maxK−1.

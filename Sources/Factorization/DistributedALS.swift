@@ -37,10 +37,10 @@ public struct DistributedALS: Sendable {
 
         /// Rank `rank`'s shard of a whole matrix (benchmarks and checks that hold the whole
         /// matrix on every rank; a run sends each rank its own rows instead): the segments
-        /// `owner(ofSegment:ranks:)` gives it.
+        /// `PersonSegments.held(by:of:)` gives it.
         public init(of matrix: SparseMatrix, rank: Int, ranks: Int) {
             let all = DistributedALS.segments(rows: matrix.rows)
-            let mine = all.indices.filter { DistributedALS.owner(ofSegment: $0, ranks: ranks) == rank }.map { all[$0] }
+            let mine = PersonSegments.held(by: rank, of: ranks).map { all[$0] }
             let first = mine.first?.lowerBound ?? matrix.rows, end = mine.last?.upperBound ?? matrix.rows
             self.init(rows: matrix.rows(first..<end), firstRow: first, totalRows: matrix.rows,
                       segments: mine.map { $0.lowerBound - first..<$0.upperBound - first })
@@ -53,18 +53,14 @@ public struct DistributedALS: Sendable {
         }
     }
 
-    /// Person segments of a global matrix: enough that many ranks each hold some, few enough
-    /// that their Gram products are cheap to gather (256 × f² floats an iteration).
-    public static let segmentCount = 256
-
-    /// The person segments of a matrix with `rows` users: `segmentCount` runs of consecutive
-    /// rows (rows are in pseudonym order), as equal as the count allows; some may be empty.
+    /// Equal person segments of a matrix with `rows` users: `PersonSegments.count` runs of
+    /// consecutive rows, as equal as the count allows (some may be empty) — for a matrix whose
+    /// rows have no workspaces (benchmarks, checks); a global recommender's matrix brings its own
+    /// (`PersonRows`).
     public static func segments(rows: Int) -> [Range<Int>] {
-        (0..<segmentCount).map { s in s * rows / segmentCount..<(s + 1) * rows / segmentCount }
+        let n = PersonSegments.count
+        return (0..<n).map { s in s * rows / n..<(s + 1) * rows / n }
     }
-
-    /// The rank holding segment `s` of `segmentCount`: consecutive segments to each rank.
-    public static func owner(ofSegment s: Int, ranks: Int) -> Int { s * ranks / segmentCount }
 
     public let configuration: ALSConfiguration
     public let collective: any Collective
@@ -74,6 +70,27 @@ public struct DistributedALS: Sendable {
         self.configuration = configuration
         self.collective = collective
         self.kernels = kernels
+    }
+
+    /// A fit from the start one process gives the whole matrix — seeded random factors, with
+    /// `warmStart` (mapped onto this rank's rows) laid over them. Every rank calls it, each
+    /// with its shard; a start that cannot be made stops every rank.
+    public func fit(_ shard: Shard, warmStart: WarmStart?, logger: Logger) throws(TrainingError) -> (users: Matrix, items: Matrix) {
+        var start: (users: Matrix, items: Matrix)?
+        let config = configuration
+        try agree { () throws(TrainingError) in
+            try config.validate()
+            var generator = SeededGenerator(seed: config.seed)
+            let mine = shard.firstRow..<shard.firstRow + shard.rows.rows
+            var users = Matrix.random(rows: shard.totalRows, columns: config.factors, scale: 0.01, keeping: mine, using: &generator)
+            var items = Matrix.random(rows: shard.rows.columns, columns: config.factors, scale: 0.01, using: &generator)
+            if let warmStart {
+                try warmStart.validate(rows: shard.rows.rows, columns: shard.rows.columns, factors: config.factors)
+                warmStart.apply(users: &users, items: &items)
+            }
+            start = (users, items)
+        }
+        return try fit(shard, users: start!.users, items: start!.items, startsFromItems: warmStart?.startsFromItems == true, logger: logger)
     }
 
     /// Fits from a start every rank has (`ImplicitALS.start`): `users` this rank's rows of it,

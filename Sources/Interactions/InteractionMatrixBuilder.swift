@@ -1,3 +1,4 @@
+import Cluster
 import Consent
 import Foundation
 import Ingest
@@ -9,10 +10,14 @@ public struct InteractionMatrixBuilder: Sendable {
     public let definition: RecommenderDefinition
     /// Threads assembling per-workspace matrices; the result does not depend on it.
     public let threads: Int
+    /// The ranks a global matrix's people are spread over (`GlobalMatrixBuild`): each builds
+    /// its own people's rows. Every rank must call `build` for a global recommender.
+    public var collective: any Collective = SingleRank()
 
-    public init(definition: RecommenderDefinition, threads: Int = 1) {
+    public init(definition: RecommenderDefinition, threads: Int = 1, collective: any Collective = SingleRank()) {
         self.definition = definition
         self.threads = max(1, threads)
+        self.collective = collective
     }
 
     /// The matrices (one per workspace, or one global) and what each filter removed. A
@@ -23,7 +28,7 @@ public struct InteractionMatrixBuilder: Sendable {
         let selected = selectEvents(log, part: part)
         switch definition.scope {
         case .workspace: return buildPerWorkspace(log, selected)
-        case .global: return buildGlobal(log, selected)
+        case .global: return GlobalMatrixBuild(builder: self, collective: collective).build(log, selected)
         }
     }
 
@@ -102,37 +107,6 @@ public struct InteractionMatrixBuilder: Sendable {
         return (results.compactMap(\.1), results.map(\.0))
     }
 
-    private func buildGlobal(_ log: EventLog, _ s: Selection) -> ([InteractionMatrix], [MatrixUsage]) {
-        // Support per item: distinct workspaces and distinct users (sorted, unique pairs).
-        var workspacePairs = s.events.indices.map { Self.pair(s.items[$0], log.workspaces[s.events[$0]]) }
-        var userPairs = s.events.indices.map { Self.pair(s.items[$0], log.users[s.events[$0]]) }
-        workspacePairs.sort()
-        userPairs.sort()
-        var workspaceCount = [Int: Int](), userCount = [Int: Int]()
-        for (k, p) in workspacePairs.enumerated() where k == 0 || workspacePairs[k - 1] != p { workspaceCount[Int(p >> 32), default: 0] += 1 }
-        for (k, p) in userPairs.enumerated() where k == 0 || userPairs[k - 1] != p { userCount[Int(p >> 32), default: 0] += 1 }
-        let candidates = Set(s.items.map(Int.init))
-        let admitted = candidates.filter {
-            workspaceCount[$0, default: 0] >= definition.minEmojiWorkspaces && userCount[$0, default: 0] >= definition.minEmojiUsers
-        }
-        let picks = s.events.indices.filter { admitted.contains(Int(s.items[$0])) }
-        let assembled = assemble(
-            users: picks.map { log.users[s.events[$0]] }, items: picks.map { s.items[$0] },
-            weights: picks.map { s.weights[$0] }, log: log)
-        let usage = assembled.usage(definition, workspace: nil, supportRemoved: candidates.count - admitted.count)
-        // Every workspace with a selected event moved the support counts, admitted or not.
-        guard let provenance = Provenance.of(s.events, in: log),
-            let base = assembled.matrix(definition, workspace: nil, provenance: provenance)
-        else { return ([], [usage]) }
-        let indexOf = Dictionary(uniqueKeysWithValues: log.vocabulary.emoji.enumerated().map { ($1, $0) })
-        let matrix = InteractionMatrix(
-            recommender: base.recommender, scope: .global, workspace: nil, userIDs: base.userIDs,
-            itemIDs: base.itemIDs, matrix: base.matrix,
-            itemWorkspaceCounts: base.itemIDs.map { workspaceCount[indexOf[$0]!, default: 0] },
-            itemUserCounts: base.itemIDs.map { userCount[indexOf[$0]!, default: 0] }, provenance: provenance)
-        return ([matrix], [usage])
-    }
-
     /// Sums the weights per user–item pair, applies log scaling and the thresholds, and lays
     /// out rows and columns in id order.
     func assemble(users: [Int32], items: [Int32], weights: [Float], log: EventLog) -> Assembled {
@@ -182,8 +156,9 @@ public struct InteractionMatrixBuilder: Sendable {
     }
 
     /// The rows and columns that meet the thresholds, applied until both hold (dropping a user
-    /// can push an item under).
-    func thresholds(_ summed: SparseMatrix) -> (users: [Bool], items: [Bool]) {
+    /// can push an item under). With the rows spread over ranks (a global matrix's people), an
+    /// item's users are counted over every rank's rows, and the ranks stop together.
+    func thresholds(_ summed: SparseMatrix, collective: any Collective = SingleRank()) -> (users: [Bool], items: [Bool]) {
         var keepUser = [Bool](repeating: true, count: summed.rows)
         var keepItem = [Bool](repeating: true, count: summed.columns)
         while true {
@@ -194,10 +169,11 @@ public struct InteractionMatrixBuilder: Sendable {
                     itemUsers[Int(c)] += 1
                 }
             }
+            itemUsers = collective.sum(itemUsers)
             var changed = false
             for r in 0..<summed.rows where keepUser[r] && userItems[r] < definition.minUserItems { keepUser[r] = false; changed = true }
             for c in 0..<summed.columns where keepItem[c] && itemUsers[c] < definition.minItemUsers { keepItem[c] = false; changed = true }
-            if !changed { return (keepUser, keepItem) }
+            if !collective.any(changed) { return (keepUser, keepItem) }
         }
     }
 

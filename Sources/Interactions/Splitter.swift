@@ -1,3 +1,4 @@
+import Cluster
 import Foundation
 import Ingest
 import Linalg
@@ -63,15 +64,18 @@ public enum SplitStrategy: Sendable, Hashable, CustomStringConvertible {
     /// the result: each part is then split exactly as it is inside the whole. Every other
     /// split — and any split of a per-workspace recommender, whose cutoffs are each
     /// workspace's own — is already independent of the rest of the log and is returned as is.
-    public func resolved(for log: EventLog, definition: RecommenderDefinition) -> SplitStrategy {
+    /// In a distributed run, `log` is a rank's part and every rank calls this: the cutoff is
+    /// the whole run's (`cutoff(_:fraction:collective:)`).
+    public func resolved(for log: EventLog, definition: RecommenderDefinition, collective: any Collective = SingleRank()) -> SplitStrategy {
         guard case .temporal(.lastFraction(let f)) = self, definition.scope == .global else { return self }
         let times = InteractionMatrixBuilder(definition: definition).selectEvents(log).events.map { log.timestamps[$0] }
-        return Self.cutoff(times, fraction: f).map { .temporal(.time($0)) } ?? self
+        return Self.cutoff(times, fraction: f, collective: collective).map { .temporal(.time($0)) } ?? self
     }
 
-    /// Splits the events for one recommender: true = test.
-    public func testMask(_ log: EventLog, definition: RecommenderDefinition) -> [Bool] {
-        switch resolved(for: log, definition: definition) {
+    /// Splits the events for one recommender: true = test. Every rank calls it for a global
+    /// recommender in a distributed run.
+    public func testMask(_ log: EventLog, definition: RecommenderDefinition, collective: any Collective = SingleRank()) -> [Bool] {
+        switch resolved(for: log, definition: definition, collective: collective) {
         case .temporal(.time(let time)):
             return log.timestamps.map { $0 >= time }
         case .temporal(.lastFraction(let f)):
@@ -92,6 +96,30 @@ public enum SplitStrategy: Sendable, Hashable, CustomStringConvertible {
         var times = times
         let first = Self.select(&times, rank: times.count >= 3 ? max(1, times.count / 100) : 0)
         return last - Int64((Double(last - first) * fraction).rounded())
+    }
+
+    /// `cutoff(_:fraction:)` over every rank's `times`: the same time, found by bisecting the
+    /// time range with counts summed across the ranks (at most 64 rounds) instead of gathering
+    /// the times.
+    static func cutoff(_ times: [Int64], fraction: Double, collective: any Collective) -> Int64? {
+        guard collective.size > 1 else { return cutoff(times, fraction: fraction) }
+        let count = collective.sum([times.count])[0]
+        guard count > 0 else { return nil }
+        let extremes = collective.gather(Self.wire([times.min() ?? .max, times.max() ?? .min])).map(Self.pair)
+        var low = extremes.map(\.0).min()!, high = extremes.map(\.1).max()!
+        let last = high
+        let rank = count >= 3 ? max(1, count / 100) : 0
+        // The smallest time with more than `rank` times at or before it.
+        while low < high {
+            let mid = low + Int64(bitPattern: UInt64(bitPattern: high &- low) / 2)
+            if collective.sum([times.count { $0 <= mid }])[0] > rank { high = mid } else { low = mid + 1 }
+        }
+        return last - Int64((Double(last - low) * fraction).rounded())
+    }
+
+    private static func wire(_ values: [Int64]) -> [UInt8] { values.withUnsafeBytes { Array($0) } }
+    private static func pair(_ bytes: [UInt8]) -> (Int64, Int64) {
+        bytes.withUnsafeBytes { ($0.loadUnaligned(fromByteOffset: 0, as: Int64.self), $0.loadUnaligned(fromByteOffset: 8, as: Int64.self)) }
     }
 
     /// The element of rank `rank` (0-based) in sorted order, by quickselect with a three-way
@@ -219,7 +247,8 @@ public enum HeldOutSplit {
     /// onto its training matrix. The nightly job and `evaluate` both use this, so they judge
     /// models on the same data.
     public static func make(
-        _ log: EventLog, test: EventLog? = nil, definition: RecommenderDefinition, split: SplitStrategy, threads: Int = 1
+        _ log: EventLog, test: EventLog? = nil, definition: RecommenderDefinition, split: SplitStrategy, threads: Int = 1,
+        collective: any Collective = SingleRank()
     ) -> (pairs: [(train: InteractionMatrix, held: HeldOut)], usage: [MatrixUsage]) {
         // Each part built from the log it is in, through a mask: no copy of the log.
         let (trainLog, heldLog): (EventLog, EventLog)
@@ -227,13 +256,13 @@ public enum HeldOutSplit {
         if let test {
             (trainLog, heldLog, trainPart, heldPart) = (log, test, nil, nil)
         } else {
-            let mask = split.testMask(log, definition: definition)
+            let mask = split.testMask(log, definition: definition, collective: collective)
             (trainLog, heldLog, trainPart, heldPart) = (log, log, mask.map { !$0 }, mask)
         }
-        let (trainMatrices, usage) = InteractionMatrixBuilder(definition: definition, threads: threads).build(trainLog, part: trainPart)
+        let (trainMatrices, usage) = InteractionMatrixBuilder(definition: definition, threads: threads, collective: collective).build(trainLog, part: trainPart)
         var open = definition
         open.minUserItems = 1; open.minItemUsers = 1; open.minEmojiWorkspaces = 1; open.minEmojiUsers = 1
-        let held = InteractionMatrixBuilder(definition: open, threads: threads).build(heldLog, part: heldPart).matrices
+        let held = InteractionMatrixBuilder(definition: open, threads: threads, collective: collective).build(heldLog, part: heldPart).matrices
         let heldByKey = Dictionary(held.map { ($0.workspace ?? "", $0) }) { a, _ in a }
         let aligned = Mutex([HeldOut?](repeating: nil, count: trainMatrices.count))
         ParallelFor(threads: threads).forEach(chunks: trainMatrices.count) { k in

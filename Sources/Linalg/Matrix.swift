@@ -56,10 +56,20 @@ public struct Matrix: Sendable, Equatable {
     public static func random(
         rows: Int, columns: Int, scale: Float, using generator: inout some RandomNumberGenerator
     ) -> Matrix {
-        var m = Matrix(rows: rows, columns: columns)
-        for i in m.storage.indices {
+        random(rows: rows, columns: columns, scale: scale, keeping: 0..<rows, using: &generator)
+    }
+
+    /// Rows `keeping` of `random(rows:columns:scale:using:)`, drawing every row's numbers (the
+    /// generator ends where it would) but storing only those: a rank's share of a start.
+    public static func random(
+        rows: Int, columns: Int, scale: Float, keeping: Range<Int>, using generator: inout some RandomNumberGenerator
+    ) -> Matrix {
+        var m = Matrix(rows: keeping.count, columns: columns)
+        let kept = keeping.lowerBound * columns..<keeping.upperBound * columns
+        for i in 0..<rows * columns {
             // 24 random bits give every representable Float in [0, 1) a fair share.
-            m.storage[i] = Float(generator.next() >> 40) * (scale / 16_777_216)
+            let value = Float(generator.next() >> 40) * (scale / 16_777_216)
+            if kept.contains(i) { m.storage[i - kept.lowerBound] = value }
         }
         return m
     }

@@ -139,6 +139,13 @@ public struct SparseMatrix: Sendable, Equatable {
     /// The number of stored entries in one row.
     public func count(ofRow row: Int) -> Int { rowPointers[row + 1] - rowPointers[row] }
 
+    /// Entries per column.
+    public var columnCounts: [Int] {
+        var counts = [Int](repeating: 0, count: columns)
+        for c in columnIndices { counts[Int(c)] += 1 }
+        return counts
+    }
+
     /// The column indices and values of one row.
     public func row(_ r: Int) -> (columns: ArraySlice<Int32>, values: ArraySlice<Float>) {
         let range = rowPointers[r]..<rowPointers[r + 1]

@@ -108,12 +108,10 @@ public struct ALSTuning: Sendable {
     public let plan: Plan
     public let metric: SortMetric
     public let k: Int
-    /// The ranks a per-workspace recommender's workspaces are spread over: every rank runs the
-    /// same search, scoring its own workspaces, and the trials' sums are pooled across ranks.
+    /// The ranks the recommender's data is spread over: every rank runs the same search. A
+    /// per-workspace recommender's ranks score their own workspaces and pool the trials' sums;
+    /// a global one's fit and score its people's rows together (`PersonRows`).
     public var collective: any Collective = SingleRank()
-    /// The ranks a global recommender's trial fits spread over, rank 0 leading
-    /// (`DistributedFit`); its search runs at rank 0 alone.
-    public var fits: any Collective = SingleRank()
 
     public init(definition: RecommenderDefinition, base: ALSConfiguration, plan: Plan, metric: SortMetric, k: Int) {
         self.definition = definition
@@ -126,10 +124,11 @@ public struct ALSTuning: Sendable {
     /// The validation split: `split` applied again to the events of `log` that `split` keeps
     /// for training (all of `log` when the test part came from other files).
     public static func validation(
-        _ log: EventLog, definition: RecommenderDefinition, split: SplitStrategy, preSplit: Bool, threads: Int
+        _ log: EventLog, definition: RecommenderDefinition, split: SplitStrategy, preSplit: Bool, threads: Int,
+        collective: any Collective = SingleRank()
     ) -> [(train: InteractionMatrix, held: HeldOut)] {
-        let training = preSplit ? log : log.subset(split.testMask(log, definition: definition).map { !$0 })
-        return HeldOutSplit.make(training, definition: definition, split: validationSplit(split), threads: threads).pairs
+        let training = preSplit ? log : log.subset(split.testMask(log, definition: definition, collective: collective).map { !$0 })
+        return HeldOutSplit.make(training, definition: definition, split: validationSplit(split), threads: threads, collective: collective).pairs
     }
 
     /// How the training part is split again: the same strategy, except that a fixed cutoff time
@@ -170,26 +169,39 @@ public struct ALSTuning: Sendable {
 
     private func tune(_ pairs: [(train: InteractionMatrix, held: HeldOut)], bucket: String, logger: Logger) throws -> Choice {
         let workspaces = Array(Set(pairs.flatMap { $0.train.provenance.workspaces })).sorted()
-        let users = pairs.reduce(0) { total, pair in total + (0..<pair.held.test.rows).filter { pair.held.test.count(ofRow: $0) > 0 }.count }
+        let mine = pairs.reduce(0) { total, pair in total + (0..<pair.held.test.rows).filter { pair.held.test.count(ofRow: $0) > 0 }.count }
         var search = HyperparameterSearch(
             dimensions: Self.space.filter { !plan.fixed.contains($0.name) }, strategy: plan.strategy, trials: plan.trials,
             seconds: plan.seconds, seed: plan.seed)
         search.initial = [Self.values(of: base).filter { name, _ in !plan.fixed.contains(name) }]
-        if collective.size > 1 {
-            return try tuneAcrossRanks(pairs, search: search, workspaces: workspaces, users: users, bucket: bucket, logger: logger)
+        let spread = collective.size > 1
+        if spread && definition.scope == .workspace {
+            return try tuneAcrossRanks(pairs, search: search, workspaces: workspaces, users: mine, bucket: bucket, logger: logger)
         }
+        // A global matrix's rows are spread: its test users are every rank's.
+        let users = spread ? collective.sum([mine])[0] : mine
         guard users > 0, !search.dimensions.isEmpty else {
             return Choice(bucket: bucket, configuration: base, metric: metricName, validationScore: nil, validationUsers: users, trials: 0, fits: 0, stoppedByTime: false,
                           workspaces: [])
         }
-        let outcome = try search.run { values, fidelity in
+        let outcome = try search.run(outOfTime: spread ? rankZeroClock(search) : nil) { values, fidelity in
             try score(Self.configuration(base, values, fidelity: fidelity), pairs, logger: logger)
         }
-        logger.info("tuned", metadata: [LogKey.recommender: "\(definition.target.rawValue)", LogKey.bucket: "\(bucket)",
-                                        LogKey.trials: "\(outcome.trials.count)", LogKey.score: "\(outcome.score)"])
+        if collective.isLeader { logTuned(bucket, outcome, logger: logger) }
         return Choice(bucket: bucket, configuration: Self.configuration(base, outcome.best), metric: metricName, validationScore: outcome.score.isNaN ? nil : outcome.score,
                       validationUsers: users, trials: outcome.candidates, fits: outcome.trials.count, stoppedByTime: outcome.stoppedByTime,
                       workspaces: workspaces)
+    }
+
+    /// Whether a search spread over the ranks is out of time: rank 0's clock decides for all.
+    func rankZeroClock(_ search: HyperparameterSearch) -> (Double) -> Bool {
+        let seconds = search.seconds ?? .infinity
+        return { [collective] elapsed in collective.broadcast([elapsed > seconds ? 1 : 0]) == [1] }
+    }
+
+    func logTuned(_ bucket: String, _ outcome: HyperparameterSearch.Outcome, logger: Logger) {
+        logger.info("tuned", metadata: [LogKey.recommender: "\(definition.target.rawValue)", LogKey.bucket: "\(bucket)",
+                                        LogKey.trials: "\(outcome.trials.count)", LogKey.score: "\(outcome.score)"])
     }
 
     var metricName: String { "\(metric.rawValue)@\(k)" }
@@ -199,18 +211,28 @@ public struct ALSTuning: Sendable {
         var pooled = RankingMetrics.Accumulator(k: k)
         let models: [ALSModel]
         do {
-            let jobs = pairs.map { TrainingScheduler.Job($0.train, configuration: config, collective: fits) }
+            let jobs = pairs.map { TrainingScheduler.Job($0.train, configuration: config, collective: collective) }
             models = try TrainingScheduler.fit(jobs, threads: config.threads, logger: logger) { _ in }
         } catch { return .nan }
-        for (pair, model) in zip(pairs, models) { pooled.merge(Self.sums(pair, model, k: k)) }
+        for (pair, model) in zip(pairs, models) { pooled.merge(Self.sums(pair, model, k: k, collective: collective)) }
         return metric.value(pooled.result)
     }
 
     /// One matrix's validation sums under a fitted model: what the bucket's pooled score adds
     /// up, matrix by matrix in pseudonym order, on one rank or across many.
-    static func sums(_ pair: (train: InteractionMatrix, held: HeldOut), _ model: ALSModel, k: Int) -> RankingMetrics.Accumulator {
-        var sums = RankingMetrics.Accumulator(k: k)
-        sums.add(train: pair.train.matrix, test: pair.held.test, scores: FactorScorer(userFactors: model.userFactors, itemFactors: model.itemFactors).scores)
-        return sums
+    /// A global matrix's users are scored segment by segment (`RankerTrial.Parts`).
+    /// Spread over ranks, every rank's segments are added (every rank calls it).
+    static func sums(
+        _ pair: (train: InteractionMatrix, held: HeldOut), _ model: ALSModel, k: Int, collective: any Collective = SingleRank()
+    ) -> RankingMetrics.Accumulator {
+        let scorer = FactorScorer(userFactors: model.userFactors, itemFactors: model.itemFactors)
+        guard let persons = pair.train.persons else {
+            var sums = RankingMetrics.Accumulator(k: k)
+            sums.add(train: pair.train.matrix, test: pair.held.test, scores: scorer.scores)
+            return sums
+        }
+        let parts = RankerTrial.parts([.als], k: k, train: pair.train.matrix, test: pair.held.test, factors: scorer,
+                                      popularity: PopularityBaseline(counts: []), rows: persons.rows)
+        return RankerTrial.Parts.combined(collective.size > 1 ? collective.gathered(parts) : [parts], k: k)[0]
     }
 }

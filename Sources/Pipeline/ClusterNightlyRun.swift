@@ -35,8 +35,6 @@ public struct ClusterNightlyRun: Sendable {
     /// different ranks (`InputPlan`); the models do not depend on it.
     public var stretchBytes = InputPlan.defaultStretchBytes
     private let single: NightlyRun
-    /// The global models' fits: rank 0 leads, the others serve.
-    private var fits: DistributedFit { DistributedFit(collective: collective) }
 
     public init(config: NightlyConfig, collective: any Collective, configPath: String) {
         self.config = config
@@ -118,21 +116,28 @@ public struct ClusterNightlyRun: Sendable {
         var judged = NightlyRun.Judged(usage: RunUsage(read: log.usage))
         var local: [ModelToTrain] = []
         for rc in config.recommenders {
-            if rc.definition.scope == .global {
+            if rc.definition.scope == .global && rc.privacy != nil {
+                // The private global model is fitted where its events are gathered: rank 0.
                 let events = collective.gatherAtLeader(log, target: rc.definition.target)
-                var judgement: NightlyRun.Judgement?
                 var t = timer
-                try collective.agreed { () throws(NightlyError) in
-                    guard let events else { return fits.serve(logger: logger) }
-                    judgement = try fits.lead { () throws(NightlyError) in
-                        try single.judge(rc, events, consent: consent, previous: previous, timer: &t, logger: logger) { _ in }
-                    }
+                let judgement = try collective.agreed { () throws(NightlyError) -> NightlyRun.Judgement? in
+                    guard let events else { return nil }
+                    return try single.judge(rc, events, consent: consent, previous: previous, timer: &t, logger: logger) { _ in }
                 }
                 timer = t
                 if let judgement {
                     judged.add(judgement)
                     local += judgement.outcome.toTrain
                 }
+            } else if rc.definition.scope == .global {
+                // Every rank builds, fits and scores its people's rows, together.
+                var t = timer
+                let judgement = try collective.agreed { () throws(NightlyError) in
+                    try single.judge(rc, log, consent: consent, previous: previous, timer: &t, logger: logger) { _ in }
+                }
+                timer = t
+                if collective.isLeader { judged.add(judgement) }
+                local += judgement.outcome.toTrain
             } else {
                 var t = timer
                 let judgement = try collective.agreed { () throws(NightlyError) in
@@ -149,12 +154,16 @@ public struct ClusterNightlyRun: Sendable {
         return (judged, local)
     }
 
-    /// This rank's models trained; rank 0's global ones spread over every rank, each of the
-    /// others serving them once its own are done (or failed: it still serves, then reports).
-    private func trainSpreadingGlobal(_ toTrain: [ModelToTrain], into assembly: RunAssembly, logger: Logger) throws {
-        if collective.isLeader { return try fits.lead { try single.train(toTrain, into: assembly, logger: logger) { _ in } } }
-        defer { fits.serve(logger: logger) }
-        try single.train(toTrain, into: assembly, logger: logger) { _ in }
+    /// A spread global model starts the same way on every rank, or the run stops: a rank that
+    /// could not read the last run's model (which the others read) would start elsewhere.
+    private func agreeOnLastRunStarts(_ toTrain: [ModelToTrain]) throws(NightlyError) {
+        let flags = toTrain.filter { $0.matrix.persons != nil && $0.fitted == nil }.map { $0.lastRunStart == nil ? 0 : 1 }
+        let counts = collective.sum(flags)
+        guard let bad = counts.firstIndex(where: { $0 != 0 && $0 != collective.size }) else { return }
+        let path = toTrain.filter { $0.matrix.persons != nil && $0.fitted == nil }[bad].lastRunModel?.path ?? "the last run's global model"
+        let failure: NightlyError? = flags[bad] == 0
+            ? .io(PublishingError.ioFailure(path: path, reason: "other ranks read it to start from, this rank cannot: check the shared storage")) : nil
+        try collective.agree(failure)
     }
 
     /// Each rank trains its models into the run rank 0 began; rank 0 gathers the entries in
@@ -168,15 +177,22 @@ public struct ClusterNightlyRun: Sendable {
             do { return try RunAssembly(root: root, runID: runID, pseudonymiser: consent.pseudonymiser, faults: FaultInjection()) } catch { throw NightlyRun.classify(error) }
         }
         let toTrain = NightlyRun.resolveLastRunStarts(local, previous: previous)
+        try agreeOnLastRunStarts(toTrain)
         // Every rank has joined the run before any trains: a rank that cannot join (an output
         // root that is not shared) stops every rank here, before rank 0 leads a global fit.
         let assembly = try collective.agreed { () throws(NightlyError) -> RunAssembly in
             do { return try begun ?? RunAssembly(joining: root, runID: runID) } catch { throw NightlyRun.classify(error) }
         }
-        try collective.agreed { () throws(NightlyError) in
-            do { try trainSpreadingGlobal(toTrain, into: assembly, logger: logger) } catch { throw NightlyRun.classify(error) }
+        // The global models spread over the ranks first, every rank in step; then each rank's own.
+        let spread = toTrain.filter { $0.matrix.persons != nil && $0.fitted == nil }
+        for part in [spread, toTrain.filter { !($0.matrix.persons != nil && $0.fitted == nil) }] {
+            try collective.agreed { () throws(NightlyError) in
+                do { try single.train(part, into: assembly, logger: logger) { _ in } } catch { throw NightlyRun.classify(error) }
+            }
         }
-        let shares = collective.gather(TrainedShare(entries: assembly.entries, tallies: NightlyRun.warmStartTallies(toTrain),
+        // A spread model is counted once, at rank 0.
+        let counted = collective.isLeader ? toTrain : toTrain.filter { $0.matrix.persons == nil || $0.fitted != nil }
+        let shares = collective.gather(TrainedShare(entries: assembly.entries, tallies: NightlyRun.warmStartTallies(counted),
                                                     workspaces: RunRecord.workspacesRead(log)).wire)
         var failure: NightlyError?
         if collective.isLeader {

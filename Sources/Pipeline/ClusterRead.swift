@@ -1,4 +1,5 @@
 import Cluster
+import Foundation
 import Consent
 import Ingest
 import Interactions
@@ -6,20 +7,12 @@ import Logging
 import Platform
 
 /// Which rank owns a workspace in a distributed run: its models are built, judged and trained
-/// there, so all its events go there. From the workspace's pseudonym (a keyed hash, so the
-/// owners are balanced and say nothing about the ids), stable for a given number of ranks.
+/// there, so all its events go there — and its people are that rank's rows of a global matrix
+/// (`PersonSegments`: a workspace's segment, consecutive segments to each rank). Stable for a
+/// given number of ranks.
 public enum WorkspaceOwner {
-    /// Buckets the pseudonyms fall into; a rank owns the buckets equal to it modulo the ranks.
-    public static let buckets: UInt64 = 1024
-
-    public static func bucket(of pseudonym: String) -> Int {
-        Int((UInt64(pseudonym.prefix(16), radix: 16) ?? fnv1a(pseudonym)) % buckets)
-    }
-
-    public static func rank(of pseudonym: String, ranks: Int) -> Int { bucket(of: pseudonym) % ranks }
-
-    private static func fnv1a(_ s: String) -> UInt64 {
-        s.utf8.reduce(0xCBF2_9CE4_8422_2325 as UInt64) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01B3 }
+    public static func rank(of pseudonym: String, ranks: Int) -> Int {
+        PersonSegments.owner(ofSegment: PersonSegments.segment(ofWorkspace: pseudonym), ranks: ranks)
     }
 }
 
@@ -131,6 +124,13 @@ struct ClusterRead {
 }
 
 extension Collective {
+    /// Every rank's `value`, in rank order, on every rank. A value that cannot be read back
+    /// came from one of our own ranks: the ranks can no longer agree, so every one stops.
+    func gathered<T: Codable>(_ value: T) -> [T] {
+        let all = gather(Array((try? JSONEncoder().encode(value)) ?? Data()))
+        do { return try all.map { try JSONDecoder().decode(T.self, from: Data($0)) } } catch { abort(status: ExitStatus.ioFailure) }
+    }
+
     /// The events a global recommender uses, from every rank, at rank 0 (nil elsewhere).
     func gatherAtLeader(_ log: EventLog, target: RecommenderDefinition.Target) -> EventLog? {
         var outgoing = [[UInt8]](repeating: [], count: size)

@@ -11,8 +11,9 @@ import Platform
 /// `TrainingRun`, each where its data is, as `ClusterNightlyRun` places the nightly's.
 ///
 /// Rank 0 takes the lock and runs the consent purge; the read is `ClusterRead`'s; each rank
-/// builds and trains its workspaces' matrices; a global recommender's matrix is built at rank 0
-/// and its fit spread over every rank (`DistributedFit`); each rank writes its model files into
+/// builds and trains its workspaces' matrices; every rank builds and fits its people's rows of a
+/// global recommender's matrix together (`GlobalMatrixBuild`, `DistributedALS`), rank 0 writing
+/// the model (a private one is made at rank 0 from the events gathered there); each rank writes its model files into
 /// the run rank 0 began, and rank 0 gathers their entries and matrix counts, writes the manifest
 /// and publishes. The ranks agree after every step that can fail; the model files and manifest
 /// are the bytes `TrainingRun` writes on the same request.
@@ -80,22 +81,28 @@ public struct ClusterTrainingRun: Sendable {
     private func trainRecommender(
         _ rc: TrainingRequest.Recommender, _ log: EventLog, consent: RunConsent, into assembly: RunAssembly, logger: Logger
     ) throws(NightlyError) -> [MatrixUsage] {
-        let fits = DistributedFit(collective: collective)
-        if rc.definition.scope == .global {
+        if rc.definition.scope == .global && rc.privacy != nil {
+            // The private global model is fitted where its events are gathered: rank 0.
             let events = collective.gatherAtLeader(log, target: rc.definition.target)
             return try collective.agreed { () throws(NightlyError) -> [MatrixUsage] in
-                guard let events else {
-                    fits.serve(logger: logger)
-                    return []
-                }
+                guard let events else { return [] }
                 do {
-                    return try fits.lead { () throws -> [MatrixUsage] in
-                        let (built, usage) = try single.build(rc, events, consent: consent, logger: logger)
-                        for b in built { try single.train(b, into: assembly, collective: collective, logger: logger) }
-                        return usage
-                    }
+                    let (built, usage) = try single.build(rc, events, consent: consent, logger: logger)
+                    for b in built { try single.train(b, into: assembly, collective: SingleRank(), logger: logger) }
+                    return usage
                 } catch { throw NightlyRun.classify(error) }
             }
+        }
+        if rc.definition.scope == .global {
+            // Every rank builds and fits its people's rows, together; rank 0 writes the model.
+            let usage = try collective.agreed { () throws(NightlyError) -> [MatrixUsage] in
+                do {
+                    let (built, usage) = try single.build(rc, log, consent: consent, collective: collective, logger: logger)
+                    for b in built { try single.train(b, into: assembly, collective: collective, logger: logger) }
+                    return usage
+                } catch { throw NightlyRun.classify(error) }
+            }
+            return collective.isLeader ? usage : []
         }
         let usage = try collective.agreed { () throws(NightlyError) -> [MatrixUsage] in
             do {

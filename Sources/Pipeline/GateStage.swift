@@ -1,3 +1,4 @@
+import Cluster
 import Evaluation
 import Factorization
 import Interactions
@@ -71,6 +72,8 @@ public struct GateStage: Sendable {
     public let recommender: NightlyConfig.Recommender
     public let previous: PreviousRun
     public let carryRule: CarryForwardRule
+    /// The ranks a global matrix's rows are spread over (every rank decides alike).
+    public var collective: any Collective = SingleRank()
 
     public init(recommender: NightlyConfig.Recommender, previous: PreviousRun, carryRule: CarryForwardRule) {
         self.recommender = recommender
@@ -168,7 +171,9 @@ public struct GateStage: Sendable {
             held.model.configuration.factors == evaluation.configuration(for: matrix.workspace, configured: recommender.als).factors
         else { return nil }
         let start = held.warmStart(for: matrix)
-        guard start.knownUsers * 2 >= matrix.matrix.rows, start.knownItems * 2 >= matrix.matrix.columns else { return nil }
+        // A global matrix's rows may be spread over the ranks: its known users are every rank's.
+        let knownUsers = matrix.persons == nil ? start.knownUsers : collective.sum([start.knownUsers])[0]
+        guard knownUsers * 2 >= matrix.totalUsers, start.knownItems * 2 >= matrix.matrix.columns else { return nil }
         return start
     }
 

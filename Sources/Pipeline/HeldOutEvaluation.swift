@@ -91,7 +91,7 @@ public struct HeldOutEvaluation: Sendable {
         _ rc: NightlyConfig.Recommender, log: EventLog, split: SplitStrategy, threads: Int, logger: Logger,
         collective: any Collective = SingleRank(), progress: @escaping (Int, Int) -> Void
     ) throws -> HeldOutEvaluation {
-        let split = HeldOutSplit.make(log, definition: rc.definition, split: split, threads: threads).pairs
+        let split = HeldOutSplit.make(log, definition: rc.definition, split: split, threads: threads, collective: collective).pairs
         var tuning: [Int: ALSTuning.Choice] = [:], buckets: [String: Int] = [:]
         if let plan = rc.tune {
             for (train, _) in split {
@@ -101,11 +101,9 @@ public struct HeldOutEvaluation: Sendable {
             base.threads = threads
             // The configured split, not the resolved one: a global `temporal:F` resolved on the
             // whole log is a cutoff time, which says nothing about the training part's last F.
-            let validation = ALSTuning.validation(log, definition: rc.definition, split: rc.split, preSplit: false, threads: threads)
+            let validation = ALSTuning.validation(log, definition: rc.definition, split: rc.split, preSplit: false, threads: threads, collective: collective)
             var tuner = ALSTuning(definition: rc.definition, base: base, plan: plan, metric: rc.gate.metric, k: rc.k)
-            // A global recommender is tuned where its matrix is (rank 0), each trial's fit
-            // spread over the ranks; a per-workspace one pools each bucket's workspaces over them.
-            if rc.definition.scope == .global { tuner.fits = collective } else { tuner.collective = collective }
+            tuner.collective = collective
             tuning = try tuner.tune(validation: validation, bucketOf: { [buckets] in buckets[$0] ?? 0 }, logger: logger)
         }
         let jobs = split.map { pair in
@@ -113,13 +111,19 @@ public struct HeldOutEvaluation: Sendable {
                                   collective: collective)
         }
         let models = try TrainingScheduler.fit(jobs, threads: threads, logger: logger) { progress($0, split.count) }
-        // Per-matrix trials in parallel; each matrix's result depends on that matrix alone.
+        // Per-matrix trials in parallel; each matrix's result depends on that matrix alone. A
+        // global matrix's rows spread over ranks are scored on this thread, with the others.
+        let spread = collective.size > 1 && rc.definition.scope == .global
         let perMatrix = Mutex([MatrixResult?](repeating: nil, count: split.count))
-        ParallelFor(threads: threads).forEach(chunks: split.count) { i in
-            let (train, held) = split[i]
-            let scorer = FactorScorer(userFactors: models[i].userFactors, itemFactors: models[i].itemFactors)
-            let result = trial(rc, train: train.matrix, test: held.test, factors: scorer)
+        ParallelFor(threads: threads).forEach(chunks: spread ? 0 : split.count) { i in
+            let result = trial(rc, split[i], models[i], collective: SingleRank())
             perMatrix.withLock { $0[i] = result }
+        }
+        if spread {
+            for i in split.indices {
+                let result = trial(rc, split[i], models[i], collective: collective)
+                perMatrix.withLock { $0[i] = result }
+            }
         }
         var results: [String: MatrixResult] = [:]
         var kept: [String: HeldOutModel] = [:]
@@ -135,9 +139,17 @@ public struct HeldOutEvaluation: Sendable {
     }
 
     /// Every ranker the recommender's policy scores, on one matrix, and the one it publishes.
-    static func trial(_ rc: NightlyConfig.Recommender, train: SparseMatrix, test: SparseMatrix, factors: FactorScorer) -> MatrixResult {
-        let rankers = rc.ranker.scored
-        let sums = RankerTrial.run(rankers, k: rc.k, train: train, test: test, factors: factors, popularity: PopularityBaseline(train: train))
+    /// A global matrix's users are scored segment by segment and the sums added in segment
+    /// order (`RankerTrial.Parts`), as its rows are spread over the ranks of a distributed run.
+    static func trial(
+        _ rc: NightlyConfig.Recommender, _ pair: (train: InteractionMatrix, held: HeldOut), _ model: ALSModel, collective: any Collective
+    ) -> MatrixResult {
+        let rankers = rc.ranker.scored, train = pair.train
+        let popularity = PopularityBaseline(counts: train.columnUsers.map(Float.init))
+        let parts = RankerTrial.parts(rankers, k: rc.k, train: train.matrix, test: pair.held.test,
+                                      factors: FactorScorer(userFactors: model.userFactors, itemFactors: model.itemFactors), popularity: popularity,
+                                      rows: train.persons?.rows ?? [0..<train.matrix.rows])
+        let sums = RankerTrial.Parts.combined(collective.size > 1 ? collective.gathered(parts) : [parts], k: rc.k)
         let byRanker = Dictionary(uniqueKeysWithValues: zip(rankers, sums))
         let (ranker, judged) = rc.ranker.choice(byRanker.mapValues(\.result), metric: rc.gate.metric, minTestUsers: rc.gate.minTestUsers)
         return MatrixResult(als: byRanker[.als]!, popularity: byRanker[.popularity]!, published: byRanker[ranker]!, ranker: ranker, judged: judged)

@@ -204,19 +204,21 @@ public struct NightlyRun: Sendable {
             timer.end("evaluate")
             return j
         }
-        let (matrices, matrixUsage) = InteractionMatrixBuilder(definition: rc.definition, threads: config.threads).build(log)
+        let (matrices, matrixUsage) = InteractionMatrixBuilder(definition: rc.definition, threads: config.threads, collective: collective).build(log)
         timer.end("build")
         let evaluation: HeldOutEvaluation
         do {
-            evaluation = try HeldOutEvaluation.run(rc, log: log, split: rc.split.resolved(for: log, definition: rc.definition), threads: config.threads,
+            evaluation = try HeldOutEvaluation.run(rc, log: log, split: rc.split.resolved(for: log, definition: rc.definition, collective: collective),
+                                                   threads: config.threads,
                                                    logger: logger, collective: collective) {
                 progress(RunProgress(stage: .train, done: $0, total: $1))
             }
         } catch { throw Self.classify(error) }
         timer.end("evaluate")
-        let stage = GateStage(recommender: rc, previous: previous, carryRule: carryRule)
+        var stage = GateStage(recommender: rc, previous: previous, carryRule: carryRule)
+        stage.collective = collective
         let outcome = stage.decide(matrices, evaluation: evaluation)
-        logOutcome(outcome, of: rc, logger: logger)
+        if collective.isLeader || rc.definition.scope == .workspace { logOutcome(outcome, of: rc, logger: logger) }
         let summary = Self.summary(rc, pooled: evaluation.pooled, gates: outcome.gates, previous: previous,
                                    tuning: evaluation.tuning.isEmpty ? nil : evaluation.tuning.sorted { $0.key < $1.key }.map(\.value))
         return Judgement(usage: matrixUsage, outcome: outcome, summary: summary, results: evaluation.results)
@@ -338,6 +340,8 @@ public struct NightlyRun: Sendable {
             progress(RunProgress(stage: .train, done: $0, total: $1))
         }
         for (m, model) in zip(toTrain, fitted) {
+            // A global model spread over the ranks is written once, by rank 0.
+            if !collective.isLeader && m.matrix.persons != nil { continue }
             let warm = m.warmStart != nil, last = m.lastRunStart
             var hyperparameters = ModelFile.Hyperparameters(
                 m.als, warmStartIterations: warm ? m.warmStartIterations : nil,

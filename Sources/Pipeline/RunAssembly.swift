@@ -46,14 +46,14 @@ final class RunAssembly {
     @discardableResult
     func add(
         _ model: ALSModel, of interactions: InteractionMatrix, definition: RecommenderDefinition, hyperparameters: ModelFile.Hyperparameters,
-        ranker: Ranker, includeUserFactors: Bool = false, metrics: [String: Double]? = nil, tunedOn: [String]? = nil,
+        ranker: Ranker, includeUserFactors: Bool = false, users: SpreadUsers? = nil, metrics: [String: Double]? = nil, tunedOn: [String]? = nil,
         provenance: Provenance? = nil, warmStartedFrom: String? = nil, privacy: PrivacyPlan? = nil
     ) throws -> Manifest.Model {
         let provenance = provenance ?? interactions.provenance
         var file = ModelFile(
             recommender: definition.target.rawValue, scope: definition.scope.rawValue, workspace: interactions.workspace,
             itemIDs: interactions.itemIDs, itemFactors: model.itemFactors,
-            userIDs: includeUserFactors ? interactions.userIDs : nil, userFactors: includeUserFactors ? model.userFactors : nil,
+            userIDs: includeUserFactors ? users?.ids ?? interactions.userIDs : nil, userFactors: includeUserFactors ? users?.factors ?? model.userFactors : nil,
             hyperparameters: hyperparameters,
             support: interactions.itemWorkspaceCounts.map {
                 ModelFile.Support(itemWorkspaceCounts: $0, itemUserCounts: interactions.itemUserCounts ?? [],
@@ -61,7 +61,7 @@ final class RunAssembly {
             },
             provenance: provenance, ranker: ranker,
             // A private model's popularity is its noisy user counts: the exact ones are not released.
-            itemPopularity: privacy != nil ? interactions.itemUserCounts : PopularityBaseline(train: interactions.matrix).counts.map { Int($0) })
+            itemPopularity: privacy != nil ? interactions.itemUserCounts : interactions.columnUsers)
         file.tunedOn = tunedOn
         file.privacy = privacy
         let data = file.encode()
@@ -69,8 +69,8 @@ final class RunAssembly {
         let sha = try files.write(data, to: path)
         var entry = Manifest.Model(
             path: path, recommender: definition.target.rawValue, scope: definition.scope.rawValue, workspace: interactions.workspace,
-            users: interactions.matrix.rows, items: interactions.matrix.columns, factors: hyperparameters.factors,
-            nonZeros: interactions.matrix.nonZeros, bytes: data.count, sha256: sha, metrics: metrics,
+            users: interactions.totalUsers, items: interactions.matrix.columns, factors: hyperparameters.factors,
+            nonZeros: interactions.totalNonZeros, bytes: data.count, sha256: sha, metrics: metrics,
             ranker: ranker.description, trainedAt: trainedAt, provenance: provenance)
         entry.tunedOn = tunedOn
         entry.warmStartedFrom = warmStartedFrom

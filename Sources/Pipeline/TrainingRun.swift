@@ -193,10 +193,12 @@ public struct TrainingRun: Sendable {
 
     /// One recommender's matrices from `log` (all of it, or a rank's workspaces), and a
     /// private recommender's model, which is made with its matrix.
-    func build(_ rc: TrainingRequest.Recommender, _ log: EventLog, consent: RunConsent, logger: Logger) throws -> ([Built], [MatrixUsage]) {
+    func build(
+        _ rc: TrainingRequest.Recommender, _ log: EventLog, consent: RunConsent, collective: any Collective = SingleRank(), logger: Logger
+    ) throws -> ([Built], [MatrixUsage]) {
         var rc = rc
         guard let parameters = rc.privacy else {
-            let (matrices, matrixUsage) = InteractionMatrixBuilder(definition: rc.definition, threads: request.threads).build(log)
+            let (matrices, matrixUsage) = InteractionMatrixBuilder(definition: rc.definition, threads: request.threads, collective: collective).build(log)
             return (matrices.map { Built(recommender: rc, matrix: $0) }, matrixUsage)
         }
         rc.als.solver = .cholesky  // the private item solves are Cholesky's, whatever was asked
@@ -212,13 +214,15 @@ public struct TrainingRun: Sendable {
         return ([Built(recommender: rc, matrix: matrix, fitted: model, privacy: stage.plan)], [fit.built.usage])
     }
 
-    /// One matrix's model fitted (a global one over `collective`'s ranks, from rank 0) and
-    /// added to the run.
+    /// One matrix's model fitted (a global one with every rank of `collective`, each fitting
+    /// its people's rows) and added to the run — a spread global model by rank 0.
     func train(_ b: Built, into assembly: RunAssembly, collective: any Collective, logger: Logger) throws {
         let model = try b.fitted ?? TrainingScheduler.Job(b.matrix, configuration: b.recommender.als, collective: collective)
             .fit(threads: b.recommender.als.threads, logger: logger)
+        let users = request.includeUserFactors ? SpreadUsers.gathered(model, of: b.matrix, collective: collective) : nil
+        guard collective.isLeader || b.matrix.persons == nil else { return }
         try assembly.add(model, of: b.matrix, definition: b.recommender.definition, hyperparameters: .init(b.recommender.als), ranker: b.recommender.ranker,
-                         includeUserFactors: request.includeUserFactors, privacy: b.privacy)
+                         includeUserFactors: request.includeUserFactors, users: users, privacy: b.privacy)
     }
 
     /// A run id that sorts by time, to the millisecond: `20261122T120102.345Z-3fa9`.

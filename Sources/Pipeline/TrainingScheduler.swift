@@ -17,11 +17,12 @@ enum TrainingScheduler {
         let matrix: SparseMatrix
         let configuration: ALSConfiguration
         var warmStart: WarmStart? = nil
-        /// A global model's person segments (`DistributedALS.segments`), which its users' Gram
-        /// matrix is summed over; nil for a workspace's model.
-        var segments: [Range<Int>]? = nil
-        /// The ranks a global model's fit spreads over, this rank leading; nil: this process.
-        var ranks: DistributedFit? = nil
+        /// A global model's rows (`PersonRows`): its users' Gram matrix is summed over their
+        /// person segments; nil for a workspace's model.
+        var persons: PersonRows? = nil
+        /// The ranks a global model's rows are spread over: every rank fits its own rows
+        /// together (`DistributedALS`) when there are more than one.
+        var collective: any Collective = SingleRank()
 
         init(matrix: SparseMatrix, configuration: ALSConfiguration, warmStart: WarmStart? = nil) {
             self.matrix = matrix
@@ -29,26 +30,32 @@ enum TrainingScheduler {
             self.warmStart = warmStart
         }
 
-        /// A fit of `matrix`; a global one over its person segments, spread over the ranks of
-        /// `collective` when it has more than one (from rank 0) — the same model either way.
+        /// A fit of `matrix`; a global one over its person segments, with every rank of
+        /// `collective` fitting its rows together — the same model however they are spread.
         init(_ matrix: InteractionMatrix, configuration: ALSConfiguration, warmStart: WarmStart? = nil, collective: any Collective) {
             self.init(matrix: matrix.matrix, configuration: configuration, warmStart: warmStart)
-            if matrix.scope == .global {
-                segments = DistributedALS.segments(rows: matrix.matrix.rows)
-                if collective.size > 1 { ranks = DistributedFit(collective: collective) }
-            }
+            persons = matrix.persons
+            self.collective = collective
         }
 
+        /// - Returns: the model; a spread global fit's holds this rank's users' factors.
         func fit(threads: Int, logger: Logger) throws(TrainingError) -> ALSModel {
             var configuration = configuration
             configuration.threads = threads
-            if let ranks { return try ranks.fit(matrix, configuration: configuration, warmStart: warmStart, logger: logger) }
-            return try ImplicitALS(configuration: configuration).fit(matrix, warmStart: warmStart, logger: logger, userSegments: segments)
+            guard let persons, isSpread else {
+                return try ImplicitALS(configuration: configuration).fit(matrix, warmStart: warmStart, logger: logger, userSegments: persons?.rows)
+            }
+            let shard = DistributedALS.Shard(rows: matrix, firstRow: persons.firstRow, totalRows: persons.totalRows, segments: persons.rows)
+            let (users, items) = try DistributedALS(configuration: configuration, collective: collective).fit(shard, warmStart: warmStart, logger: logger)
+            return ALSModel(configuration: configuration, userFactors: users, itemFactors: items)
         }
+
+        /// A global fit over more than one rank, in step with the others.
+        var isSpread: Bool { persons != nil && collective.size > 1 }
 
         /// Fitted alone with every thread: a large matrix, or one whose fit spreads over the
         /// ranks (its collectives must come from one thread, in order).
-        var isLarge: Bool { matrix.nonZeros >= largeNonZeros || ranks != nil }
+        var isLarge: Bool { matrix.nonZeros >= largeNonZeros || isSpread }
     }
 
     /// Non-zeros from which a matrix is trained with every thread.

@@ -11,7 +11,7 @@ public enum TrainingStage {
     /// One fitted model per entry of `toTrain`, in its order.
     /// - Parameter progress: models done and the count of the recommender being trained.
     /// A model already `fitted` (the private global model) is returned as it is. A global
-    /// model's fit spreads over the ranks of `collective` (from rank 0; `DistributedFit`).
+    /// model's fit spreads over the ranks of `collective`, every rank fitting its own rows.
     public static func fit(
         _ toTrain: [ModelToTrain], threads: Int, collective: any Collective = SingleRank(), logger: Logger, progress: (Int, Int) -> Void
     ) throws -> [ALSModel] {

@@ -5,13 +5,19 @@ import Foundation
 // Run under `mpirun -np N`: each rank checks every collective against what it must receive and
 // prints "rank R ok"; rank 0 prints the bits of the rank-ordered sum. With `abort K`, rank K
 // aborts the job with status 3 before the others reach the barrier. With `als`, the distributed
-// fit against one process's (ALSProbe.swift). With `chunk B`, every message moves in rounds of
+// fit against one process's (ALSProbe.swift). With `build`, the global matrix built by every
+// rank from its own people against one process's build (BuildProbe.swift). With `chunk B`, every message moves in rounds of
 // at most B bytes.
 let arguments = Array(CommandLine.arguments.dropFirst())
 let world = arguments.first == "chunk" ? Communicator(chunkBytes: Int(arguments[1])!) : Communicator()
 let rank = world.rank, size = world.size
 if CommandLine.arguments.dropFirst().first == "als" {
     probeALS(world)
+    world.finish()
+    exit(0)
+}
+if CommandLine.arguments.dropFirst().first == "build" {
+    probeBuild(world)
     world.finish()
     exit(0)
 }

@@ -35,6 +35,18 @@ final class CommunicatorTests: XCTestCase {
     /// person segments, on any number of ranks — a plain CG fit, an iALS++ Cholesky fit warm
     /// from published item factors, a matrix with fewer users and items than ranks — and one
     /// rank's bad rows stop every rank; a diverging fit names the row one process names.
+    func testTheGlobalMatrix_builtByEveryRankFromItsOwnPeople_isOneProcesssRows_onOneTwoAndThreeRanks() throws {
+        for ranks in 1...3 {
+            let result = try mpirun(ranks, ["build"])
+            XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+            XCTAssertFalse(result.stdout.contains("FAILED"), result.stdout)
+            for r in 0..<ranks {
+                XCTAssertTrue(result.stdout.contains("build rank \(r) done"), result.stdout)
+                XCTAssertTrue(result.stdout.contains("build thresholds rank \(r):"), result.stdout)
+            }
+        }
+    }
+
     func testDistributedALS_givesOneProcesssBits_onOneTwoAndThreeRanks() throws {
         for ranks in 1...3 {
             let result = try mpirun(ranks, ["als"])

@@ -140,6 +140,6 @@ final class WarmStartNightlyTests: XCTestCase {
 
 extension InteractionMatrix {
     /// What a nightly fit of this matrix sums its users' Gram matrix over: a global model's
-    /// person segments (`DistributedALS`), one segment for a workspace's.
-    var personSegments: [Range<Int>]? { scope == .global ? DistributedALS.segments(rows: matrix.rows) : nil }
+    /// person segments (`PersonRows`), one segment for a workspace's.
+    var personSegments: [Range<Int>]? { persons?.rows }
 }
