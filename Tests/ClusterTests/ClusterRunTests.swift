@@ -169,6 +169,14 @@ final class ClusterRunTests: XCTestCase {
             XCTAssertEqual(NSDictionary(dictionary: try manifestContent(root)), NSDictionary(dictionary: try manifestContent(f.root("single"))), "\(ranks) ranks: the manifest")
             XCTAssertEqual(result.stdout.split(separator: "\n").filter { !$0.hasPrefix("run directory:") && !$0.hasPrefix("published ") }, summary, "\(ranks) ranks: the counts")
         }
+        // With user factors, rank 0 gathers every rank's people into the global model's file.
+        let withUsers = try CommandRunner.run("consentrec", ["train", "--config", config, "--out", f.root("single-users"), "--user-factors"])
+        XCTAssertEqual(withUsers.status, 0, withUsers.stderr)
+        let users = try mpirun(3, ["train", "--config", config, "--out", f.root("ranks-users"), "--log-level", "warning", "--user-factors"])
+        XCTAssertEqual(users.status, 0, users.stderr)
+        let expectedWithUsers = try modelDigests(f.root("single-users"))
+        XCTAssertNotEqual(expectedWithUsers["models/emoji/global.safetensors"], expected["models/emoji/global.safetensors"], "the file holds user factors")
+        XCTAssertEqual(try modelDigests(f.root("ranks-users")), expectedWithUsers, "3 ranks, user factors")
     }
 
     func testTheDistributedRun_keepsEveryConsentGuarantee() throws {

@@ -68,6 +68,31 @@ final class RankerTests: XCTestCase {
         }
     }
 
+    func testATrialInParts_isTheSameWhicheverHoldersScoreThem_andMatchesOnePass() {
+        let d = data(seed: 4)
+        let rankers: [Ranker] = [.als, .popularity, .blend(beta: 1)]
+        let factors = FactorScorer(userFactors: d.x, itemFactors: d.y), popularity = PopularityBaseline(train: d.train)
+        func parts(_ rows: [Range<Int>]) -> RankerTrial.Parts {
+            RankerTrial.parts(rankers, k: 5, train: d.train, test: d.test, factors: factors, popularity: popularity, rows: rows)
+        }
+        let segments = [0..<7, 7..<7, 7..<20, 20..<33, 33..<40]
+        let oneHolder = RankerTrial.Parts.combined([parts(segments)], k: 5)
+        // Three holders of consecutive segments, as three ranks hold them.
+        let threeHolders = RankerTrial.Parts.combined([parts(Array(segments[0..<2])), parts([segments[2]]), parts(Array(segments[3...]))], k: 5)
+        let onePass = RankerTrial.run(rankers, k: 5, train: d.train, test: d.test, factors: factors, popularity: popularity)
+        for i in rankers.indices {
+            XCTAssertEqual(oneHolder[i].result, threeHolders[i].result, "\(rankers[i]): the same bits")
+            XCTAssertEqual(oneHolder[i].userNDCG, threeHolders[i].userNDCG)
+            let a = oneHolder[i].result, b = onePass[i].result
+            XCTAssertEqual(a.users, b.users)
+            XCTAssertEqual(a.coverage, b.coverage, "\(rankers[i]): an item is covered once, whichever part's list held it")
+            XCTAssertEqual(a.textbook.ndcg, b.textbook.ndcg, accuracy: 1e-12)
+            XCTAssertEqual(a.textbook.recall, b.textbook.recall, accuracy: 1e-12)
+            XCTAssertEqual(oneHolder[i].userNDCG, onePass[i].userNDCG, "users in row order")
+        }
+        XCTAssertGreaterThan(onePass[0].result.coverage, 0)
+    }
+
     func testBlendScores_areALSPlusBetaTimesTheScaledPrior() {
         let popularity = PopularityBaseline(counts: [4, 0, 2, 8])
         XCTAssertEqual(popularity.prior, [0.5, 0, 0.25, 1])
