@@ -74,12 +74,19 @@ public struct RankingMetrics: Sendable, Equatable, Codable {
             userNDCG += other.userNDCG
         }
 
-        public mutating func add(train: SparseMatrix, test: SparseMatrix, scores fill: (Int, inout [Float]) -> Void) {
+        /// - Parameter rows: runs of rows whose sums are added run by run, in order — a global
+        ///   matrix's person segments, as `RankerTrial.Parts` adds them (on a fresh accumulator,
+        ///   the same bits); nil: user by user.
+        public mutating func add(train: SparseMatrix, test: SparseMatrix, rows: [Range<Int>]? = nil, scores fill: (Int, inout [Float]) -> Void) {
             var pass = MatrixPass(items: test.columns, usersBefore: users)
             var scores = [Float](repeating: 0, count: test.columns)
-            for user in 0..<test.rows where test.count(ofRow: user) > 0 {
-                fill(user, &scores)
-                add(user: &scores, trainItems: train.row(user).columns, testItems: test.row(user).columns, pass: &pass)
+            for range in rows ?? [0..<test.rows] {
+                var part = rows == nil ? self : Accumulator(k: k)
+                for user in range where test.count(ofRow: user) > 0 {
+                    fill(user, &scores)
+                    part.add(user: &scores, trainItems: train.row(user).columns, testItems: test.row(user).columns, pass: &pass)
+                }
+                if rows == nil { self = part } else { merge(part) }
             }
             finish(pass)
         }

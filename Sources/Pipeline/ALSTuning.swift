@@ -226,13 +226,13 @@ public struct ALSTuning: Sendable {
         _ pair: (train: InteractionMatrix, held: HeldOut), _ model: ALSModel, k: Int, collective: any Collective = SingleRank()
     ) -> RankingMetrics.Accumulator {
         let scorer = FactorScorer(userFactors: model.userFactors, itemFactors: model.itemFactors)
-        guard let persons = pair.train.persons else {
-            var sums = RankingMetrics.Accumulator(k: k)
-            sums.add(train: pair.train.matrix, test: pair.held.test, scores: scorer.scores)
-            return sums
+        if collective.size > 1, let persons = pair.train.persons {
+            let parts = RankerTrial.parts([.als], k: k, train: pair.train.matrix, test: pair.held.test, factors: scorer,
+                                          popularity: PopularityBaseline(counts: []), rows: persons.rows)
+            return RankerTrial.Parts.combined(collective.gathered(parts), k: k)[0]
         }
-        let parts = RankerTrial.parts([.als], k: k, train: pair.train.matrix, test: pair.held.test, factors: scorer,
-                                      popularity: PopularityBaseline(counts: []), rows: persons.rows)
-        return RankerTrial.Parts.combined(collective.size > 1 ? collective.gathered(parts) : [parts], k: k)[0]
+        var sums = RankingMetrics.Accumulator(k: k)
+        sums.add(train: pair.train.matrix, test: pair.held.test, rows: pair.train.persons?.rows, scores: scorer.scores)
+        return sums
     }
 }

@@ -262,8 +262,10 @@ public struct EvaluationRun: Sendable {
         var perMatrix: [RankingMetrics] = []
         var kinds: [String: Int] = [:], unjudged = 0
         for (index, (train, held)) in pairs.enumerated() {
-            let sums = RankerTrial.run(rankers, k: rc.k, train: train.matrix, test: held.test, factors: best.scorers[index],
-                                       popularity: PopularityBaseline(train: train.matrix))
+            // A global matrix's users are added segment by segment, as the nightly adds them.
+            let parts = RankerTrial.parts(rankers, k: rc.k, train: train.matrix, test: held.test, factors: best.scorers[index],
+                                          popularity: PopularityBaseline(train: train.matrix), rows: train.persons?.rows ?? [0..<train.matrix.rows])
+            let sums = RankerTrial.Parts.combined([parts], k: rc.k)
             let byRanker = Dictionary(uniqueKeysWithValues: zip(rankers, sums))
             let (ranker, judged) = policy.choice(byRanker.mapValues(\.result), metric: rc.gate.metric, minTestUsers: rc.gate.minTestUsers)
             pooled.merge(byRanker[ranker]!)
@@ -322,7 +324,7 @@ public struct EvaluationRun: Sendable {
         var perMatrix: [RankingMetrics] = []
         for (index, (train, held)) in pairs.enumerated() {
             var a = RankingMetrics.Accumulator(k: rc.k)
-            a.add(train: train.matrix, test: held.test, scores: score(index))
+            a.add(train: train.matrix, test: held.test, rows: train.persons?.rows, scores: score(index))
             pooled.merge(a)
             perMatrix.append(a.result)
         }

@@ -91,6 +91,11 @@ final class RankerTests: XCTestCase {
             XCTAssertEqual(oneHolder[i].userNDCG, onePass[i].userNDCG, "users in row order")
         }
         XCTAssertGreaterThan(onePass[0].result.coverage, 0)
+        // One scorer's sums added run by run (evaluate, tuning) are the trial's ALS bits.
+        var viaAdd = RankingMetrics.Accumulator(k: 5)
+        viaAdd.add(train: d.train, test: d.test, rows: segments, scores: factors.scores)
+        XCTAssertEqual(viaAdd.result, oneHolder[0].result)
+        XCTAssertEqual(viaAdd.userNDCG, oneHolder[0].userNDCG)
     }
 
     func testBlendScores_areALSPlusBetaTimesTheScaledPrior() {
