@@ -65,6 +65,13 @@ public struct RankingMetrics: Sendable, Equatable, Codable {
             self.k = k
         }
 
+        /// These sums without the per-user figures: what is sent between ranks.
+        public var withoutUsers: Accumulator {
+            var copy = self
+            copy.userNDCG = []
+            return copy
+        }
+
         public mutating func merge(_ other: Accumulator) {
             users += other.users
             precision += other.precision; recall += other.recall; ndcg += other.ndcg; map += other.map

@@ -229,7 +229,7 @@ public struct ALSTuning: Sendable {
         if collective.size > 1, let persons = pair.train.persons {
             let parts = RankerTrial.parts([.als], k: k, train: pair.train.matrix, test: pair.held.test, factors: scorer,
                                           popularity: PopularityBaseline(counts: []), rows: persons.rows)
-            return RankerTrial.Parts.combined(collective.gathered(parts), k: k)[0]
+            return RankerTrial.Parts.combined(collective.gathered(parts.withoutUsers), k: k)[0]
         }
         var sums = RankingMetrics.Accumulator(k: k)
         sums.add(train: pair.train.matrix, test: pair.held.test, rows: pair.train.persons?.rows, scores: scorer.scores)

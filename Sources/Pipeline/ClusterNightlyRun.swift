@@ -81,6 +81,7 @@ public struct ClusterNightlyRun: Sendable {
         }
         defer { withExtendedLifetime(lock) {} }
         let previous = PreviousRun.read(root, seal: ManifestSeal(pseudonymiser: consent.pseudonymiser))
+        try agreeOnPreviousRun(previous, root: root)
         let blasThreads = BLASThreads.current
         BLASThreads.set(1)
         defer { BLASThreads.set(blasThreads) }
@@ -154,16 +155,39 @@ public struct ClusterNightlyRun: Sendable {
         return (judged, local)
     }
 
+    /// Every rank sees the run rank 0 sees as current, or the run stops before anything is
+    /// judged: a global recommender's gate and warm start are decided on every rank from it,
+    /// and an output root that is not shared would have the ranks decide apart.
+    private func agreeOnPreviousRun(_ previous: PreviousRun, root: OutputRoot) throws(NightlyError) {
+        let mine = previous.run?.manifest.runID ?? "none"
+        let leader = String(decoding: collective.broadcast(Array(mine.utf8)), as: UTF8.self)
+        let failure: NightlyError? = mine == leader ? nil : .io(PublishingError.ioFailure(
+            path: root.path, reason: "rank 0 sees last run \(leader), this rank sees \(mine): the output root must be storage every rank shares"))
+        try collective.agree(failure)
+    }
+
     /// A spread global model starts the same way on every rank, or the run stops: a rank that
     /// could not read the last run's model (which the others read) would start elsewhere.
     private func agreeOnLastRunStarts(_ toTrain: [ModelToTrain]) throws(NightlyError) {
-        let flags = toTrain.filter { $0.matrix.persons != nil && $0.fitted == nil }.map { $0.lastRunStart == nil ? 0 : 1 }
-        let counts = collective.sum(flags)
-        guard let bad = counts.firstIndex(where: { $0 != 0 && $0 != collective.size }) else { return }
-        let path = toTrain.filter { $0.matrix.persons != nil && $0.fitted == nil }[bad].lastRunModel?.path ?? "the last run's global model"
-        let failure: NightlyError? = flags[bad] == 0
-            ? .io(PublishingError.ioFailure(path: path, reason: "other ranks read it to start from, this rank cannot: check the shared storage")) : nil
-        try collective.agree(failure)
+        // Per recommender: 0 no spread model, 1 one from the held-out model or random, 2 one from the last run.
+        let mine = config.recommenders.map { rc in
+            toTrain.first { $0.matrix.persons != nil && $0.fitted == nil && $0.recommender.definition.target == rc.definition.target }
+                .map { $0.lastRunStart == nil ? 1 : 2 } ?? 0
+        }
+        let leader = collective.gathered(mine)[0]
+        guard let bad = mine.indices.first(where: { mine[$0] != leader[$0] }) else { return try collective.agree(nil) }
+        let path = toTrain.first { $0.matrix.persons != nil && $0.recommender.definition.target == config.recommenders[bad].definition.target }?
+            .lastRunModel?.path ?? "the last run's \(config.recommenders[bad].definition.target.rawValue) model"
+        try collective.agree(.io(PublishingError.ioFailure(path: path, reason: "rank 0 starts this model \(Self.start(leader[bad])), this rank "
+            + "\(Self.start(mine[bad])): the ranks must read the same last run from shared storage")))
+    }
+
+    private static func start(_ code: Int) -> String {
+        switch code {
+        case 0: "not at all"
+        case 1: "without the last run's model"
+        default: "from the last run's model"
+        }
     }
 
     /// Each rank trains its models into the run rank 0 began; rank 0 gathers the entries in

@@ -149,7 +149,7 @@ public struct HeldOutEvaluation: Sendable {
         let parts = RankerTrial.parts(rankers, k: rc.k, train: train.matrix, test: pair.held.test,
                                       factors: FactorScorer(userFactors: model.userFactors, itemFactors: model.itemFactors), popularity: popularity,
                                       rows: train.persons?.rows ?? [0..<train.matrix.rows])
-        let sums = RankerTrial.Parts.combined(collective.size > 1 ? collective.gathered(parts) : [parts], k: rc.k)
+        let sums = RankerTrial.Parts.combined(collective.size > 1 ? collective.gathered(parts.withoutUsers) : [parts], k: rc.k)
         let byRanker = Dictionary(uniqueKeysWithValues: zip(rankers, sums))
         let (ranker, judged) = rc.ranker.choice(byRanker.mapValues(\.result), metric: rc.gate.metric, minTestUsers: rc.gate.minTestUsers)
         return MatrixResult(als: byRanker[.als]!, popularity: byRanker[.popularity]!, published: byRanker[ranker]!, ranker: ranker, judged: judged)

@@ -263,6 +263,14 @@ final class ClusterRunTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: f.root("a") + "/current"), "nothing is published")
         let next = try mpirun(2, ["run", "--config", config, "--out", f.root("a"), "--log-level", "warning"])
         XCTAssertEqual(next.status, 0, "the lock was released: " + next.stderr)
+        // Found by an attack: with a last run in rank 0's root only, the ranks judged the
+        // global model against different last runs, and every rank crashed in a collective.
+        let published = try FileManager.default.destinationOfSymbolicLink(atPath: f.root("a") + "/current")
+        let apart = try mpirun(["-np", "1", binary, "run", "--config", config, "--out", f.root("a"), "--log-level", "warning",
+                                ":", "-np", "1", binary, "run", "--config", config, "--out", f.root("b"), "--log-level", "warning"])
+        XCTAssertEqual(apart.status, 7, "the I/O status, not a crash: " + apart.stderr)
+        XCTAssertTrue(apart.stderr.contains("sees last run"), apart.stderr)
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: f.root("a") + "/current"), published, "current is untouched")
     }
 
     func testOneRanksInputError_stopsEveryRankWithTheInputStatus() throws {
