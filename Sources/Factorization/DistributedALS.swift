@@ -12,10 +12,11 @@ import Platform
 /// entry in the slice), the ranks gather the users' Gram products and the solved item slices,
 /// and each rank forms the items' Gram matrix itself.
 ///
-/// Every sum has a fixed order: the users' Gram matrix is summed over `segments(rows:)` — the
-/// same person segments whatever the rank count, each held whole by one rank — and an item's
-/// row reads its users in row order, as in one process. A fit therefore gives the bits
-/// `ImplicitALS.fit(_:userSegments:)` gives with the same segments, on any number of ranks.
+/// Every sum has a fixed order: the users' Gram matrix is summed over the shards' person
+/// segments (`Cluster.PersonSegments`: the same segments whatever the rank count, each held
+/// whole by one rank) in segment order, and an item's row reads its users in row order. A fit
+/// therefore gives the bits `ImplicitALS.fit(_:userSegments:)` gives with the same segments,
+/// on any number of ranks.
 public struct DistributedALS: Sendable {
     /// The rows of the people one rank holds.
     public struct Shard: Sendable {

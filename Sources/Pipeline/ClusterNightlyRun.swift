@@ -17,9 +17,11 @@ import Platform
 ///    to the rank owning their workspace (`WorkspaceOwner`), the usage added up everywhere.
 /// 3. Per-workspace recommenders are built, evaluated and gated at each owner; rank 0 pools
 ///    their figures. Tuning per size bucket runs the same search on every rank, pooling each
-///    trial's sums (`ALSTuning.tuneAcrossRanks`). A global recommender is judged at rank 0 on
-///    the events of every rank.
-/// 4. Each rank trains what passed and writes its model files into the run rank 0 began;
+///    trial's sums (`ALSTuning.tuneAcrossRanks`). A global recommender is built, judged and
+///    fitted by every rank in step, each on its own people's rows (`GlobalMatrixBuild`); a
+///    private one at rank 0, from the reactions every rank sends it.
+/// 4. Each rank trains what passed and writes its model files into the run rank 0 began (a
+///    spread global model is fitted by all and written by rank 0);
 ///    rank 0 gathers their manifest entries in the order one process writes them, carries,
 ///    audits and publishes, holding the lock.
 ///
