@@ -1,7 +1,8 @@
 # ConsentRec: `make demo` runs the main job on the bundled sample, `make test` runs the tests.
 # Every target installs what it needs on a fresh Debian machine (OpenBLAS, LAPACKE, OpenMPI).
 SWIFT ?= swift
-APT_PACKAGES := libopenblas-dev liblapacke-dev openmpi-bin libopenmpi-dev
+# bsdutils: `script`, which runs the progress-bar test under a pseudo-terminal.
+APT_PACKAGES := libopenblas-dev liblapacke-dev openmpi-bin libopenmpi-dev bsdutils
 
 VENV := .venv
 

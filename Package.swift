@@ -169,7 +169,7 @@ let package = Package(
         .testTarget(
             name: "ConsentRecCLITests",
             dependencies: [
-                "consentrec", "Consent", "Ingest", "Platform", "Publishing", "TestSupport",
+                "consentrec", "consentrec-mpi", "Consent", "Ingest", "Pipeline", "Platform", "Publishing", "TestSupport",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),

@@ -4,7 +4,7 @@ import Ingest
 import Publishing
 
 /// Exit statuses, one table for every command of `consentrec` and `consentrec-mpi`
-/// (documented in docs/nightly.md).
+/// (the table is `table`, documented in docs/nightly.md#exit-statuses).
 public enum ExitStatus {
     public static let trainingFailed: Int32 = 1
     public static let configError: Int32 = 2
@@ -17,6 +17,20 @@ public enum ExitStatus {
     public static let locked: Int32 = 8
     /// No run is current (withdrawn by a purge, now or earlier, or never published) and nothing new was published.
     public static let nothingPublished: Int32 = 9
+    /// Bad command-line arguments (ArgumentParser's usage status).
+    public static let usage: Int32 = 64
+
+    /// Every status a command exits with, in the words the help texts, README.md and the table
+    /// of docs/nightly.md all begin with (a test holds the three to this list).
+    public static let table: [(status: Int32, meaning: String)] = [
+        (0, "published"), (trainingFailed, "training failed"), (configError, "config error"), (inputError, "input error"),
+        (consentOrKey, "consent or key failure"), (gateFailed, "no model passed its gate"), (auditFailed, "privacy audit failed"),
+        (ioFailure, "I/O failure"), (locked, "another run holds the lock"), (nothingPublished, "nothing is published"),
+        (usage, "bad command-line arguments"),
+    ]
+
+    /// The table in one line: "0 published, 1 training failed, …".
+    public static var summary: String { table.map { "\($0.status) \($0.meaning)" }.joined(separator: ", ") }
 
     /// The status for an error a command did not handle itself.
     public static func of(_ error: any Error) -> Int32 {

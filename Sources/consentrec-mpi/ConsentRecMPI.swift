@@ -26,10 +26,8 @@ struct ConsentRecMPI: ParsableCommand {
     }
 
     static let statusTable = """
-        Every rank exits with the run's status, the table of `consentrec run` (0 published, 1 training \
-        failed, 2 config error, 3 input error, 4 consent or key failure, 5 no model passed its gate, \
-        6 privacy audit failed, 7 I/O failure, 8 another run holds the lock, 9 nothing is published). \
-        See docs/scaling.md.
+        Every rank exits with the run's status, the table of `consentrec run`: \(ExitStatus.summary) \
+        (docs/nightly.md#exit-statuses; docs/scaling.md for the ranks).
         """
 }
 

@@ -17,10 +17,7 @@ extension ConsentRec {
                 gate; retrains what passes on all the data (carrying forward the last run's model where a \
                 new one fails, if today's consent and retention still allow it); audits the new run against the registry; \
                 publishes it atomically. A report goes to ROOT/reports/RUN_ID.json and .txt whatever \
-                happens. Exit status: 0 published, 1 training failed, 2 config error, 3 input error, \
-                4 consent or key failure, 5 no model passed its gate, 6 privacy audit failed, 7 I/O \
-                failure, 8 another run holds the lock, 9 nothing is published (the consent purge withdrew \
-                every published run and no new model passed its gate).
+                happens. Exit status: \(ExitStatus.summary) (docs/nightly.md#exit-statuses).
                 """)
 
         @Option(help: "The TOML config (see data/nightly.toml and docs/nightly.md).") var config: String

@@ -48,6 +48,31 @@ final class RunCommandTests: XCTestCase {
         XCTAssertNotNil(OutputRoot(path: dir.path + "/out").currentRun)
     }
 
+    func testOnATerminal_progressIsABarPerStage_andInALogPlainLines() throws {
+        let path = config()
+        // Under a pseudo-terminal (util-linux `script`), standard error is a terminal.
+        let command = ([CommandRunner.productsDirectory.appendingPathComponent("consentrec").path, "run", "--config", path])
+            .map { "'\($0)'" }.joined(separator: " ")
+        let tty = try CommandRunner.run("/usr/bin/script", ["-qefc", command, "/dev/null"], absolute: true)
+        XCTAssertEqual(tty.status, 0, tty.stdout + tty.stderr)
+        XCTAssertTrue(tty.stdout.contains(": published"), tty.stdout)
+        let bars = tty.stdout.matches(of: /\r(read|build|evaluate|train|publish) *\[(#*)(\.*)\] (\d+)\/(\d+)/)
+        XCTAssertFalse(bars.isEmpty, "a redrawn bar: " + tty.stdout.debugDescription)
+        for bar in bars {
+            XCTAssertEqual(bar.output.2.count + bar.output.3.count, 30, "30 cells")
+            XCTAssertEqual(bar.output.2.count, Int(bar.output.4)! * 30 / Int(bar.output.5)!, "filled in proportion")
+        }
+        XCTAssertTrue(bars.contains { $0.output.1 == "train" && $0.output.4 == $0.output.5 }, "the train bar ends full")
+        XCTAssertFalse(tty.stdout.contains("] progress"), "no plain progress lines on a terminal")
+        // In a scheduler's log (not a terminal): plain lines, no bar.
+        let plain = try run(path)
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        let lines = plain.stderr.split(separator: "\n").filter { $0.hasSuffix("] progress") }
+        XCTAssertTrue(lines.contains { $0.contains("stage=train") && $0.contains("done=") }, plain.stderr)
+        XCTAssertFalse(plain.stderr.contains("\r"), "no carriage returns in a log")
+        XCTAssertFalse(plain.stderr.contains("[#"), "no bar in a log")
+    }
+
     func testInspect_showsHowANightlyModelWasFitted() throws {
         XCTAssertEqual(try run(config()).status, 0)
         let current = try XCTUnwrap(OutputRoot(path: dir.path + "/out").currentRun)
