@@ -29,6 +29,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
@@ -68,7 +69,7 @@ let package = Package(
             name: "Pipeline",
             dependencies: [
                 "Cluster", "Consent", "Evaluation", "Factorization", "Ingest", "Interactions", "Linalg", "Platform", "Privacy", "Publishing", logging,
-                crypto, .product(name: "TOMLKit", package: "TOMLKit"),
+                crypto, .product(name: "TOMLKit", package: "TOMLKit"), .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             exclude: ["README.md"]
         ),

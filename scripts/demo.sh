@@ -33,3 +33,7 @@ if [ -x .venv/bin/python ] && .venv/bin/python -c "import safetensors, numpy" 2>
   "$bin" recommend --run "$out" --workspace "$workspace" --user "$user" --events "$sample/events.csv" \
     --key-file "$sample/pseudonym.key" --consent "$sample/consent.csv" --as-of 2026-11-20T00:00:00Z -k 5 --json --recommender emoji | .venv/bin/python scripts/check_model.py --run "$out" -
 fi
+
+echo; echo "== this run's Prometheus metrics (node_exporter textfile format; docs/nightly.md#job-metrics-prometheus)"
+grep -E '^consentrec_(run_status\{status="published"\}|run_exit_status|events_kept_total|last_success)' "$out/metrics/consentrec.prom" | sort
+echo; echo "metrics file: $out/metrics/consentrec.prom"

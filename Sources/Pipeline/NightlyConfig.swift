@@ -68,6 +68,8 @@ public struct NightlyConfig: Sendable {
     public var outputRoot: String
     public var keepRuns: Int
     public var threads: Int
+    /// `output.metrics_file`: where each run's Prometheus metrics go (nil: `JobMetrics.defaultPath`).
+    public var metricsFile: String? = nil
     public var recommenders: [Recommender]
 
     /// The enabled recommenders with `run.threads` in their ALS configuration: what `evaluate`
@@ -220,14 +222,14 @@ private struct Reader {
         let asOf = try asOf(privacy)
 
         guard let output = try table(root, "output", "") else { throw .missing(path: path, key: "output") }
-        try keys(output, "output", allowed: ["root", "keep_runs"])
+        try keys(output, "output", allowed: ["root", "keep_runs", "metrics_file"])
         guard let outRoot = try string(output, "root", "output") else { throw .missing(path: path, key: "output.root") }
 
         let run = try table(root, "run", "") ?? TOMLTable()
         try keys(run, "run", allowed: ["threads"])
         let recommenders = try recommenders(root)
 
-        return NightlyConfig(
+        var config = NightlyConfig(
             events: events.map(resolve), format: format, ignoredColumns: Set(try strings(input, "ignore_columns", "input") ?? []),
             badRowLimit: BadRowLimit(maxCount: try int(input, "max_bad_rows", "input", min: 0), maxFraction: maxFraction),
             slack: try slackOptions(input), consentPath: resolve(registry), policy: policy,
@@ -236,6 +238,8 @@ private struct Reader {
             keepRuns: try int(output, "keep_runs", "output", min: 1) ?? 5,
             threads: try int(run, "threads", "run", min: 1, max: ALSConfiguration.maxThreads) ?? ALSConfiguration.defaultThreads,
             recommenders: recommenders)
+        config.metricsFile = try string(output, "metrics_file", "output").map(resolve)
+        return config
     }
 
     func format(_ input: TOMLTable) throws(ConfigError) -> EventFormat? {

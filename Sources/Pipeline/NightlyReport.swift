@@ -141,6 +141,19 @@ public struct NightlyReport: Sendable, Codable {
     public var machine: String?
     /// Why the run stopped, for status `failed`.
     public var error: String?
+    /// A failed run's exit status (from its error).
+    public var errorStatus: Int32?
+
+    /// The exit status this report's run ends with (docs/nightly.md#exit-statuses).
+    public var exitStatus: Int32 {
+        switch status {
+        case .published: 0
+        case .gateFailed: ExitStatus.gateFailed
+        case .auditFailed: ExitStatus.auditFailed
+        case .withdrawn: ExitStatus.nothingPublished
+        case .failed: errorStatus ?? ExitStatus.ioFailure
+        }
+    }
 
     /// The report of a run that stopped on an error before it had anything else to say.
     static func failure(runID: String, asOf: Int64, startedAt: Int64, policy: ConsentPolicy, seconds: Double, error: NightlyError) -> NightlyReport {
@@ -149,6 +162,7 @@ public struct NightlyReport: Sendable, Codable {
             stageSeconds: [:], usage: RunUsage(read: DataUsage(policy: policy)), recommenders: [], published: [], carriedForward: [], dropped: [],
             purge: PurgeOutcome(), auditFindings: [], runDirectory: nil)
         report.error = "\(error)"
+        report.errorStatus = ExitStatus.of(error)
         return report
     }
 

@@ -87,7 +87,7 @@ public struct NightlyRun: Sendable {
         let report = NightlyReport.failure(
             runID: runID, asOf: config.asOf ?? now, startedAt: now, policy: config.policy,
             seconds: Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18, error: error)
-        Self.writeReport(report, root: OutputRoot(path: config.outputRoot))
+        Self.writeReport(report, root: OutputRoot(path: config.outputRoot), metricsFile: config.metricsFile)
         logger.info("run finished", metadata: [LogKey.run: "\(runID)", LogKey.status: "\(report.status.rawValue)"])
     }
 
@@ -435,7 +435,7 @@ public struct NightlyRun: Sendable {
         report.status = status
         report.stageSeconds = timer.seconds
         report.seconds = timer.total
-        Self.writeReport(report, root: root)
+        Self.writeReport(report, root: root, metricsFile: config.metricsFile)
         logger.info("run finished", metadata: [LogKey.run: "\(report.runID)", LogKey.status: "\(status.rawValue)"])
     }
 
@@ -451,7 +451,9 @@ public struct NightlyRun: Sendable {
     /// Writes the report beside the runs, atomically, whatever the outcome.
     /// Each file is written durably (temporary name, fsync, rename): a kill leaves the whole
     /// report or none, and the next run removes the temporary file.
-    static func writeReport(_ report: NightlyReport, root: OutputRoot) {
+    /// The job's metrics file (`JobMetrics`) is replaced the same way.
+    static func writeReport(_ report: NightlyReport, root: OutputRoot, metricsFile: String?) {
+        try? JobMetrics.write(report, to: metricsFile ?? JobMetrics.defaultPath(root: root.path), root: root)
         let folder = root.path + "/reports"
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let encoder = JSONEncoder()

@@ -83,8 +83,8 @@ extension ConsentRecMPI {
             discussion: """
                 Rank 0 takes the output root's lock and runs the consent purge; the inputs are read in \
                 pieces across the ranks, through consent at the rank that reads them; each workspace's \
-                events go to the rank that owns it, where its models are built, judged and trained; a \
-                global model is built at rank 0 and fitted across every rank, each holding some people; \
+                events go to the rank that owns it, where its models are built, judged and trained; every \
+                rank builds, judges and fits its own people's rows of a global model with the others; \
                 rank 0 gathers the manifest, audits the run and publishes it. 
                 """ + ConsentRecMPI.statusTable)
 
@@ -94,7 +94,10 @@ extension ConsentRecMPI {
             try options.onEveryRank("consentrec-mpi.run") { (config, world, logger) throws(NightlyError) in
                 var run = ClusterNightlyRun(config: config, collective: world, configPath: options.config)
                 run.stretchBytes = options.stretchBytes
-                if let report = try run.execute(logger: logger) { print(report.text) }
+                if let report = try run.execute(logger: logger) {
+                    print(report.text)
+                    print("metrics: \(config.metricsFile ?? JobMetrics.defaultPath(root: config.outputRoot))")
+                }
             }
         }
     }

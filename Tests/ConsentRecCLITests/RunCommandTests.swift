@@ -73,6 +73,71 @@ final class RunCommandTests: XCTestCase {
         XCTAssertFalse(plain.stderr.contains("[#"), "no bar in a log")
     }
 
+    /// The samples of a Prometheus text file, by name and labels; fails on a line that is
+    /// neither a sample nor a HELP or TYPE comment.
+    func samples(_ path: String) throws -> [String: Double] {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var out: [String: Double] = [:]
+        for line in text.split(separator: "\n") {
+            if line.hasPrefix("# HELP consentrec_") || line.hasPrefix("# TYPE consentrec_") {
+                if line.hasPrefix("# TYPE") { XCTAssertTrue(line.hasSuffix(" gauge"), String(line)) }
+                continue
+            }
+            let match = try XCTUnwrap(line.wholeMatch(of: /(consentrec_[a-z_]+(?:\{[a-z_]+="[^"]*"(?:,[a-z_]+="[^"]*")*\})?) (\S+)/), "not a sample: \(line)")
+            let sample = String(match.output.1)
+            XCTAssertNil(out[sample], "\(sample) twice")
+            out[sample] = try XCTUnwrap(Double(match.output.2), String(line))
+        }
+        return out
+    }
+
+    func testEveryRun_replacesItsPrometheusMetrics_andTheLastSuccessOutlivesAFailure() throws {
+        let path = config()
+        let published = try run(path)
+        XCTAssertEqual(published.status, 0, published.stderr)
+        let file = dir.path + "/out/metrics/consentrec.prom"
+        let first = try samples(file)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/out/metrics"), ["consentrec.prom"], "no temporary file is left")
+        XCTAssertEqual(first[#"consentrec_run_status{status="published"}"#], 1)
+        XCTAssertEqual(first[#"consentrec_run_status{status="failed"}"#], 0)
+        XCTAssertEqual(first["consentrec_run_exit_status"], 0)
+        for stage in ["read", "build", "evaluate", "train", "publish"] {
+            XCTAssertNotNil(first[#"consentrec_stage_duration_seconds{stage="\#(stage)"}"#], stage)
+        }
+        let report = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: dir.path + "/out/reports/" + (try XCTUnwrap(published.stdout.firstMatch(of: /run (\S+):/)?.output.1)) + ".json")))
+            as! [String: Any]
+        let usage = report["usage"] as! [String: Any]
+        XCTAssertEqual(first["consentrec_events_kept_total"], (usage["eventsKept"] as! NSNumber).doubleValue)
+        XCTAssertEqual(first["consentrec_rows_read_total"], (usage["rowsRead"] as! NSNumber).doubleValue)
+        let channelModels = (report["published"] as! [String]).filter { $0.hasPrefix("models/channel/") }.count
+        XCTAssertGreaterThan(channelModels, 0)
+        XCTAssertEqual(first[#"consentrec_models_total{recommender="channel",outcome="published"}"#], Double(channelModels))
+        let verdicts = ["passed", "ungated", "failed"].map { first[#"consentrec_gate_verdicts_total{recommender="channel",verdict="\#($0)"}"#] ?? -1 }
+        let outcomes = ["published", "carried", "withheld"].map { first[#"consentrec_models_total{recommender="channel",outcome="\#($0)"}"#] ?? -1 }
+        XCTAssertEqual(verdicts.reduce(0, +), outcomes.reduce(0, +), "every judged model has one verdict and one outcome")
+        XCTAssertEqual(verdicts[0] + verdicts[1], outcomes[0], "a first run publishes what passed or went ungated")
+        let ndcg = try XCTUnwrap(first[#"consentrec_gate_metric_ratio{recommender="channel",metric="ndcg@10",ranker="published"}"#])
+        XCTAssertTrue(ndcg > 0 && ndcg <= 1, "\(ndcg)")
+        let success = try XCTUnwrap(first["consentrec_last_success_timestamp_seconds"])
+        XCTAssertEqual(success, first["consentrec_run_start_timestamp_seconds"])
+
+        // A run that fails (the registry is missing) replaces the file; the last success stays.
+        let failed = try run(config(consent: "data/no-such-registry.csv"))
+        XCTAssertEqual(failed.status, 4, failed.stderr)
+        let second = try samples(file)
+        XCTAssertEqual(second["consentrec_run_exit_status"], 4)
+        XCTAssertEqual(second[#"consentrec_run_status{status="failed"}"#], 1)
+        XCTAssertEqual(second[#"consentrec_run_status{status="published"}"#], 0)
+        XCTAssertEqual(second["consentrec_last_success_timestamp_seconds"], success, "the last published run's start")
+
+        // output.metrics_file puts it where a node_exporter textfile collector reads.
+        let custom = dir.write("nightly-custom.toml", try String(contentsOfFile: path, encoding: .utf8)
+            .replacingOccurrences(of: "root = \"out\"", with: "root = \"out\"\nmetrics_file = \"textfile/consentrec.prom\""))
+        XCTAssertEqual(try run(custom).status, 0)
+        XCTAssertEqual(try samples(dir.path + "/textfile/consentrec.prom")["consentrec_run_exit_status"], 0)
+    }
+
     func testInspect_showsHowANightlyModelWasFitted() throws {
         XCTAssertEqual(try run(config()).status, 0)
         let current = try XCTUnwrap(OutputRoot(path: dir.path + "/out").currentRun)
