@@ -87,7 +87,7 @@ public struct NightlyRun: Sendable {
         let report = NightlyReport.failure(
             runID: runID, asOf: config.asOf ?? now, startedAt: now, policy: config.policy,
             seconds: Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18, error: error)
-        Self.writeReport(report, root: OutputRoot(path: config.outputRoot), metricsFile: config.metricsFile)
+        Self.writeReport(report, root: OutputRoot(path: config.outputRoot), metricsFile: config.metricsFile, logger: logger)
         logger.info("run finished", metadata: [LogKey.run: "\(runID)", LogKey.status: "\(report.status.rawValue)"])
     }
 
@@ -435,7 +435,7 @@ public struct NightlyRun: Sendable {
         report.status = status
         report.stageSeconds = timer.seconds
         report.seconds = timer.total
-        Self.writeReport(report, root: root, metricsFile: config.metricsFile)
+        Self.writeReport(report, root: root, metricsFile: config.metricsFile, logger: logger)
         logger.info("run finished", metadata: [LogKey.run: "\(report.runID)", LogKey.status: "\(status.rawValue)"])
     }
 
@@ -451,9 +451,13 @@ public struct NightlyRun: Sendable {
     /// Writes the report beside the runs, atomically, whatever the outcome.
     /// Each file is written durably (temporary name, fsync, rename): a kill leaves the whole
     /// report or none, and the next run removes the temporary file.
-    /// The job's metrics file (`JobMetrics`) is replaced the same way.
-    static func writeReport(_ report: NightlyReport, root: OutputRoot, metricsFile: String?) {
-        try? JobMetrics.write(report, to: metricsFile ?? JobMetrics.defaultPath(root: root.path), root: root)
+    /// The job's metrics file (`JobMetrics`) is replaced the same way; a file that cannot be
+    /// written is logged (the run's outcome stands: the report and the exit status say it).
+    static func writeReport(_ report: NightlyReport, root: OutputRoot, metricsFile: String?, logger: Logger) {
+        let metrics = metricsFile ?? JobMetrics.defaultPath(root: root.path)
+        do { try JobMetrics.write(report, to: metrics, root: root) } catch {
+            logger.error("metrics file not written", metadata: [LogKey.file: "\(metrics)", LogKey.reason: "\(error)"])
+        }
         let folder = root.path + "/reports"
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let encoder = JSONEncoder()

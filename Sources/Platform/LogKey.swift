@@ -8,6 +8,8 @@ public enum LogKey {
     public static let bucket = "bucket", trials = "trials", score = "score"
     // The output root: runs kept, withdrawn or pruned, and the current one.
     public static let runs = "runs", current = "current", pruned = "pruned"
+    // What went wrong with a side file (a metrics file that cannot be written).
+    public static let reason = "reason"
     // Reading.
     public static let file = "file", format = "format", gzip = "gzip", rows = "rows", kept = "kept"
     public static let policy = "policy", registrySHA256 = "registry_sha256"

@@ -136,6 +136,13 @@ final class RunCommandTests: XCTestCase {
             .replacingOccurrences(of: "root = \"out\"", with: "root = \"out\"\nmetrics_file = \"textfile/consentrec.prom\""))
         XCTAssertEqual(try run(custom).status, 0)
         XCTAssertEqual(try samples(dir.path + "/textfile/consentrec.prom")["consentrec_run_exit_status"], 0)
+        // A metrics file that cannot be written is logged; the run's outcome stands.
+        let unwritable = dir.write("nightly-unwritable.toml", try String(contentsOfFile: path, encoding: .utf8)
+            .replacingOccurrences(of: "root = \"out\"", with: "root = \"out\"\nmetrics_file = \"/proc/consentrec/consentrec.prom\""))
+        let logged = try run(unwritable)
+        XCTAssertEqual(logged.status, 0, logged.stderr)
+        XCTAssertTrue(logged.stderr.contains("metrics file not written"), logged.stderr)
+        XCTAssertTrue(logged.stderr.contains("file=/proc/consentrec/consentrec.prom"), logged.stderr)
     }
 
     func testInspect_showsHowANightlyModelWasFitted() throws {
