@@ -3,10 +3,13 @@
 SWIFT ?= swift
 # bsdutils: `script`, which runs the progress-bar test under a pseudo-terminal.
 APT_PACKAGES := libopenblas-dev liblapacke-dev openmpi-bin libopenmpi-dev bsdutils
+# What the tests use beyond the build: headless Chromium (the HTML report opened in a browser)
+# with a font, and the PostgreSQL server the consent-registry tests start for themselves.
+TEST_APT_PACKAGES := chromium fonts-dejavu-core postgresql
 
 VENV := .venv
 
-.PHONY: deps pydeps build demo demo-mpi demo-als model-digests test consent-properties fuzz fuzz-replay crash-test bench bench-quick bench-implicit bench-quality bench-privacy bench-scaling clean
+.PHONY: deps testdeps pydeps build demo demo-mpi demo-als model-digests test consent-properties fuzz fuzz-replay crash-test bench bench-quick bench-implicit bench-quality bench-privacy bench-scaling clean
 
 # Installs OpenBLAS, LAPACKE and OpenMPI with apt-get when they are missing.
 deps:
@@ -15,15 +18,22 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); \
 	fi
 
-# A venv with safetensors, numpy, implicit and dp-accounting for the Python interop checks
-# (scripts/check_model.py, scripts/implicit_metrics.py, scripts/dp_epsilon.py); Python and its
+# Installs Chromium and PostgreSQL for the tests with apt-get when they are missing.
+testdeps: deps
+	@if ! dpkg -s $(TEST_APT_PACKAGES) >/dev/null 2>&1; then \
+		echo "installing $(TEST_APT_PACKAGES)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEST_APT_PACKAGES); \
+	fi
+
+# A venv with safetensors, numpy, implicit, dp-accounting and Pillow for the Python checks
+# (scripts/check_model.py, scripts/implicit_metrics.py, scripts/dp_epsilon.py, scripts/render_page.py); Python and its
 # venv module come from apt-get when missing. A failed install stops `make test`.
 pydeps:
 	@command -v python3 >/dev/null 2>&1 || { echo "installing python3"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3; }
 	@[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV) 2>/dev/null || { echo "installing python3-venv"; rm -rf $(VENV); \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv && python3 -m venv $(VENV); }
-	@$(VENV)/bin/python -c "import safetensors, numpy, implicit, dp_accounting" 2>/dev/null || \
-		$(VENV)/bin/pip install --quiet --disable-pip-version-check safetensors numpy "implicit==0.7.*" "dp-accounting==0.6.*"
+	@$(VENV)/bin/python -c "import safetensors, numpy, implicit, dp_accounting, PIL" 2>/dev/null || \
+		$(VENV)/bin/pip install --quiet --disable-pip-version-check safetensors numpy "implicit==0.7.*" "dp-accounting==0.6.*" pillow
 
 build: deps
 	$(SWIFT) build -c release
@@ -59,7 +69,7 @@ model-digests: deps
 # Then every fuzz target briefly (20,000 inputs each from a fixed seed: the same every time),
 # so a reader that crashes on hostile bytes fails the run. The suite includes 20 kill -9 crash
 # tests (crash-test: 200).
-test: deps pydeps
+test: testdeps pydeps
 	CONSENTREC_PYTHON=$(abspath $(VENV))/bin/python $(SWIFT) test --disable-swift-testing
 	FUZZ_RUNS=$${FUZZ_RUNS:-20000} scripts/fuzz.sh
 

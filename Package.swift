@@ -35,6 +35,10 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/JohnSundell/Plot", from: "0.14.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // MARK: - The stages
@@ -64,12 +68,25 @@ let package = Package(
         .target(name: "Evaluation", dependencies: ["Linalg", "Platform"], exclude: ["README.md"]),
         // Model files, manifest and seal, the output root: atomic publish, lock, purge, run audit.
         .target(name: "Publishing", dependencies: ["Consent", "Evaluation", "Interactions", "Linalg", "Platform", "Privacy", crypto], exclude: ["README.md"]),
+        // The consent registry read from PostgreSQL (postgres-nio): the only target that talks to a database.
+        .target(
+            name: "ConsentPostgres",
+            dependencies: [
+                "Consent", "Ingest", "Platform", logging, .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            exclude: ["README.md"]
+        ),
+        // Self-contained HTML report pages and their inline SVG charts (Plot renders both).
+        .target(name: "HTMLReport", dependencies: [.product(name: "Plot", package: "Plot")], exclude: ["README.md"]),
         // The config file and the composition of the stages.
         .target(
             name: "Pipeline",
             dependencies: [
-                "Cluster", "Consent", "Evaluation", "Factorization", "Ingest", "Interactions", "Linalg", "Platform", "Privacy", "Publishing", logging,
-                crypto, .product(name: "TOMLKit", package: "TOMLKit"), .product(name: "Prometheus", package: "swift-prometheus"),
+                "Cluster", "Consent", "ConsentPostgres", "Evaluation", "Factorization", "Ingest", "Interactions", "Linalg", "Platform", "Privacy",
+                "Publishing", logging, "HTMLReport", crypto, .product(name: "TOMLKit", package: "TOMLKit"), .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Plot", package: "Plot"),
             ],
             exclude: ["README.md"]
         ),
@@ -162,7 +179,7 @@ let package = Package(
         .testTarget(
             name: "PipelineTests",
             dependencies: [
-                "Consent", "Evaluation", "Factorization", "Ingest", "Interactions", "Linalg", "Pipeline", "Platform", "Publishing",
+                "Consent", "ConsentPostgres", "Evaluation", "Factorization", "Ingest", "Interactions", "Linalg", "Pipeline", "Platform", "Publishing",
                 "SyntheticData", "TestSupport",
             ]
         ),

@@ -10,7 +10,9 @@ out=${DEMO_OUT:-/tmp/consentrec-nightly}
 
 echo "== consentrec run --config data/nightly.toml (output root $out)"
 status=0
-"$bin" run --config data/nightly.toml --out "$out" --log-level warning || status=$?
+printed=$(mktemp)
+"$bin" run --config data/nightly.toml --out "$out" --log-level warning > "$printed" || status=$?
+cat "$printed"
 echo "(exit status $status)"
 
 # A user of a consenting workspace: the first event row whose workspace has not opted out.
@@ -36,4 +38,8 @@ fi
 
 echo; echo "== this run's Prometheus metrics (node_exporter textfile format; docs/nightly.md#job-metrics-prometheus)"
 grep -E '^consentrec_(run_status\{status="published"\}|run_exit_status|events_kept_total|last_success)' "$out/metrics/consentrec.prom" | sort
-echo; echo "metrics file: $out/metrics/consentrec.prom"
+echo
+# This run's page, as the run printed it (docs/nightly.md#the-runs-page-html).
+echo "HTML report: $(sed -n 's/^report: //p' "$printed")"
+rm -f "$printed"
+echo "metrics file: $out/metrics/consentrec.prom"

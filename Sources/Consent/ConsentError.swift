@@ -3,6 +3,8 @@ public enum ConsentError: Error, Equatable, CustomStringConvertible {
     case registryMissing(path: String)
     case registryUnreadable(path: String, reason: String)
     case registryMalformed(file: String, line: Int, field: String, reason: String)
+    /// A bad row of a registry read from a database: its place in the query's result.
+    case registryBadRow(source: String, row: Int, field: String, reason: String)
 
     public var description: String {
         switch self {
@@ -12,6 +14,8 @@ public enum ConsentError: Error, Equatable, CustomStringConvertible {
             "\(path): the consent registry cannot be read (\(reason)); the run stops"
         case .registryMalformed(let file, let line, let field, let reason):
             "\(file):\(line): \(field): \(reason); a consent registry with a bad row is not used, so the run stops"
+        case .registryBadRow(let source, let row, let field, let reason):
+            "\(source): row \(row) of the result: \(field): \(reason); a consent registry with a bad row is not used, so the run stops"
         }
     }
 }

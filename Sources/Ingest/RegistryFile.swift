@@ -59,16 +59,34 @@ extension ConsentRegistry {
 
     /// One checked registry row.
     static func entry(_ values: RowValues, path: String, line: Int) throws(ConsentError) -> Entry {
-        func text(_ slot: Int) -> String { values.slots[slot].map { String(decoding: $0, as: UTF8.self) } ?? "" }
-        if let problem = values.slots[0].flatMap(IDGrammar.problem) ?? (values.slots[0] == nil ? .empty : nil) {
+        func text(_ slot: Int) -> String? { values.slots[slot].map { String(decoding: $0, as: UTF8.self) } }
+        // The id's bytes first: invalid UTF-8 must be refused, not decoded into U+FFFD.
+        if let problem = values.slots[0].flatMap(IDGrammar.problem) {
             throw .registryMalformed(file: path, line: line, field: "workspace_id", reason: problem.rawValue)
         }
-        guard let status = Status(rawValue: text(1)) else {
-            throw .registryMalformed(file: path, line: line, field: "status", reason: "must be opted_in or opted_out")
+        let time = values.slots[2].flatMap(Timestamp.parse)
+        switch checkedEntry(workspace: text(0), status: text(1), time: time, timeProblem: "not an RFC 3339 time or Unix seconds") {
+        case .success(let entry): return entry
+        case .failure(let problem): throw .registryMalformed(file: path, line: line, field: problem.field, reason: problem.reason)
         }
-        guard let time = values.slots[2].flatMap(Timestamp.parse) else {
-            throw .registryMalformed(file: path, line: line, field: "effective_at", reason: "not an RFC 3339 time or Unix seconds")
+    }
+
+    /// What is wrong with a registry row: the field and why.
+    public struct RowProblem: Error, Equatable {
+        public let field: String
+        public let reason: String
+    }
+
+    /// A registry row checked by the rules every registry follows, file or database: the
+    /// workspace id by the id grammar, the status `opted_in` or `opted_out`, a time.
+    /// - Parameter timeProblem: why `time` is nil, when it is.
+    public static func checkedEntry(workspace: String?, status: String?, time: Int64?, timeProblem: String) -> Result<Entry, RowProblem> {
+        guard let workspace, !workspace.isEmpty else { return .failure(RowProblem(field: "workspace_id", reason: IDGrammar.Problem.empty.rawValue)) }
+        if let problem = IDGrammar.problem(workspace) { return .failure(RowProblem(field: "workspace_id", reason: problem.rawValue)) }
+        guard let status = status.flatMap(Status.init(rawValue:)) else {
+            return .failure(RowProblem(field: "status", reason: "must be opted_in or opted_out"))
         }
-        return Entry(workspace: text(0), status: status, time: time)
+        guard let time else { return .failure(RowProblem(field: "effective_at", reason: timeProblem)) }
+        return .success(Entry(workspace: workspace, status: status, time: time))
     }
 }

@@ -93,17 +93,16 @@ public struct EvaluationReport: Sendable, Codable {
         /// The 10th percentile of per-workspace NDCG@K (the worst decile's edge).
         public let worstDecileNDCG: Double
 
+        /// Every workspace's NDCG@K, ascending (no ids): what the HTML page's histogram draws.
+        public var values: [Double]? = nil
+
         /// Over the matrices with at least one test user; quantiles interpolate linearly.
         init(_ perMatrix: [RankingMetrics]) {
             let values = perMatrix.filter { $0.users > 0 }.map(\.textbook.ndcg).sorted()
-            func quantile(_ q: Double) -> Double {
-                let position = q * Double(values.count - 1)
-                let low = Int(position.rounded(.down)), high = Int(position.rounded(.up))
-                return values[low] + (values[high] - values[low]) * (position - Double(low))
-            }
             workspaces = values.count
-            medianNDCG = values.isEmpty ? 0 : quantile(0.5)
-            worstDecileNDCG = values.isEmpty ? 0 : quantile(0.1)
+            medianNDCG = Quantile.of(values, 0.5) ?? 0
+            worstDecileNDCG = Quantile.of(values, 0.1) ?? 0
+            self.values = values
         }
     }
 
@@ -122,6 +121,8 @@ public struct EvaluationReport: Sendable, Codable {
         public var unjudged: Int? = nil
         /// The tuned model's row (its configuration is the first bucket's; `tuning` has each).
         public var tuned: Bool? = nil
+        /// A private model's row: its ε.
+        public var epsilon: Double? = nil
     }
 
     public struct Recommender: Sendable, Codable {
@@ -162,7 +163,7 @@ public struct EvaluationRun: Sendable {
     public func execute(logger: Logger, progress: @escaping (RunProgress) -> Void = { _ in }) throws -> EvaluationReport {
         let r = request
         MachineLog.announce(logger)
-        let registry = try ConsentRegistry.load(path: r.consentPath, asOf: r.ingest.asOf)
+        let registry = try RegistrySource.load(r.consentPath, asOf: r.ingest.asOf)
         let key = try PseudonymKey.load(file: r.keyFile)
         for c in r.recommenders.flatMap(\.configurations) { try c.validate() }
         let reader = EventLogReader(options: r.ingest, registry: registry, pseudonymiser: Pseudonymiser(key: key))

@@ -1,4 +1,5 @@
 import Consent
+import ConsentPostgres
 import Evaluation
 import Factorization
 import Foundation
@@ -213,8 +214,12 @@ private struct Reader {
         let format = try format(input)
 
         guard let consent = try table(root, "consent", "") else { throw .missing(path: path, key: "consent") }
-        try keys(consent, "consent", allowed: ["registry", "policy"])
+        try keys(consent, "consent", allowed: ["registry", "table", "query", "policy"])
         guard let registry = try string(consent, "registry", "consent") else { throw .missing(path: path, key: "consent.registry") }
+        let location: String
+        do { location = try RegistrySource.location(registry, table: try string(consent, "table", "consent"), query: try string(consent, "query", "consent")) } catch {
+            throw .invalid(path: path, key: "consent.registry", reason: "\(error)")
+        }
         let policy = try policy(consent)
 
         let privacy = try table(root, "privacy", "") ?? TOMLTable()
@@ -232,7 +237,7 @@ private struct Reader {
         var config = NightlyConfig(
             events: events.map(resolve), format: format, ignoredColumns: Set(try strings(input, "ignore_columns", "input") ?? []),
             badRowLimit: BadRowLimit(maxCount: try int(input, "max_bad_rows", "input", min: 0), maxFraction: maxFraction),
-            slack: try slackOptions(input), consentPath: resolve(registry), policy: policy,
+            slack: try slackOptions(input), consentPath: PostgresLocation.isDatabase(location) ? location : resolve(location), policy: policy,
             keyFile: try string(privacy, "key_file", "privacy").map(resolve), asOf: asOf,
             retentionDays: try int(privacy, "retention_days", "privacy", min: 1, max: IngestOptions.maxRetentionDays), outputRoot: resolve(outRoot),
             keepRuns: try int(output, "keep_runs", "output", min: 1) ?? 5,

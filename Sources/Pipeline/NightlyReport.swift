@@ -88,6 +88,16 @@ public struct NightlyReport: Sendable, Codable {
         /// `models` entry holds the noisy figures the gate judged; `model`, `als` and
         /// `popularity` above are the exact held-out ones, for the operator only.
         public var privacy: Privacy? = nil
+        /// The training loss per iteration of each model fitted alone in one process (a global
+        /// model, a large workspace's; `TrainingScheduler.largeNonZeros`).
+        public var trainingLoss: [LossCurve]? = nil
+    }
+
+    /// One model's training loss after each iteration of its final fit (`ImplicitALS.loss`).
+    public struct LossCurve: Sendable, Codable, Equatable {
+        /// The workspace pseudonym, or nil for a global model.
+        public let workspace: String?
+        public let loss: [Double]
     }
 
     /// The private global model's guarantee and its exact counts (the operator's record).
@@ -155,6 +165,18 @@ public struct NightlyReport: Sendable, Codable {
         }
     }
 
+    /// Where the run's HTML page is: `ROOT/reports/RUN_ID.html` (`report.html` in the run
+    /// directory links to it).
+    public func pagePath(root: String) -> String { "\(root)/reports/\(runID).html" }
+
+    /// Files each model's loss curve under its recommender.
+    mutating func addTrainingLoss(_ curves: [(model: ModelToTrain, loss: [Double])]) {
+        for (model, loss) in curves {
+            guard let i = recommenders.firstIndex(where: { $0.recommender == model.recommender.definition.target }) else { continue }
+            recommenders[i].trainingLoss = (recommenders[i].trainingLoss ?? []) + [LossCurve(workspace: model.matrix.workspace, loss: loss)]
+        }
+    }
+
     /// The report of a run that stopped on an error before it had anything else to say.
     static func failure(runID: String, asOf: Int64, startedAt: Int64, policy: ConsentPolicy, seconds: Double, error: NightlyError) -> NightlyReport {
         var report = NightlyReport(
@@ -183,7 +205,7 @@ public struct NightlyReport: Sendable, Codable {
             let m = r.model, p = r.popularity
             lines.append("\(r.recommender.rawValue) (\(r.scope.rawValue), \(r.split), K=\(r.k)): \(r.models.count) models — \(passed) passed, \(ungated) ungated, \(failed) failed the gate")
             lines.append(String(format: "  pooled %@@%d: published %.4f (ALS alone %.4f), popularity %.4f%@; precision %.4f vs %.4f, recall %.4f vs %.4f (%d test users)",
-                                r.metric, r.k, metricValue(r.metric, m), metricValue(r.metric, r.als), metricValue(r.metric, p),
+                                r.metric, r.k, Self.metricValue(r.metric, m), Self.metricValue(r.metric, r.als), Self.metricValue(r.metric, p),
                                 r.lastRun.map { String(format: ", last run %.4f", $0) } ?? ", no last run",
                                 m.textbook.precision, p.textbook.precision, m.textbook.recall, p.textbook.recall, m.users))
             lines.append("  rankers: " + Self.rankerCounts(r.models))
@@ -247,7 +269,8 @@ public struct NightlyReport: Sendable, Codable {
             + (unjudged > 0 ? " (\(unjudged) chosen without enough test users: ranker.unjudged)" : "")
     }
 
-    private func metricValue(_ name: String, _ m: RankingMetrics) -> Double {
+    /// The value of the gate metric `name` in `m` (NDCG for an unknown name).
+    static func metricValue(_ name: String, _ m: RankingMetrics) -> Double {
         (SortMetric(rawValue: name) ?? .ndcg).value(m)
     }
 }

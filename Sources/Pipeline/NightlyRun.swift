@@ -298,7 +298,7 @@ public struct NightlyRun: Sendable {
         do {
             let assembly = try RunAssembly(root: root, runID: runID, pseudonymiser: consent.pseudonymiser, faults: faults)
             let toTrain = Self.resolveLastRunStarts(judged.outcome.toTrain, previous: previous)
-            try train(toTrain, into: assembly, logger: logger, progress: progress)
+            report.addTrainingLoss(try train(toTrain, into: assembly, logger: logger, progress: progress))
             Self.reportWarmStarts(toTrain, into: &report)
             try seal(assembly, judged: judged, workspacesRead: RunRecord.workspacesRead(log), consent: consent, previous: previous, now: now,
                      report: &report, timer: &timer)
@@ -335,8 +335,14 @@ public struct NightlyRun: Sendable {
 
     /// Each recommender's passed models, trained with its own hyper-parameters, written in the
     /// order the gates decided.
-    func train(_ toTrain: [ModelToTrain], into assembly: RunAssembly, logger: Logger, progress: @escaping (RunProgress) -> Void) throws {
-        let fitted = try TrainingStage.fit(toTrain, threads: config.threads, collective: collective, logger: logger) {
+    /// - Returns: the training loss per iteration of each model fitted alone in this process.
+    @discardableResult
+    func train(_ toTrain: [ModelToTrain], into assembly: RunAssembly, logger: Logger,
+               progress: @escaping (RunProgress) -> Void) throws -> [(model: ModelToTrain, loss: [Double])] {
+        // Loss curves are recorded by one process only: the report is rank 0's.
+        var curves: [(index: Int, loss: [Double])] = []
+        let record: ((Int, [Double]) -> Void)? = collective.size == 1 ? { curves.append(($0, $1)) } : nil
+        let fitted = try TrainingStage.fit(toTrain, threads: config.threads, collective: collective, logger: logger, loss: record) {
             progress(RunProgress(stage: .train, done: $0, total: $1))
         }
         for (m, model) in zip(toTrain, fitted) {
@@ -354,6 +360,7 @@ public struct NightlyRun: Sendable {
                              provenance: last.map { m.matrix.provenance.union($0.model.provenance) }, warmStartedFrom: last?.runID,
                              privacy: m.privacy)
         }
+        return curves.map { (toTrain[$0.index], $0.loss) }
     }
 
     /// With `als.warm_start = "last_run"`: each model whose last-run model tonight's rules
@@ -464,5 +471,7 @@ public struct NightlyRun: Sendable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         if let json = try? encoder.encode(report) { try? DurableFile.write(json, to: "\(folder)/\(report.runID).json") }
         try? DurableFile.write(Data((report.text + "\n").utf8), to: "\(folder)/\(report.runID).txt")
+        let page = RunPage(report: report, history: RunPage.history(reportsFolder: folder, before: report))
+        try? DurableFile.write(Data(page.render().utf8), to: "\(folder)/\(report.runID).html")
     }
 }

@@ -54,11 +54,15 @@ struct PrivateEvaluation {
             guard let m = fit.model, let matrix = fit.built.training else {
                 // Nothing would be published: no recommendation, no hit (an empty test set scores 0).
                 let none = try SparseMatrix(rows: test.rows, columns: test.columns, rowIndices: [], columnIndices: [], values: [])
-                rows.append(metricRow(name + "no emoji admitted", foldIn, none) { _, _ in })
+                var row = metricRow(name + "no emoji admitted", foldIn, none) { _, _ in }
+                row.epsilon = epsilon
+                rows.append(row)
                 continue
             }
-            rows.append(try row(name + "\(matrix.itemIDs.count) of \(exact.itemIDs.count) emoji", m, columns: matrix.itemIDs, of: exact.itemIDs,
-                                foldIn: foldIn, test: test, seconds: seconds))
+            var row = try row(name + "\(matrix.itemIDs.count) of \(exact.itemIDs.count) emoji", m, columns: matrix.itemIDs, of: exact.itemIDs,
+                              foldIn: foldIn, test: test, seconds: seconds)
+            row.epsilon = epsilon
+            rows.append(row)
         }
         let popularity = PopularityBaseline(train: exact.matrix)
         rows.append(metricRow("popularity", foldIn, test) { popularity.scores(user: $0, into: &$1) })

@@ -124,7 +124,7 @@ struct RunRecord {
         return Manifest(
             toolVersion: TrainingRun.toolVersion, runID: runID, createdAt: Timestamp.format(Int64(Date().timeIntervalSince1970)),
             asOf: Timestamp.format(asOf), retentionDays: configuration.data.retentionDays, configDigest: configuration.digest,
-            inputs: inputs, consent: .init(policy: configuration.data.policy, registryPath: consentPath, registrySHA256: registry.sha256),
+            inputs: inputs, consent: .init(policy: configuration.data.policy, registryPath: RegistrySource.display(consentPath), registrySHA256: registry.sha256),
             usage: usage, workspacesUsed: used.sorted(), recommenders: configuration.manifestRecommenders, models: models)
     }
 }

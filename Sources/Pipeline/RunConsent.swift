@@ -17,7 +17,7 @@ public struct RunConsent: Sendable {
 
     public static func load(path: String, policy: ConsentPolicy, keyFile: String?, asOf: Int64) throws -> RunConsent {
         RunConsent(
-            path: path, policy: policy, asOf: asOf, registry: try ConsentRegistry.load(path: path, asOf: asOf),
+            path: path, policy: policy, asOf: asOf, registry: try RegistrySource.load(path, asOf: asOf),
             today: try todaysRegistry(path: path, asOf: asOf), pseudonymiser: Pseudonymiser(key: try PseudonymKey.load(file: keyFile)))
     }
 
@@ -27,6 +27,6 @@ public struct RunConsent: Sendable {
     /// The registry as of `max(now, asOf)`: an opt-out recorded today counts even for a run
     /// whose `as_of` lies in the past.
     static func todaysRegistry(path: String, asOf: Int64) throws(ConsentError) -> ConsentRegistry {
-        try ConsentRegistry.load(path: path, asOf: max(Int64(Date().timeIntervalSince1970), asOf))
+        try RegistrySource.load(path, asOf: max(Int64(Date().timeIntervalSince1970), asOf))
     }
 }

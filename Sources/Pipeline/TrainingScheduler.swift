@@ -50,12 +50,24 @@ enum TrainingScheduler {
             return ALSModel(configuration: configuration, userFactors: users, itemFactors: items)
         }
 
+        /// The fit with its training loss after every iteration (`ImplicitALS.loss`, one
+        /// extra pass over the data each); a fit spread over the ranks records none.
+        func fitRecordingLoss(threads: Int, logger: Logger) throws(TrainingError) -> (model: ALSModel, loss: [Double]?) {
+            guard !isSpread else { return (try fit(threads: threads, logger: logger), nil) }
+            var configuration = configuration
+            configuration.threads = threads
+            var losses: [Double] = []
+            let model = try ImplicitALS(configuration: configuration).fit(
+                matrix, warmStart: warmStart, logger: logger, reportLoss: true, userSegments: persons?.rows) { losses.append($0.loss ?? .nan) }
+            return (model, losses)
+        }
+
         /// A global fit over more than one rank, in step with the others.
         var isSpread: Bool { persons != nil && collective.size > 1 }
 
-        /// Fitted alone with every thread: a large matrix, or one whose fit spreads over the
-        /// ranks (its collectives must come from one thread, in order).
-        var isLarge: Bool { matrix.nonZeros >= largeNonZeros || isSpread }
+        /// Fitted alone with every thread: a large matrix, or a global one (whose fit may spread
+        /// over the ranks: its collectives must come from one thread, in order).
+        var isLarge: Bool { matrix.nonZeros >= largeNonZeros || persons != nil }
     }
 
     /// Non-zeros from which a matrix is trained with every thread.
@@ -67,13 +79,22 @@ enum TrainingScheduler {
         try fit(matrices.map { Job(matrix: $0, configuration: configuration) }, threads: threads, logger: logger, progress: progress)
     }
 
-    static func fit(_ jobs: [Job], threads: Int, logger: Logger, progress: (Int) -> Void) throws -> [ALSModel] {
+    /// - Parameter loss: given, each large job (fitted alone) records its training loss per
+    ///   iteration and hands it over with its index; the models are the same bytes either way.
+    static func fit(_ jobs: [Job], threads: Int, logger: Logger, loss: ((Int, [Double]) -> Void)? = nil,
+                    progress: (Int) -> Void) throws -> [ALSModel] {
         var results = [ALSModel?](repeating: nil, count: jobs.count)
         let large = jobs.indices.filter { jobs[$0].isLarge }
         let small = jobs.indices.filter { !jobs[$0].isLarge }.sorted { jobs[$0].matrix.nonZeros > jobs[$1].matrix.nonZeros }
         var done = 0
         for i in large {
-            results[i] = try jobs[i].fit(threads: threads, logger: logger)
+            if let loss {
+                let fitted = try jobs[i].fitRecordingLoss(threads: threads, logger: logger)
+                results[i] = fitted.model
+                if let curve = fitted.loss { loss(i, curve) }
+            } else {
+                results[i] = try jobs[i].fit(threads: threads, logger: logger)
+            }
             done += 1
             progress(done)
         }

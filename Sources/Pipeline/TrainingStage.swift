@@ -12,8 +12,11 @@ public enum TrainingStage {
     /// - Parameter progress: models done and the count of the recommender being trained.
     /// A model already `fitted` (the private global model) is returned as it is. A global
     /// model's fit spreads over the ranks of `collective`, every rank fitting its own rows.
+    /// With `loss`, every model fitted alone (a global one, a large workspace's) in one
+    /// process records its training loss per iteration, handed over with its index in `toTrain`.
     public static func fit(
-        _ toTrain: [ModelToTrain], threads: Int, collective: any Collective = SingleRank(), logger: Logger, progress: (Int, Int) -> Void
+        _ toTrain: [ModelToTrain], threads: Int, collective: any Collective = SingleRank(), logger: Logger,
+        loss: ((Int, [Double]) -> Void)? = nil, progress: (Int, Int) -> Void
     ) throws -> [ALSModel] {
         var fitted = toTrain.map(\.fitted)
         var targets: [RecommenderDefinition.Target] = []
@@ -25,7 +28,9 @@ public enum TrainingStage {
                 TrainingScheduler.Job(toTrain[$0].matrix, configuration: toTrain[$0].configuration, warmStart: toTrain[$0].warmStart,
                                       collective: collective)
             }
-            let models = try TrainingScheduler.fit(jobs, threads: threads, logger: logger) { progress($0, indices.count) }
+            let models = try TrainingScheduler.fit(jobs, threads: threads, logger: logger, loss: loss.map { record in { record(indices[$0], $1) } }) {
+                progress($0, indices.count)
+            }
             for (j, i) in indices.enumerated() { fitted[i] = models[j] }
         }
         return fitted.map { $0! }

@@ -101,7 +101,7 @@ public struct UserRecommendation: Sendable {
         // real time, whatever --as-of says: a future as-of must not bring a future opt-in into
         // force (opt-outs count from when they are recorded anyway).
         let clock = Int64(Date().timeIntervalSince1970)
-        let registry = try ConsentRegistry.load(path: consentPath, asOf: clock)
+        let registry = try RegistrySource.load(consentPath, asOf: clock)
         let pseudonymiser = Pseudonymiser(key: try PseudonymKey.load(file: keyFile))
         if let problem = IDGrammar.problem(workspace) { throw Failure.invalidID(field: "workspace", problem: problem) }
         if let problem = IDGrammar.problem(user) { throw Failure.invalidID(field: "user", problem: problem) }

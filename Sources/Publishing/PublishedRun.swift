@@ -90,8 +90,15 @@ public struct PublishedRun: Sendable {
         return problems
     }
 
+    /// The name of the link, in a run directory, to the run's HTML report.
+    public static let reportLinkName = "report.html"
+
+    /// Where a run's report link points: `ROOT/reports/RUN_ID.html`, from `ROOT/runs/RUN_ID/`.
+    public static func reportLink(runID: String) -> String { "../../reports/\(runID).html" }
+
     /// Entries in the run directory that the manifest does not account for (relative paths):
     /// files, links, and directories that hold no listed model (a name can carry data too).
+    /// The one link allowed is `report.html` pointing at this run's own report.
     public func unlistedFiles() -> [String] {
         var expected = Set(manifest.models.map(\.path))
         expected.insert(Manifest.fileName)
@@ -104,6 +111,10 @@ public struct PublishedRun: Sendable {
         let listing = FolderListing(directory)
         var unlisted = listing.unreadable.map { "\($0) (a folder that cannot be listed)" }
         for (name, kind) in listing.entries where !(kind == .folder ? folders.contains(name) : kind == .file && expected.contains(name)) {
+            if kind == .link, name == Self.reportLinkName,
+                (try? FileManager.default.destinationOfSymbolicLink(atPath: directory + "/" + name)) == Self.reportLink(runID: manifest.runID) {
+                continue
+            }
             unlisted.append(name)
         }
         return unlisted.sorted()

@@ -62,7 +62,20 @@ public final class RunWriter {
         let data = manifest.encoded()
         try Self.writeDurably(data, to: partialPath + "/" + Manifest.fileName)
         try Self.writeDurably(seal.seal(data), to: partialPath + "/" + ManifestSeal.fileName)
+        try linkReport()
         return PublishedRun(directory: partialPath, manifest: manifest, manifestData: data)
+    }
+
+    /// `report.html`, a link to the run's HTML report beside the runs (`PublishedRun.reportLink`):
+    /// the report is written when the run ends, so the link dangles until then.
+    private func linkReport() throws {
+        let path = partialPath + "/" + PublishedRun.reportLinkName
+        do throws(Errno) {
+            try POSIX.unlink(path)
+            try POSIX.symlink(PublishedRun.reportLink(runID: id), at: path)
+        } catch {
+            throw PublishingError.ioFailure(path: path, reason: "cannot link the run's report: \(error)")
+        }
     }
 
     /// Makes the staged run durable, renames it into place and swaps `current`.

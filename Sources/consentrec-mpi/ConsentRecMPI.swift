@@ -96,6 +96,7 @@ extension ConsentRecMPI {
                 run.stretchBytes = options.stretchBytes
                 if let report = try run.execute(logger: logger) {
                     print(report.text)
+                    print("report: \(report.pagePath(root: config.outputRoot))")
                     print("metrics: \(config.metricsFile ?? JobMetrics.defaultPath(root: config.outputRoot))")
                 }
             }

@@ -21,7 +21,7 @@ extension ConsentRec {
 
         func run() throws {
             try ExitCodes.mapped {
-                let registry = try ConsentRegistry.load(path: consentOptions.consent, asOf: Int64(Date().timeIntervalSince1970))
+                let registry = try RegistrySource.load(consentOptions.consent, asOf: Int64(Date().timeIntervalSince1970))
                 let key = try PseudonymKey.load(file: consentOptions.keyFile)
                 let published = try PublishedRun.open(runPath)
                 let audit = RunAudit(

@@ -12,7 +12,7 @@ import Publishing
 struct DataOptions: ParsableArguments {
     @Option(name: .customLong("events"), parsing: .upToNextOption, help: "Event log files or glob patterns (CSV, TSV, JSONL; .gz detected).")
     var events: [String] = []
-    @Option(help: "The consent registry (workspace_id,status,effective_at). Required (or --config): without it nothing is read.")
+    @Option(help: "The consent registry: a CSV file (workspace_id,status,effective_at) or a postgresql:// URL (docs/data.md#the-registry-in-postgresql). Required (or --config): without it nothing is read.")
     var consent: String?
     @Option(help: "File holding the pseudonymisation key (≥ 32 bytes); default: $\(PseudonymKey.environmentVariable).")
     var keyFile: String?

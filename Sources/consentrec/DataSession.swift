@@ -3,6 +3,7 @@ import Foundation
 import Ingest
 import Interactions
 import Logging
+import Pipeline
 import Platform
 
 /// The front half every data command shares: consent registry and key first (fail closed),
@@ -15,7 +16,7 @@ struct DataSession {
     /// file is opened.
     static func open(_ data: DataOptions, logger: Logger) throws -> DataSession {
         let options = data.ingestOptions
-        let registry = try ConsentRegistry.load(path: data.consentPath, asOf: options.asOf)
+        let registry = try RegistrySource.load(data.consentPath, asOf: options.asOf)
         let key = try PseudonymKey.load(file: data.keyFile)
         logger.info("consent registry loaded", metadata: [LogKey.registrySHA256: "\(registry.sha256)", LogKey.policy: "\(options.policy.rawValue)"])
         return DataSession(reader: EventLogReader(options: options, registry: registry, pseudonymiser: Pseudonymiser(key: key)), files: data.events)

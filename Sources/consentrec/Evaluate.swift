@@ -35,6 +35,7 @@ extension ConsentRec {
         @Option(help: "The global emoji model with differential privacy at each ε (comma-separated, e.g. 1,2,4,8,16), beside the non-private model on the same held-out people; the config's other [recommenders.emoji.privacy] values apply.")
         var epsilon: String?
         @Option(help: "Write the report as JSON here.") var json: String?
+        @Option(help: "Write the report as a self-contained HTML page here (charts inline; opens offline).") var html: String?
         @Option(parsing: .upToNextOption, help: "A sweep: KEY=V1,V2 ... for factors, regularization, alpha, iterations, cg-steps, unobserved-weight, regularization-exponent.")
         var grid: [String] = []
         @Option(help: "Sort models by precision, recall, ndcg, map, hit-rate, auc or coverage (best first).")
@@ -165,6 +166,10 @@ extension ConsentRec {
                 if let json {
                     try JSONOutput.write(report, to: json)
                     print("report written to \(json)")
+                }
+                if let html {
+                    try Data(report.html(metric: sortBy).utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
+                    print("HTML report written to \(html)")
                 }
             }
         }

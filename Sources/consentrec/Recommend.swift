@@ -25,7 +25,7 @@ extension ConsentRec {
         @Option(help: "The user (raw id).") var user: String
         @Option(name: .customLong("events"), parsing: .upToNextOption, help: "Event files holding the user's recent events.")
         var events: [String]
-        @Option(help: "The consent registry as it is today: an excluded workspace is refused (exit 4).") var consent: String
+        @Option(help: "The consent registry as it is today (a CSV file or a postgresql:// URL): an excluded workspace is refused (exit 4).") var consent: String
         @Option(help: "opt-out or opt-in; default: the policy the run was trained under.") var policy: ConsentPolicy?
         @Option(help: "Fold in only the user's events of the last N days; default: the run's retention window.") var retentionDays: Int?
         @Option(help: "The time recommendations are made at (RFC 3339 or Unix seconds); default: now.") var asOf: String?

@@ -51,6 +51,7 @@ extension ConsentRec {
                 let report = try NightlyRun(config: loaded).execute(logger: logger, progress: display.update)
                 display.finish()
                 print(report.text)
+                print("report: \(report.pagePath(root: loaded.outputRoot))")
                 print("metrics: \(loaded.metricsFile ?? JobMetrics.defaultPath(root: loaded.outputRoot))")
             } catch {
                 display.finish()

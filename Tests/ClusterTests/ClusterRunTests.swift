@@ -121,7 +121,7 @@ final class ClusterRunTests: XCTestCase {
     /// The report's figures: everything but ids, times and paths.
     func reportFigures(_ stdout: String) -> [String] {
         stdout.split(separator: "\n").map(String.init).filter {
-            !$0.hasPrefix("run ") && !$0.hasPrefix("stages:") && !$0.hasPrefix("run directory:") && !$0.hasPrefix("metrics:") && !$0.contains("machine")
+            !$0.hasPrefix("run ") && !$0.hasPrefix("stages:") && !$0.hasPrefix("run directory:") && !$0.hasPrefix("metrics:") && !$0.hasPrefix("report:") && !$0.contains("machine")
         }
     }
 
