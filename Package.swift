@@ -68,12 +68,15 @@ let package = Package(
         .target(name: "Evaluation", dependencies: ["Linalg", "Platform"], exclude: ["README.md"]),
         // Model files, manifest and seal, the output root: atomic publish, lock, purge, run audit.
         .target(name: "Publishing", dependencies: ["Consent", "Evaluation", "Interactions", "Linalg", "Platform", "Privacy", crypto], exclude: ["README.md"]),
-        // The consent registry read from PostgreSQL (postgres-nio): the only target that talks to a database.
+        // The consent registry read from PostgreSQL (postgres-nio): the only target that talks to a
+        // database. Linked by consentrec and consentrec-mpi, which hand it to Pipeline.RegistrySource;
+        // the fuzz and bench binaries go without it (and without building SwiftNIO and BoringSSL).
         .target(
             name: "ConsentPostgres",
             dependencies: [
                 "Consent", "Ingest", "Platform", logging, .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             exclude: ["README.md"]
@@ -84,7 +87,7 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
-                "Cluster", "Consent", "ConsentPostgres", "Evaluation", "Factorization", "Ingest", "Interactions", "Linalg", "Platform", "Privacy",
+                "Cluster", "Consent", "Evaluation", "Factorization", "Ingest", "Interactions", "Linalg", "Platform", "Privacy",
                 "Publishing", logging, "HTMLReport", crypto, .product(name: "TOMLKit", package: "TOMLKit"), .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Plot", package: "Plot"),
             ],
@@ -93,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "consentrec",
             dependencies: [
-                "Consent", "Evaluation", "Factorization", "Ingest", "Interactions", "Platform", "Privacy", "Publishing", "Pipeline",
+                "Consent", "ConsentPostgres", "Evaluation", "Factorization", "Ingest", "Interactions", "Platform", "Privacy", "Publishing", "Pipeline",
                 "SyntheticData", .product(name: "ArgumentParser", package: "swift-argument-parser"), logging,
             ]
         ),
@@ -117,7 +120,7 @@ let package = Package(
         .executableTarget(
             name: "consentrec-mpi",
             dependencies: [
-                "Cluster", "ClusterMPI", "Factorization", "Ingest", "Linalg", "Pipeline", "Platform", "SyntheticData",
+                "Cluster", "ClusterMPI", "ConsentPostgres", "Factorization", "Ingest", "Linalg", "Pipeline", "Platform", "SyntheticData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), logging,
             ]
         ),

@@ -2,6 +2,7 @@ import Consent
 import Foundation
 import Ingest
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -14,7 +15,8 @@ import PostgresNIO
 /// bad row — stops the run: consent fails closed.
 ///
 /// The only file that calls postgres-nio. It is called from plain threads (the pipeline is not
-/// async): each read connects, reads and closes, waiting on NIO's futures.
+/// async): each read connects, reads and closes, waiting on NIO's futures. The executables
+/// that read database registries hand `load` to `Pipeline.RegistrySource` as they start.
 public enum PostgresRegistry {
     /// The registry as of `asOf`, read now.
     /// - Throws: `ConsentError.registryUnreadable` (connection, login, query) or
@@ -54,13 +56,31 @@ public enum PostgresRegistry {
 
     static let columns = ["workspace_id", "status", "effective_at"]
 
-    /// Connects, reads every row in a read-only session, closes.
+    /// Connects, reads every row in a read-only session, closes. The server has
+    /// `statement_timeout` for the query; past that and the connect timeout the connection is
+    /// closed from this side too, so a server that stops answering stops the run.
     static func read(_ location: PostgresLocation) throws -> [[Cell]] {
         let logger = Logger(label: "consentrec.registry") { _ in SwiftLogNoOpLogHandler() }
         let connection = try PostgresConnection.connect(
             on: MultiThreadedEventLoopGroup.singleton.any(), configuration: try configuration(location), id: 1, logger: logger
         ).wait()
         defer { try? connection.close().wait() }
+        let expired = NIOLockedValueBox(false)
+        let deadline = connection.eventLoop.scheduleTask(in: .seconds(Int64(location.statementTimeout + location.connectTimeout))) {
+            expired.withLockedValue { $0 = true }
+            connection.close().whenComplete { _ in }
+        }
+        defer { deadline.cancel() }
+        do {
+            return try query(location, on: connection, logger: logger)
+        } catch where expired.withLockedValue({ $0 }) {
+            throw ConsentError.registryUnreadable(
+                path: location.display, reason: "the server did not answer within \(location.statementTimeout + location.connectTimeout) s")
+        }
+    }
+
+    /// The registry's rows, its columns found by name.
+    static func query(_ location: PostgresLocation, on connection: PostgresConnection, logger: Logger) throws -> [[Cell]] {
         _ = try connection.query("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", logger: logger).wait()
         _ = try connection.query(PostgresQuery(unsafeSQL: "SET statement_timeout = \(location.statementTimeout * 1000)"), logger: logger).wait()
         let query = PostgresQuery(unsafeSQL: location.query)
@@ -86,35 +106,41 @@ public enum PostgresRegistry {
             configuration = .init(unixSocketPath: path, username: location.user, password: location.password, database: location.database)
         case .tcp(let host, let port):
             configuration = .init(host: host, port: port, username: location.user, password: location.password, database: location.database,
-                                  tls: try tls(location.tls))
+                                  tls: try tls(location))
         }
         configuration.options.connectTimeout = .seconds(Int64(location.connectTimeout))
         configuration.options.additionalStartupParameters = [("application_name", "consentrec")]
         return configuration
     }
 
-    /// libpq's meaning of sslmode: `prefer` and `require` encrypt without verifying the server.
-    static func tls(_ mode: PostgresLocation.TLSMode) throws -> PostgresConnection.Configuration.TLS {
-        guard mode != .disable else { return .disable }
+    /// libpq's meaning of sslmode: `prefer` and `require` encrypt without checking the server,
+    /// `verify-ca` checks its certificate chain (against `sslrootcert`, else the system's
+    /// roots), `verify-full` its host name too.
+    static func tls(_ location: PostgresLocation) throws -> PostgresConnection.Configuration.TLS {
         var tls = TLSConfiguration.makeClientConfiguration()
-        tls.certificateVerification = .none
+        switch location.tls {
+        case .disable: return .disable
+        case .prefer, .require: tls.certificateVerification = .none
+        case .verifyCA: tls.certificateVerification = .noHostnameVerification
+        case .verifyFull: tls.certificateVerification = .fullVerification
+        }
+        if let roots = location.rootCertificate { tls.trustRoots = .file(roots) }
         let context = try NIOSSLContext(configuration: tls)
-        return mode == .require ? .require(context) : .prefer(context)
+        return location.tls == .prefer ? .prefer(context) : .require(context)
     }
 
-    /// A text cell: text, varchar, char or name; a uuid or an integer id as its text. Any other
-    /// type is refused — its bytes decoded as text would be an id that matches nothing, and an
-    /// opt-out that matches nothing fails open.
+    /// A text cell: text, varchar or char, whose bytes must be UTF-8 (a SQL_ASCII database
+    /// hands over whatever it holds). Any other type is refused, to be cast in the query: read
+    /// as text, a uuid would be lowercased, an integer lose its leading zeros, a name be cut at
+    /// 63 bytes, and an opt-out that matches no workspace fails open.
     static func text(_ cell: PostgresCell) -> Cell {
-        guard cell.bytes != nil else { return Cell(problem: "NULL") }
-        let value: String?
-        switch cell.dataType {
-        case .text, .varchar, .bpchar, .name: value = try? cell.decode(String.self)
-        case .uuid: value = (try? cell.decode(UUID.self)).map { $0.uuidString.lowercased() }
-        case .int2, .int4, .int8: value = (try? cell.decode(Int64.self)).map { String($0) }
-        default: return Cell(problem: "a column of type \(cell.dataType): cast it to text in the query")
+        guard var buffer = cell.bytes else { return Cell(problem: "NULL") }
+        guard [.text, .varchar, .bpchar].contains(cell.dataType) else {
+            return Cell(problem: "a column of type \(cell.dataType): cast it to text in the query (::text), as the events spell it")
         }
-        return value.map { Cell(text: $0) } ?? Cell(problem: "unreadable as \(cell.dataType)")
+        let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+        if let problem = bytes.withUnsafeBufferPointer(IDGrammar.problem), problem == .invalidUTF8 { return Cell(problem: problem.rawValue) }
+        return Cell(text: String(decoding: bytes, as: UTF8.self))
     }
 
     /// A time cell: timestamptz, timestamp (read as UTC), date, Unix seconds, or RFC 3339 text.
@@ -140,10 +166,17 @@ public enum PostgresRegistry {
     static func message(_ error: any Error) -> String {
         guard let error = error as? PSQLError else { return "\(error)" }
         if let server = error.serverInfo {
+            let state = server[.sqlState] ?? ""
+            // Data and integrity errors quote the offending value, which may be a raw id.
+            if state.hasPrefix("22") || state.hasPrefix("23") { return "SQLSTATE \(state): a value in the result is invalid (not shown: it may be an id)" }
             return [server[.sqlState].map { "SQLSTATE \($0)" }, server[.message]].compactMap { $0 }.joined(separator: ": ")
         }
         if error.code == .sslUnsupported { return "the server does not offer TLS (sslmode=require)" }
         if error.code == .authMechanismRequiresPassword { return "the server asks for a password: set PGPASSWORD or give it in the URL" }
+        if let underlying = error.underlying as? NIOSSLError {
+            let verify = "\(underlying)".contains("CERTIFICATE_VERIFY_FAILED")
+            return verify ? "the server's TLS certificate was not accepted (sslmode, sslrootcert)" : "the TLS handshake failed: \(underlying)"
+        }
         if let underlying = error.underlying { return "\(error.code): \(underlying)" }
         return "\(error.code)"
     }

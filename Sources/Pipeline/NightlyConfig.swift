@@ -1,5 +1,4 @@
 import Consent
-import ConsentPostgres
 import Evaluation
 import Factorization
 import Foundation

@@ -260,6 +260,19 @@ public struct NightlyReport: Sendable, Codable {
         } ?? "as configured (every searched hyper-parameter is given, or no validation users)")
     }
 
+    /// How many of `models` passed, went ungated and failed their gate.
+    static func verdictCounts(_ models: [ModelGate]) -> (passed: Int, ungated: Int, failed: Int) {
+        var counts = (passed: 0, ungated: 0, failed: 0)
+        for m in models {
+            switch m.verdict {
+            case .passed: counts.passed += 1
+            case .ungated: counts.ungated += 1
+            case .failed: counts.failed += 1
+            }
+        }
+        return counts
+    }
+
     /// "20 als, 3 blend, 1 popularity (4 unjudged)": what the models publish.
     static func rankerCounts(_ models: [ModelGate]) -> String {
         var counts: [String: Int] = [:]

@@ -275,14 +275,7 @@ public struct NightlyRun: Sendable {
     /// One line per recommender, counted as the report's summary counts: passed, published
     /// ungated, failed.
     func logOutcome(_ outcome: GateOutcome, of rc: NightlyConfig.Recommender, logger: Logger) {
-        var passed = 0, ungated = 0, failed = 0
-        for gate in outcome.gates {
-            switch gate.verdict {
-            case .passed: passed += 1
-            case .ungated: ungated += 1
-            case .failed: failed += 1
-            }
-        }
+        let (passed, ungated, failed) = NightlyReport.verdictCounts(outcome.gates)
         logger.info("recommender evaluated", metadata: [
             LogKey.recommender: "\(rc.definition.target.rawValue)", LogKey.models: "\(outcome.gates.count)",
             LogKey.passed: "\(passed)", LogKey.ungated: "\(ungated)", LogKey.failed: "\(failed)",

@@ -1,17 +1,30 @@
 import Consent
-import ConsentPostgres
 import Foundation
 import Ingest
+import Synchronization
 
 /// Where the consent registry is read from: a CSV file, or a PostgreSQL table or query
 /// (`postgresql://…`, see `PostgresLocation`). Every command reads it through here — a nightly
 /// run at its start and again at the privacy gate — and names it by `display`.
 public enum RegistrySource {
+    /// Reads a registry from a database: `ConsentPostgres.PostgresRegistry.load`.
+    public typealias DatabaseReader = @Sendable (PostgresLocation, Int64) throws(ConsentError) -> ConsentRegistry
+
+    /// The database reader, handed over by the executables that link one (`consentrec`,
+    /// `consentrec-mpi`) as they start; without it a database registry is refused (fail closed).
+    static let databaseReader = Mutex<DatabaseReader?>(nil)
+
+    public static func readDatabases(with reader: @escaping DatabaseReader) { databaseReader.withLock { $0 = reader } }
+
     /// The registry at `location` as of `asOf`, read now.
     /// - Throws: `ConsentError`: missing, unreachable, unreadable or with a bad row.
     public static func load(_ location: String, asOf: Int64) throws(ConsentError) -> ConsentRegistry {
         guard PostgresLocation.isDatabase(location) else { return try ConsentRegistry.load(path: location, asOf: asOf) }
-        return try PostgresRegistry.load(try PostgresLocation(location), asOf: asOf)
+        let parsed = try PostgresLocation(location)
+        guard let reader = databaseReader.withLock({ $0 }) else {
+            throw .registryUnreadable(path: parsed.display, reason: "this program reads no database registries")
+        }
+        return try reader(parsed, asOf)
     }
 
     /// What manifests, reports and logs name: the path, or the URL without its password.

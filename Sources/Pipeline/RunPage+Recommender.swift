@@ -34,14 +34,7 @@ extension RunPage {
     }
 
     func gateBars(_ r: NightlyReport.Recommender) -> [BarChart.Bar] {
-        var passed = 0, ungated = 0, failed = 0
-        for m in r.models {
-            switch m.verdict {
-            case .passed: passed += 1
-            case .ungated: ungated += 1
-            case .failed: failed += 1
-            }
-        }
+        let (passed, ungated, failed) = NightlyReport.verdictCounts(r.models)
         var bars: [BarChart.Bar] = [
             .init("passed", Double(passed), tone: .good), .init("ungated (too few test users)", Double(ungated), tone: .neutral),
             .init("failed", Double(failed), tone: .bad),
@@ -73,7 +66,7 @@ extension RunPage {
             return [.p(.class("muted"), .text("No workspace had test users: no spread to draw."))]
         }
         let histogram = Histogram(values: values, domain: 0...1, bins: 20, markers: [.init("median", median), .init("worst decile", worst)],
-                                  xTitle: "\(r.metric)@\(r.k) of the published ranker, per workspace")
+                                  xTitle: "\(r.metric)@\(r.k) of tonight's model (its chosen ranker), per workspace")
         return [
             .h3(.text("Across workspaces")),
             Page.figure(histogram.chart(name: "spread-\(r.recommender.rawValue)", label: "Per-workspace \(r.metric) of \(r.recommender.rawValue)"),

@@ -127,7 +127,7 @@ struct RunPage {
         bars += [
             .init("interactions", Double(kept + removed), tone: .neutral),
             .init("removed by thresholds", Double(removed), tone: .bad),
-            .init("interactions kept", Double(kept), text: "\(grouped(kept)) in \(grouped(matrices.count)) matrices", tone: .good),
+            .init("interactions kept", Double(kept), text: "\(grouped(kept)) in \(grouped(matrices.count)) \(matrices.count == 1 ? "matrix" : "matrices")", tone: .good),
         ]
         return bars
     }

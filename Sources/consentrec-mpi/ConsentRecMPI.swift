@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConsentPostgres
 import Cluster
 import ClusterMPI
 import Factorization
@@ -22,6 +23,8 @@ struct ConsentRecMPI: ParsableCommand {
 
     static func main() {
         BLASCore.prepareProcess(environment: ProcessInfo.processInfo.environment)
+        // A consent registry may live in PostgreSQL (docs/data.md#the-registry-in-postgresql).
+        RegistrySource.readDatabases(with: PostgresRegistry.load)
         main(nil)
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConsentPostgres
 import Foundation
 import Linalg
 import Pipeline
@@ -18,6 +19,8 @@ struct ConsentRec: ParsableCommand {
     /// runs the command.
     static func main() {
         BLASCore.prepareProcess(environment: ProcessInfo.processInfo.environment)
+        // A consent registry may live in PostgreSQL (docs/data.md#the-registry-in-postgresql).
+        RegistrySource.readDatabases(with: PostgresRegistry.load)
         main(nil)
     }
 }

@@ -11,11 +11,12 @@ import XCTest
 /// The consent registry in PostgreSQL, against a real server (`PostgresServer`): the same
 /// registry as the file, every failure closed, a late opt-out caught at the privacy gate.
 final class PostgresRegistryTests: XCTestCase {
-    nonisolated(unsafe) static let server = Result { try PostgresServer() }
+    static let server = Result { try PostgresServer() }
     var server: PostgresServer!
     var f: NightlyFixture!
 
     override func setUpWithError() throws {
+        RegistrySource.readDatabases(with: PostgresRegistry.load)
         server = try Self.server.get()
         f = try NightlyFixture()
         try server.sql("DROP TABLE IF EXISTS consent_registry, workspace_consent; "
@@ -75,21 +76,23 @@ final class PostgresRegistryTests: XCTestCase {
             CREATE TABLE accounts (id bigint, consent consent_state, changed bigint, note text);
             INSERT INTO accounts VALUES (41, 'opted_out', 1700000000, 'x'), (42, 'opted_in', 1700000000, 'y'), (41, 'opted_in', 1600000000, 'z');
             """)
-        let query = "SELECT id AS workspace_id, consent::text AS status, changed AS effective_at FROM accounts"
+        let query = "SELECT id::text AS workspace_id, consent::text AS status, changed AS effective_at FROM accounts"
         let registry = try load(server.socketURL("query=" + query.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!))
         XCTAssertEqual(registry.optedOutWorkspaces, ["41"])
         XCTAssertEqual(registry.optedInWorkspaces, ["42"])
-        // Types that are not text are refused, saying how to fix it: an enum, a boolean, bytes as
-        // an id (decoded as text they would match no workspace, and an opt-out would fail open).
-        for (select, field) in [("id AS workspace_id, consent AS status", "status"), ("id AS workspace_id, consent = 'opted_out' AS status", "status"),
+        // Types that are not text are refused, saying how to fix it: an enum, a boolean, an
+        // integer id (leading zeros lost), bytes (read as text they would match no workspace,
+        // and an opt-out would fail open).
+        for (select, field) in [("id::text AS workspace_id, consent AS status", "status"), ("id::text AS workspace_id, consent = 'opted_out' AS status", "status"),
+                                ("id AS workspace_id, consent::text AS status", "workspace_id"),
                                 ("int8send(id) AS workspace_id, consent::text AS status", "workspace_id")] {
             let uncast = refusal(server.socketURL("query=" + "SELECT \(select), changed AS effective_at FROM accounts"
                 .addingPercentEncoding(withAllowedCharacters: .alphanumerics)!))
             XCTAssertTrue(uncast.contains("row 1 of the result: \(field)") && uncast.contains("cast it to text"), uncast)
         }
-        // A uuid id is its text.
-        try server.sql("CREATE TABLE uuids AS SELECT 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid AS workspace_id, 'opted_out' AS status, now() AS effective_at;")
-        XCTAssertEqual(try load(server.socketURL("table=uuids")).optedOutWorkspaces, ["a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"])
+        // A uuid is refused too (read as text it is lowercased; the events may spell it in capitals).
+        try server.sql("CREATE TABLE uuids AS SELECT 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'::uuid AS workspace_id, 'opted_out' AS status, now() AS effective_at;")
+        XCTAssertTrue(refusal(server.socketURL("table=uuids")).contains("row 1 of the result: workspace_id: a column of type UUID"), refusal(server.socketURL("table=uuids")))
         // In the nightly config: table or query beside the URL.
         let config = try f.load(f.config().replacingOccurrences(of: #"registry = "data/consent.csv""#,
                                                                 with: "registry = \"\(server.socketURL())\"\nquery = \"\"\"\n\(query) WHERE id > 0\n\"\"\""))
@@ -107,7 +110,8 @@ final class PostgresRegistryTests: XCTestCase {
             (server.tcpURL(password: false), "asks for a password"),
             (server.socketURL("table=no_such_table"), "42P01"),
             (server.socketURL("query=SELECT%201%20AS%20workspace_id"), "expected exactly workspace_id,status,effective_at"),
-            (server.tcpURL(password: true, "sslmode=require"), "TLS"),
+            (server.tcpURL(host: "localhost", "sslmode=verify-full"), "certificate"),
+            (server.tcpURL("sslmode=verify-full&sslrootcert=\(server.certificate)"), "certificate"),
             (server.socketURL("tabel=consent_registry"), "unknown parameter tabel"),
             (server.socketURL("table=consent_registry&query=SELECT%201"), "table or query, not both"),
             (server.socketURL("sslmode=sometimes"), "sslmode must be"),
@@ -120,6 +124,25 @@ final class PostgresRegistryTests: XCTestCase {
             XCTAssertFalse(message.contains(server.password), message)
             XCTAssertFalse(message.contains("wrong-password"), message)
         }
+        // A URL that does not parse never shows its password; a capitalised scheme is a database.
+        for url in ["postgresql://u:top/secret@host/db", "postgresql://u:top#secret@host:5432x/db", "POSTGRESQL://u:top?secret@host/db"] {
+            let message = refusal(url)
+            XCTAssertTrue(message.lowercased().contains("postgresql://u@host"), message)
+            XCTAssertFalse(message.contains("secret"), message)
+        }
+        XCTAssertEqual(try load(server.socketURL().replacingOccurrences(of: "postgresql://", with: "PostgreSQL://")).optedOutWorkspaces,
+                       try load(server.socketURL()).optedOutWorkspaces)
+        // A server message about a value quotes it: only the SQLSTATE is shown.
+        let cast = refusal(server.socketURL("query=" + "SELECT workspace_id::uuid::text AS workspace_id, status, effective_at FROM consent_registry"
+            .addingPercentEncoding(withAllowedCharacters: .alphanumerics)!))
+        XCTAssertTrue(cast.contains("SQLSTATE 22P02"), cast)
+        XCTAssertFalse(try rows().contains { cast.contains($0[0]) }, cast)
+        // Bytes that are not UTF-8, from a SQL_ASCII database, are refused as in a file.
+        try server.sql("CREATE DATABASE ascii ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0 OWNER \(server.user);", database: "postgres", as: "postgres")
+        try server.sql("CREATE TABLE consent_registry AS SELECT convert_from('\\x636166e9', 'SQL_ASCII') AS workspace_id, 'opted_out'::text AS status, now() AS effective_at;",
+                       database: "ascii")
+        let ascii = refusal(server.socketURL().replacingOccurrences(of: "/\(server.database)", with: "/ascii"))
+        XCTAssertTrue(ascii.contains("row 1 of the result: workspace_id: not valid UTF-8"), ascii)
         // A bad row refuses the whole registry, naming the row and the field, never the id.
         for (row, field) in [("(NULL, 'opted_out', now())", "workspace_id"), ("('w\"q', 'opted_out', now())", "workspace_id"),
                              ("('w9', 'out', now())", "status"), ("('w9', 'opted_out', NULL)", "effective_at")] {
@@ -128,6 +151,35 @@ final class PostgresRegistryTests: XCTestCase {
             XCTAssertTrue(message.contains("row 1 of the result: \(field)"), message)
             XCTAssertFalse(message.contains("w\"q"), message)
         }
+    }
+
+    /// A server that stops answering mid-query (every process of it stopped, so it cannot even
+    /// cancel on its own statement_timeout) stops the read at the client's deadline.
+    func testAServerThatStopsAnswering_stopsTheReadAtTheDeadline() throws {
+        let url = server.socketURL("connect_timeout=1&statement_timeout=1&query="
+            + "SELECT workspace_id, status, effective_at FROM consent_registry, pg_sleep(20)".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var message = ""
+        Thread.detachNewThread {
+            do { _ = try RegistrySource.load(url, asOf: 0) } catch { message = "\(error)" }
+            done.signal()
+        }
+        Thread.sleep(forTimeInterval: 0.5)
+        try server.signal("STOP")
+        defer { try? server.signal("CONT") }
+        XCTAssertEqual(done.wait(timeout: .now() + 30), .success, "the read returns")
+        XCTAssertTrue(message.contains("did not answer within 2 s"), message)
+    }
+
+    /// Over TCP the server speaks TLS with a self-signed certificate for localhost: `require`
+    /// takes it unchecked, `verify-full` only with that certificate as a root and that name.
+    func testTLS_requireEncrypts_verifyFullChecksTheCertificateAndTheName() throws {
+        let file = try ConsentRegistry.load(path: f.registryPath, asOf: 1_800_000_000)
+        for parameters in ["sslmode=require", "sslmode=verify-full&sslrootcert=\(server.certificate)", "sslmode=verify-ca&sslrootcert=\(server.certificate)"] {
+            XCTAssertEqual(try load(server.tcpURL(host: "localhost", parameters)).optedOutWorkspaces, file.optedOutWorkspaces, parameters)
+        }
+        XCTAssertTrue(refusal(server.socketURL("sslmode=verify-full")).contains("a socket carries no TLS"))
+        XCTAssertTrue(refusal(server.socketURL("sslrootcert=/x.pem")).contains("sslrootcert applies to"))
     }
 
     func testTheRegistryIsReadInAReadOnlySession() throws {

@@ -15,6 +15,8 @@ public final class PostgresServer: @unchecked Sendable {
     private var running = false
 
     public var socketDirectory: String { directory + "/sock" }
+    /// The server's certificate (self-signed, for `localhost`): a client's trusted root.
+    public var certificate: String { directory + "/server.crt" }
 
     /// Starts the server; throws with the server's own words when it cannot.
     public init() throws {
@@ -28,11 +30,16 @@ public final class PostgresServer: @unchecked Sendable {
         owner = getuid() == 0 ? "postgres" : nil
         try FileManager.default.createDirectory(atPath: socketDirectory, withIntermediateDirectories: true)
         try "\(password)\n".write(toFile: directory + "/pw", atomically: true, encoding: .utf8)
+        // A self-signed certificate for localhost: the server speaks TLS over TCP.
+        try shell("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+                                       "-addext", "subjectAltName=DNS:localhost", "-keyout", directory + "/server.key", "-out", certificate])
         if let owner { try shell("/bin/chown", ["-R", owner, directory]) }
+        try shell("/bin/chmod", ["600", directory + "/server.key"])
         try shell(bin + "/initdb", ["-D", directory + "/data", "-U", "postgres", "--pwfile=\(directory)/pw", "--auth-local=trust",
                                     "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"], asOwner: true)
         try shell(bin + "/pg_ctl", ["-D", directory + "/data", "-l", directory + "/log", "-w", "-t", "60", "-o",
-                                    "-c listen_addresses=127.0.0.1 -p \(port) -k \(socketDirectory) -c fsync=off", "start"], asOwner: true)
+                                    "-c listen_addresses=127.0.0.1 -p \(port) -k \(socketDirectory) -c fsync=off -c ssl=on "
+                                        + "-c ssl_cert_file=\(certificate) -c ssl_key_file=\(directory)/server.key", "start"], asOwner: true)
         running = true
         try sql("CREATE ROLE \(user) LOGIN PASSWORD '\(password)';", database: "postgres", as: "postgres")
         try sql("CREATE DATABASE \(database) OWNER \(user);", database: "postgres", as: "postgres")
@@ -47,6 +54,13 @@ public final class PostgresServer: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
+    /// Sends a signal (STOP, CONT) to the server and every process it started.
+    public func signal(_ name: String) throws {
+        let pid = try String(contentsOfFile: directory + "/data/postmaster.pid", encoding: .utf8).split(separator: "\n")[0]
+        try shell("/usr/bin/pkill", ["-\(name)", "-P", String(pid)])
+        try shell("/bin/kill", ["-\(name)", String(pid)])
+    }
+
     /// Runs SQL through psql over the socket, stopping at the first error.
     @discardableResult
     public func sql(_ statements: String, database: String? = nil, as role: String? = nil) throws -> String {
@@ -55,8 +69,8 @@ public final class PostgresServer: @unchecked Sendable {
     }
 
     /// A registry URL over TCP, with the password in it unless `password` is false.
-    public func tcpURL(password withPassword: Bool = true, _ parameters: String = "") -> String {
-        "postgresql://\(user)\(withPassword ? ":\(password)" : "")@127.0.0.1:\(port)/\(database)" + (parameters.isEmpty ? "" : "?" + parameters)
+    public func tcpURL(password withPassword: Bool = true, host: String = "127.0.0.1", _ parameters: String = "") -> String {
+        "postgresql://\(user)\(withPassword ? ":\(password)" : "")@\(host):\(port)/\(database)" + (parameters.isEmpty ? "" : "?" + parameters)
     }
 
     /// A registry URL over the Unix socket (libpq's percent-encoded directory as the host).

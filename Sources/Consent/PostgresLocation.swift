@@ -1,4 +1,3 @@
-import Consent
 import Foundation
 
 /// Where a consent registry lives in PostgreSQL, from a `postgresql://` URL (libpq's form):
@@ -7,8 +6,8 @@ import Foundation
 ///     postgresql://USER@%2Fvar%2Frun%2Fpostgresql/DATABASE   (a Unix socket's directory)
 ///
 /// Parameters: `table` (default `consent_registry`) or `query` (a SELECT returning the columns
-/// `workspace_id, status, effective_at`), `sslmode` (`disable`, `prefer` — the default over TCP —
-/// or `require`), `connect_timeout` (seconds, default 10), `statement_timeout` (seconds the
+/// `workspace_id, status, effective_at`), `sslmode` (`disable`, `prefer` — the default over TCP —,
+/// `require`, `verify-ca` or `verify-full`) and `sslrootcert` (a PEM file of trusted roots), `connect_timeout` (seconds, default 10), `statement_timeout` (seconds the
 /// query may take, default 300: a stuck server stops the run instead of hanging it), `host` (a
 /// socket directory, as libpq takes it). Any other parameter is refused: a typo must not fail open. The password comes
 /// from the URL or from `PGPASSWORD`; it is never shown (`display` leaves it out).
@@ -19,32 +18,42 @@ public struct PostgresLocation: Sendable, Equatable {
         case socket(path: String)
     }
 
-    public enum TLSMode: String, Sendable, CaseIterable { case disable, prefer, require }
+    /// libpq's sslmode: `prefer` and `require` encrypt without checking the server;
+    /// `verify-ca` checks its certificate against `sslrootcert` (or the system's roots),
+    /// `verify-full` its name as well.
+    public enum TLSMode: String, Sendable, CaseIterable {
+        case disable, prefer, require
+        case verifyCA = "verify-ca", verifyFull = "verify-full"
+    }
 
     public let endpoint: Endpoint
     public let user: String
-    let password: String?
+    /// Never displayed; only the connection reads it.
+    public let password: String?
     public let database: String
     /// The SQL the registry is read with.
     public let query: String
     public let tls: TLSMode
     public let connectTimeout: Int
     public let statementTimeout: Int
+    /// A PEM file of the certificates that may sign the server's (`verify-ca`, `verify-full`).
+    public let rootCertificate: String?
     /// The URL without its password: what reports, manifests, logs and errors show.
     public let display: String
 
     public static let defaultTable = "consent_registry"
-    static let parameters: Set<String> = ["table", "query", "sslmode", "connect_timeout", "statement_timeout", "host"]
+    static let parameters: Set<String> = ["table", "query", "sslmode", "sslrootcert", "connect_timeout", "statement_timeout", "host"]
 
     /// True for a registry given as a PostgreSQL URL rather than a file.
     public static func isDatabase(_ location: String) -> Bool {
-        location.hasPrefix("postgresql://") || location.hasPrefix("postgres://")
+        let lowered = location.prefix(13).lowercased()
+        return lowered.hasPrefix("postgresql://") || lowered.hasPrefix("postgres://")
     }
 
     /// - Throws: `ConsentError.registryUnreadable` naming what is wrong with the URL.
     public init(_ url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConsentError) {
-        guard let parts = URLComponents(string: url), parts.scheme == "postgresql" || parts.scheme == "postgres" else {
-            throw .registryUnreadable(path: Self.redacted(url), reason: "not a postgresql:// URL")
+        guard let parts = URLComponents(string: url), ["postgresql", "postgres"].contains(parts.scheme?.lowercased()) else {
+            throw .registryUnreadable(path: Self.redacted(url), reason: "not a URL of the form postgresql://USER@HOST/DATABASE (a password with / ? # or @ must be percent-encoded, or set PGPASSWORD)")
         }
         let display = Self.redacted(url)
         func refuse(_ reason: String) -> ConsentError { .registryUnreadable(path: display, reason: reason) }
@@ -66,10 +75,14 @@ public struct PostgresLocation: Sendable, Equatable {
         case (nil, .socket): tls = .disable
         case (nil, .tcp): tls = .prefer
         case (let mode?, _):
-            guard let mode = TLSMode(rawValue: mode) else { throw refuse("sslmode must be disable, prefer or require") }
+            guard let mode = TLSMode(rawValue: mode) else { throw refuse("sslmode must be disable, prefer, require, verify-ca or verify-full") }
             tls = mode
         }
-        if case .socket = endpoint, tls == .require { throw refuse("sslmode=require over a Unix socket: a socket carries no TLS") }
+        if case .socket = endpoint, [.require, .verifyCA, .verifyFull].contains(tls) {
+            throw refuse("sslmode=\(tls.rawValue) over a Unix socket: a socket carries no TLS")
+        }
+        rootCertificate = values["sslrootcert"]
+        if rootCertificate != nil, ![.verifyCA, .verifyFull].contains(tls) { throw refuse("sslrootcert applies to sslmode=verify-ca or verify-full") }
         connectTimeout = try Self.seconds(values["connect_timeout"], "connect_timeout", refuse: refuse) ?? 10
         statementTimeout = try Self.seconds(values["statement_timeout"], "statement_timeout", refuse: refuse) ?? 300
         self.display = display
@@ -98,10 +111,13 @@ public struct PostgresLocation: Sendable, Equatable {
         }
     }
 
-    /// `url` without a password.
+    /// `url` without a password: whatever stands between the user name's `:` and the last
+    /// `@`. Textual, so it holds for a URL that does not parse too (a password with `/`, `?` or
+    /// `#` in it).
     public static func redacted(_ url: String) -> String {
-        guard var parts = URLComponents(string: url), parts.password != nil else { return url }
-        parts.password = nil
-        return parts.string ?? "postgresql://(unparsable URL)"
+        guard let start = url.range(of: "://"), let at = url.range(of: "@", options: .backwards), at.lowerBound > start.upperBound else { return url }
+        let userInfo = url[start.upperBound..<at.lowerBound]
+        guard let colon = userInfo.firstIndex(of: ":") else { return url }
+        return String(url[..<colon]) + String(url[at.lowerBound...])
     }
 }
